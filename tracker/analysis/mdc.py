@@ -1,0 +1,65 @@
+"""Minimal detectable change (MDC95) of each measure, and which way is better.
+
+The MDC values are estimated from repeat captures (``tracker/analysis/mdc_estimate.py``,
+run by ``tracker mdc-estimate``) and stored in ``data/mdc.json`` together with the
+analysis version they were estimated for: a change smaller than the MDC is "no
+measurable change". MDC95 = 2.77 x SEM, SEM = SD(differences of repeat pairs) / sqrt(2).
+Without colour calibration the figures are wider (``UNCALIBRATED_FACTOR`` or a
+separately estimated table).
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from tracker.analysis.results import Direction
+
+#: Which way each compared measure should move when treatment works.
+DIRECTIONS: dict[str, Direction] = {
+    "erythema_index_mean": "lower_is_better",
+    "red_area_pct": "lower_is_better",
+    "melanin_index_mean": "lower_is_better",
+    # Outside spots, pigment should stay put: darker is post-inflammatory
+    # hyperpigmentation, lighter is hypopigmentation. Both are flags.
+    "background_melanin_index_mean": "either_is_a_flag",
+    "spot_count": "lower_is_better",
+    "spot_area_pct": "lower_is_better",
+    "pigment_load": "lower_is_better",
+    "roughness": "lower_is_better",
+    "line_density": "lower_is_better",
+}
+
+#: Measures that move with exposure and white balance, so that without a colour
+#: reference their change is not interpretable and raises no flag.
+EXPOSURE_DEPENDENT: frozenset[str] = frozenset({"melanin_index_mean", "background_melanin_index_mean"})
+
+#: Used when no separate uncalibrated table was estimated.
+UNCALIBRATED_FACTOR = 3.0
+
+
+@lru_cache(maxsize=1)
+def _table() -> dict[str, Any]:
+    text = resources.files("tracker.analysis").joinpath("data/mdc.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def mdc_table(*, calibrated: bool) -> dict[str, float]:
+    """MDC95 for every compared measure, in the measure's own unit.
+
+    >>> mdc_table(calibrated=False)["erythema_index_mean"] > mdc_table(calibrated=True)["erythema_index_mean"]
+    True
+    """
+    table = _table()
+    cal = {k: float(v) for k, v in table["calibrated"].items()}
+    if calibrated:
+        return cal
+    uncal = table.get("uncalibrated") or {}
+    return {k: float(uncal.get(k, v * UNCALIBRATED_FACTOR)) for k, v in cal.items()}
+
+
+def mdc_provenance() -> dict[str, Any]:
+    """Where the stored MDC figures came from: version, data, number of pairs."""
+    return {k: v for k, v in _table().items() if k not in ("calibrated", "uncalibrated")}

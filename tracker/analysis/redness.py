@@ -1,0 +1,161 @@
+"""Redness (erythema) of skin from colour-corrected linear RGB.
+
+The erythema index EI = 100 * log10(R / G) (Dawson 1980, Diffey 1984) is what
+a Mexameter-style reflectance meter reports. It is a ratio of two channels, so
+an exposure change cancels; CIELAB a* is kept as a secondary figure only (it
+moves with exposure).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from tracker.analysis.colour import linear_to_lab
+
+#: Fixed EI above which a pixel counts towards ``red_area_pct``, in EI units
+#: (100 * log10(R/G), linear light). Versioned with the pipeline; never a
+#: per-image percentile, so that a redness fall shows as a smaller red area.
+#:
+#: Why 30: calm, colour-corrected cheek and forehead skin of Fitzpatrick I-IV
+#: sits around EI 18-27 (Mexameter-like reflectance of normal skin; the
+#: simulator's normal skin renders at about 20-25); post-laser erythema and
+#: inflamed patches sit at 35-50. In the real PAD-UFES-20 close-ups (not colour
+#: corrected) normal skin reads 20-30 and the red BCC lesions 35-55. 30 therefore
+#: separates "visibly red" from normal skin with a margin on both sides.
+RED_AREA_EI_THRESHOLD: float = 30.0
+
+#: Channel values below this (linear light) carry no usable ratio: EI is NaN.
+MIN_CHANNEL_LINEAR: float = 1e-4
+
+#: Pixels sampled for the CIELAB a* mean; a deterministic stride keeps the
+#: Lab conversion (the slowest step) bounded on large images.
+_LAB_SAMPLE_PIXELS = 200_000
+
+
+@dataclass(frozen=True)
+class RednessMeasure:
+    """Redness of the skin inside a region.
+
+    Attributes
+    ----------
+    erythema_index_mean : float
+        Mean EI over the measurable region pixels, EI units (about 0-60 on skin).
+    red_area_pct : float
+        Share of measurable region pixels with EI above
+        :data:`RED_AREA_EI_THRESHOLD`, percent in [0, 100].
+    a_star_mean : float
+        Mean CIELAB a* (D65) over the region, CIELAB units. Exposure-dependent.
+    measured_pct : float
+        Share of the region where EI could be computed (R and G not ~0),
+        percent in [0, 100]. NaN figures above mean nothing was measurable.
+    ei_threshold : float
+        The red-area threshold used, EI units (recorded with the result).
+    """
+
+    erythema_index_mean: float
+    red_area_pct: float
+    a_star_mean: float
+    measured_pct: float = 100.0
+    ei_threshold: float = RED_AREA_EI_THRESHOLD
+
+
+def _check_linear_rgb(linear: np.ndarray, name: str = "linear") -> np.ndarray:
+    if not isinstance(linear, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array, got {type(linear).__name__}")
+    if linear.ndim != 3 or linear.shape[2] != 3:
+        raise ValueError(f"{name} must have shape (H, W, 3), got {linear.shape}")
+    if not np.issubdtype(linear.dtype, np.floating):
+        raise TypeError(f"{name} must be a float array in [0, 1], got dtype {linear.dtype}")
+    return linear.astype(np.float32, copy=False)
+
+
+def _check_region(region: np.ndarray, shape: tuple[int, int], name: str = "region") -> np.ndarray:
+    if not isinstance(region, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array, got {type(region).__name__}")
+    if region.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}, got {region.shape}")
+    if region.dtype != bool:
+        raise TypeError(f"{name} must be a boolean mask, got dtype {region.dtype}")
+    if not region.any():
+        raise ValueError(f"{name} is empty: no pixel to measure")
+    return region
+
+
+def erythema_index(linear: np.ndarray) -> np.ndarray:
+    """Erythema index map, EI = 100 * log10(R / G).
+
+    Parameters
+    ----------
+    linear : ndarray, shape (H, W, 3), float
+        Colour-corrected linear-light RGB in [0, 1].
+
+    Returns
+    -------
+    ndarray, shape (H, W), float32
+        EI in EI units (normal skin about 15-30, inflamed 35-50); NaN where R
+        or G is below :data:`MIN_CHANNEL_LINEAR` (no usable ratio).
+
+    Examples
+    --------
+    >>> px = np.array([[[0.5, 0.05, 0.1], [0.0, 0.2, 0.2]]], dtype=np.float32)
+    >>> erythema_index(px).round(3).tolist()
+    [[100.0, nan]]
+    """
+    linear = _check_linear_rgb(linear)
+    r = linear[..., 0]
+    g = linear[..., 1]
+    valid = (r >= MIN_CHANNEL_LINEAR) & (g >= MIN_CHANNEL_LINEAR)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ei = 100.0 * np.log10(r / g)
+    return np.where(valid, ei, np.nan).astype(np.float32)
+
+
+def _strided_sample(pixels: np.ndarray, limit: int) -> np.ndarray:
+    step = max(1, int(np.ceil(len(pixels) / limit)))
+    return pixels[::step]
+
+
+def measure_redness(linear: np.ndarray, region: np.ndarray) -> RednessMeasure:
+    """Mean erythema index, red area and mean a* of the skin in ``region``.
+
+    Parameters
+    ----------
+    linear : ndarray, shape (H, W, 3), float
+        Colour-corrected linear-light RGB in [0, 1].
+    region : ndarray, shape (H, W), bool
+        Pixels to measure (the skin region of interest); must not be empty.
+
+    Returns
+    -------
+    RednessMeasure
+        Pixels outside ``region`` and pixels without a usable R/G ratio are
+        ignored; ``measured_pct`` says how much of the region was usable.
+
+    Examples
+    --------
+    >>> img = np.full((4, 4, 3), [0.5, 0.25, 0.2], dtype=np.float32)
+    >>> m = measure_redness(img, np.ones((4, 4), bool))
+    >>> round(m.erythema_index_mean, 2), m.red_area_pct
+    (30.1, 100.0)
+    """
+    linear = _check_linear_rgb(linear)
+    region = _check_region(region, linear.shape[:2])
+    ei = erythema_index(linear)[region]
+    finite = np.isfinite(ei)
+    n_region = ei.size
+    measured_pct = 100.0 * float(finite.sum()) / n_region
+    ei = ei[finite]
+    if ei.size == 0:
+        return RednessMeasure(float("nan"), float("nan"), float("nan"), measured_pct=0.0)
+    ei_mean = float(ei.astype(np.float64).mean())
+    red_pct = 100.0 * float((ei > RED_AREA_EI_THRESHOLD).sum()) / ei.size
+    sample = _strided_sample(linear[region], _LAB_SAMPLE_PIXELS)
+    a_star = float(linear_to_lab(sample[:, None, :])[..., 1].astype(np.float64).mean())
+    return RednessMeasure(
+        erythema_index_mean=ei_mean,
+        red_area_pct=red_pct,
+        a_star_mean=a_star,
+        measured_pct=measured_pct,
+    )

@@ -1,0 +1,123 @@
+"""Running the analysis of one stored photo and storing what it measured.
+
+The queue's ``analyze_photo`` job calls :func:`run_analysis`. It reads the original
+bytes (never a derivative), the view's baseline, runs
+:func:`tracker.analysis.analyze_photo`, and stores the JSON result and overlay
+PNGs with the analysis version. A quality-failed photo ends "refused" with its
+reasons (the technician is asked for a retake); an unreadable file ends "refused"
+too; anything unexpected is raised for the caller to record as "failed".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import threading
+from collections import OrderedDict
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from tracker.analysis import ANALYSIS_VERSION
+from tracker.models import Analysis, Photo
+from tracker.models.base import utcnow
+from tracker.storage import Storage
+
+log = logging.getLogger(__name__)
+
+#: A worker holds a job this long before another may take it over (renewed while working).
+LEASE = dt.timedelta(minutes=5)
+
+#: Prepared baselines kept per worker process: a visit brings several photos of a view.
+_BASELINE_CACHE_SIZE = 4
+_baseline_cache: OrderedDict[tuple[str, int, str | None], Any] = OrderedDict()
+_baseline_lock = threading.Lock()
+
+
+def overlay_key(analysis_id: str, name: str) -> str:
+    return f"analyses/{analysis_id}/{name}"
+
+
+def _prepared_baseline(storage: Storage, baseline: Photo, roi_revision: int) -> Any:
+    """The baseline decoded and indexed once per worker, keyed by photo and region revision."""
+    from tracker.analysis import prepare_baseline
+
+    key = (baseline.sha256, roi_revision, None)
+    with _baseline_lock:
+        if key in _baseline_cache:
+            _baseline_cache.move_to_end(key)
+            return _baseline_cache[key]
+    prepared = prepare_baseline(storage.read(baseline.original_key))
+    with _baseline_lock:
+        _baseline_cache[key] = prepared
+        while len(_baseline_cache) > _BASELINE_CACHE_SIZE:
+            _baseline_cache.popitem(last=False)
+    return prepared
+
+
+def _refuse(row: Analysis, reason: str, result: dict[str, Any] | None = None) -> None:
+    row.state = "refused"
+    row.error = reason
+    row.result_json = json.dumps(result, allow_nan=False) if result is not None else None
+    row.finished_at = utcnow()
+    row.lease_expires_at = None
+
+
+def run_analysis(session: Session, storage: Storage, analysis_id: str) -> Analysis | None:
+    """Analyse the photo of one ``analyses`` row and store the outcome on the row.
+
+    Returns the row, or None when it no longer exists. Rows already finished are
+    left alone; a row of another analysis version is refused as stale, so that
+    figures of two versions are never mixed.
+    """
+    from tracker.analysis import analyze_photo
+    from tracker.analysis.decode import ImageDecodeError
+    from tracker.analysis.outputs import overlay_pngs
+
+    row = session.get(Analysis, analysis_id)
+    if row is None or row.state in ("done", "refused"):
+        return row
+    if row.analysis_version != ANALYSIS_VERSION:
+        _refuse(row, f"stale: made for analysis version {row.analysis_version}, this worker runs {ANALYSIS_VERSION}")
+        session.commit()
+        return row
+    row.state = "running"
+    row.attempts = (row.attempts or 0) + 1
+    row.lease_expires_at = utcnow() + LEASE
+    session.commit()
+
+    photo = session.get(Photo, row.photo_id)
+    if photo is None:
+        return None
+    baseline = session.get(Photo, row.baseline_photo_id) if row.baseline_photo_id else None
+    corners = json.loads(row.chart_corners) if row.chart_corners else None
+    try:
+        prepared = _prepared_baseline(storage, baseline, row.roi_revision) if baseline is not None else None
+        analysis = analyze_photo(storage.read(photo.original_key), baseline=prepared, chart_corners=corners)
+    except ImageDecodeError as e:
+        _refuse(row, f"The photo could not be read: {e}")
+        session.commit()
+        return row
+
+    result = analysis.to_dict()
+    keys = {}
+    for name, data in overlay_pngs(analysis).items():
+        key = overlay_key(row.id, name)
+        storage.put_bytes(key, data)
+        keys[name.removesuffix(".png")] = key
+
+    session.refresh(row)
+    row.result_json = json.dumps(result, allow_nan=False)
+    row.overlay_keys = json.dumps(keys)
+    row.finished_at = utcnow()
+    row.lease_expires_at = None
+    if not result["quality"]["ok"]:
+        row.state = "refused"
+        row.error = "; ".join(result["quality"]["reasons"]) or "the photo failed the quality check"
+    else:
+        row.state = "done"
+        row.error = None
+    session.commit()
+    log.info("analysis %s of photo %s: %s", row.id, photo.id, row.state)
+    return row

@@ -44,5 +44,9 @@ NEUTRAL_PATCHES: tuple[int, ...] = (18, 19, 20, 21, 22, 23)
 CHART_SIZES_MM: dict[str, tuple[float, float]] = {
     "classic": (279.4, 215.9),
     "mini": (82.55, 57.15),
+    # Close-up work (about 0.05 mm per pixel) needs a card that fits beside the
+    # treated area: a "nano"-size 24-patch card of about 40 x 26 mm.
+    "nano": (40.0, 26.0),
 }
-DEFAULT_CHART = "mini"
+#: The chart the clinic's close-up kit uses unless configured otherwise.
+DEFAULT_CHART = "nano"

@@ -1,6 +1,6 @@
 """Minimal detectable change (MDC95) of each measure, and which way is better.
 
-The MDC values are estimated from repeat captures (``tracker/analysis/mdc_estimate.py``,
+The MDC values are estimated from repeat captures (``tracker/evaluation/mdc.py``,
 run by ``tracker mdc-estimate``) and stored in ``data/mdc.json`` together with the
 analysis version they were estimated for: a change smaller than the MDC is "no
 measurable change". MDC95 = 2.77 x SEM, SEM = SD(differences of repeat pairs) / sqrt(2).

@@ -85,7 +85,7 @@ def analyze(
 @click.option("--baseline", type=click.Path(dir_okay=False, path_type=Path), help="Baseline for --photo.")
 def bench(repeats: int, photo: Path | None, baseline: Path | None) -> None:
     """Time analyze_photo on a 12-megapixel JPEG pair against a plain cv2.imdecode."""
-    from tracker.analysis.benchmark import run_benchmark
+    from tracker.evaluation.benchmark import run_benchmark
 
     report = run_benchmark(repeats=repeats, photo=photo, baseline=baseline, progress=lambda m: click.echo(m, err=True))
     click.echo(report.as_text())

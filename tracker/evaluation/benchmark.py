@@ -30,8 +30,8 @@ def _make_pair(folder: str) -> None:
     from tracker.simulate import capture, encode_jpeg, make_skin_scene
 
     scene_shape = (int(BENCH_SHAPE[0] * 1.15), int(BENCH_SHAPE[1] * 1.15))
-    before = make_skin_scene(seed=101, shape=scene_shape, mm_per_px=BENCH_MM_PER_PX)
-    after = make_skin_scene(seed=101, shape=scene_shape, mm_per_px=BENCH_MM_PER_PX, redness=0.7)
+    before = make_skin_scene(seed=101, shape_px=scene_shape, mm_per_px=BENCH_MM_PER_PX)
+    after = make_skin_scene(seed=101, shape_px=scene_shape, mm_per_px=BENCH_MM_PER_PX, redness=0.2)
     base = capture(before, seed=1, chart=True, out_shape=BENCH_SHAPE)
     photo = capture(after, seed=2, chart=True, out_shape=BENCH_SHAPE, cct_k=4000.0, exposure=0.85,
                     rotation_deg=3.0, shift_px=(40.0, -25.0))

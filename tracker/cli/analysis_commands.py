@@ -92,3 +92,16 @@ def bench(repeats: int, photo: Path | None, baseline: Path | None) -> None:
 
 
 commands = [analyze, bench]
+
+
+@click.command("mdc-estimate")
+def mdc_estimate() -> None:
+    """Re-estimate the minimal detectable changes from simulated repeat captures (slow)."""
+    from tracker.evaluation.mdc import MDC_FILE, estimate_and_write
+
+    payload = estimate_and_write(progress=lambda m: click.echo(m, err=True))
+    click.echo(json.dumps(payload, indent=2))
+    click.echo(f"written to {MDC_FILE}", err=True)
+
+
+commands.append(mdc_estimate)

@@ -17,16 +17,20 @@ from tracker.simulate.encode import encode_jpeg, encode_png
 from tracker.simulate.front import FrontScene, FrontSceneParams, make_front_scene, rebuild_front_scene
 from tracker.simulate.render import TrueMeasures, reference_render, true_measures
 from tracker.simulate.scene import SkinScene, SkinSceneParams, Spot, make_skin_scene, rebuild_scene
+from tracker.simulate.series import Series, SeriesPhoto, Visit, simulate_series
 
 __all__ = [
     "Capture",
     "CaptureParams",
     "FrontScene",
     "FrontSceneParams",
+    "Series",
+    "SeriesPhoto",
     "SkinScene",
     "SkinSceneParams",
     "Spot",
     "TrueMeasures",
+    "Visit",
     "capture",
     "encode_jpeg",
     "encode_png",
@@ -35,5 +39,6 @@ __all__ = [
     "rebuild_front_scene",
     "rebuild_scene",
     "reference_render",
+    "simulate_series",
     "true_measures",
 ]

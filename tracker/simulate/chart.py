@@ -97,7 +97,8 @@ class ChartRender:
 
     box: tuple[int, int, int, int]  # y0, y1, x0, x1 of the region the chart touches
     coverage: np.ndarray  # (h, w) fraction of each pixel covered by the chart (frame included)
-    patch_coverage: np.ndarray  # (24, h, w) fraction covered by each patch
+    patch_index: np.ndarray  # (h, w) index of the nearest patch, 0-23
+    patch_coverage: np.ndarray  # (h, w) fraction of the pixel covered by that patch
     corners_px: np.ndarray  # (4, 2) TL, TR, BR, BL of the patch grid's outer edge
 
 
@@ -129,27 +130,32 @@ def place(
     cy -= 0.5 if position != "center" else 0.0
     y0, y1 = max(0, int(np.floor(cy - bh / 2)) - 2), min(h, int(np.ceil(cy + bh / 2)) + 3)
     x0, x1 = max(0, int(np.floor(cx - bw / 2)) - 2), min(w, int(np.ceil(cx + bw / 2)) + 3)
-    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float64)
+    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
     # Screen counter-clockwise rotation in y-down coordinates; local (u, v) in mm.
-    dx, dy = xx - cx, yy - cy
-    u = (dx * ca - dy * sa) * mm_per_px
-    v = (dx * sa + dy * ca) * mm_per_px
+    dx, dy = xx - np.float32(cx), yy - np.float32(cy)
+    u = (dx * np.float32(ca) - dy * np.float32(sa)) * np.float32(mm_per_px)
+    v = (dx * np.float32(sa) + dy * np.float32(ca)) * np.float32(mm_per_px)
     half = mm_per_px / 2
     coverage = _coverage_1d(u, -lay.outer_w_mm / 2, lay.outer_w_mm / 2, half) * _coverage_1d(v, -lay.outer_h_mm / 2, lay.outer_h_mm / 2, half)
-    patches = np.stack([
-        _coverage_1d(u, bx0, bx1, half) * _coverage_1d(v, by0, by1, half) for bx0, bx1, by0, by1 in lay.patch_boxes_mm
-    ])
+    # Each pixel meets at most one patch while the gaps are wider than a pixel.
+    boxes = lay.patch_boxes_mm
+    pitch_u = boxes[1, 0] - boxes[0, 0]
+    pitch_v = boxes[CHART_COLS, 2] - boxes[0, 2]
+    col = np.clip(np.floor((u - boxes[0, 0] + (pitch_u - (boxes[0, 1] - boxes[0, 0])) / 2) / pitch_u), 0, CHART_COLS - 1).astype(np.int32)
+    row = np.clip(np.floor((v - boxes[0, 2] + (pitch_v - (boxes[0, 3] - boxes[0, 2])) / 2) / pitch_v), 0, CHART_ROWS - 1).astype(np.int32)
+    index = row * CHART_COLS + col
+    b = boxes[index]
+    patch_cov = _coverage_1d(u, b[..., 0], b[..., 1], half) * _coverage_1d(v, b[..., 2], b[..., 3], half)
     local = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]]) * np.array([lay.grid_w_mm, lay.grid_h_mm]) / 2 / mm_per_px
     # Inverse of the local mapping: screen = R(-a) applied to local.
     corners = np.column_stack([local[:, 0] * ca + local[:, 1] * sa + cx, -local[:, 0] * sa + local[:, 1] * ca + cy])
-    return ChartRender((y0, y1, x0, x1), coverage.astype(np.float32), patches.astype(np.float32), corners)
+    return ChartRender((y0, y1, x0, x1), coverage.astype(np.float32), index, patch_cov.astype(np.float32), corners)
 
 
 def composite(image: np.ndarray, chart: ChartRender, patch_rgb: np.ndarray, frame_rgb: np.ndarray) -> None:
     """Paint the chart over ``image`` (H, W, 3) in place, given each patch's and the frame's colour."""
     y0, y1, x0, x1 = chart.box
     cov = chart.coverage[..., None]
-    patch_sum = chart.patch_coverage.sum(axis=0)[..., None]
-    painted = np.tensordot(chart.patch_coverage, patch_rgb.astype(np.float32), axes=(0, 0))
-    painted += (cov - patch_sum) * frame_rgb.astype(np.float32)
+    pcov = chart.patch_coverage[..., None]
+    painted = pcov * patch_rgb.astype(np.float32)[chart.patch_index] + (cov - pcov) * frame_rgb.astype(np.float32)
     image[y0:y1, x0:x1] = image[y0:y1, x0:x1] * (1.0 - cov) + painted

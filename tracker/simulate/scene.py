@@ -80,6 +80,7 @@ class SkinSceneParams:
     redness: float = 0.35
     redness_patches: int = 3
     vessels: int = 2
+    diffuse_redness: float = 0.0
     spots: tuple[Spot, ...] | None = None
     n_spots: int = 6
     spot_darkness: float = 0.35
@@ -312,6 +313,7 @@ def make_skin_scene(
     redness: float = 0.35,
     redness_patches: int = 3,
     vessels: int = 2,
+    diffuse_redness: float = 0.0,
     spots: tuple[Spot, ...] | None = None,
     n_spots: int = 6,
     spot_darkness: float = 0.35,
@@ -348,6 +350,9 @@ def make_skin_scene(
         Peak haemoglobin OD added by the diffuse redness patches (and 0.8x for vessels).
     redness_patches, vessels : int
         How many diffuse redness patches and fine-vessel clusters.
+    diffuse_redness : float
+        Haemoglobin OD added over the whole field (mottled), e.g. rosacea-like background
+        redness; with ``redness`` it is the "haemoglobin excess" a treatment fades.
     spots : tuple of Spot, optional
         Pigment spots; None draws ``n_spots`` random ones (1-4 mm) of mean ``spot_darkness``.
     line_depth_mm : float
@@ -378,6 +383,7 @@ def make_skin_scene(
         raise ValueError(f"skin_type must be 1-6, got {skin_type!r}")
     for name, value, hi in (
         ("haemoglobin_od", haemoglobin_od, 2.0), ("mottling", mottling, 0.5), ("redness", redness, 2.0),
+        ("diffuse_redness", diffuse_redness, 2.0),
         ("line_depth_mm", line_depth_mm, 0.5), ("pore_depth_mm", pore_depth_mm, 0.3),
         ("roughness_mm", roughness_mm, 0.1), ("treatment_erythema", treatment_erythema, 2.0), ("pih", pih, 2.0),
         ("spot_darkness", spot_darkness, 3.0), ("pore_density_per_cm2", pore_density_per_cm2, 500.0),
@@ -392,7 +398,7 @@ def make_skin_scene(
     params = SkinSceneParams(
         seed=int(seed), shape_px=(int(shape_px[0]), int(shape_px[1])), mm_per_px=float(mm_per_px),
         skin_type=skin_type, melanin_od=melanin_od, haemoglobin_od=haemoglobin_od, mottling=mottling,
-        redness=redness, redness_patches=redness_patches, vessels=vessels,
+        redness=redness, redness_patches=redness_patches, vessels=vessels, diffuse_redness=diffuse_redness,
         spots=None if spots is None else tuple(spots), n_spots=n_spots, spot_darkness=spot_darkness,
         line_depth_mm=line_depth_mm, n_lines=n_lines, line_angle_deg=line_angle_deg,
         pore_density_per_cm2=pore_density_per_cm2, pore_depth_mm=pore_depth_mm, roughness_mm=roughness_mm,
@@ -419,6 +425,8 @@ def make_skin_scene(
     rng = _rng(seed, 3)
     hb = haemoglobin_od * (1.0 + 0.5 * mottling * _f.smooth_noise(rng, shape, 2.0 / px))
     hb = hb + redness * _redness_patches(_rng(seed, 4), shape, px, redness_patches)
+    if diffuse_redness > 0:
+        hb = hb + diffuse_redness * np.clip(1.0 + 0.3 * _f.smooth_noise(_rng(seed, 12), shape, 5.0 / px), 0.2, 2.0)
     if vessels:
         hb = hb + 0.8 * redness * _vessels(_rng(seed, 5), shape, px, vessels)
     if treatment_erythema > 0:

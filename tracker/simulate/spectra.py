@@ -91,18 +91,25 @@ def daylight(cct_k: float) -> np.ndarray:
 
 
 def white_led(cct_k: float) -> np.ndarray:
-    """A phosphor-converted white LED: a narrow blue pump plus a broad yellow phosphor.
+    """A phosphor-converted white LED at the blackbody's chromaticity for ``cct_k`` (2500-8000 K).
 
-    The pump/phosphor ratio sets the colour temperature (about 2700-6500 K). Such
-    spiky spectra make light changes strongly non-diagonal in camera RGB.
+    A narrow blue pump (450 nm) plus broad green (535 nm) and red (615 nm) phosphor
+    bands, mixed so that the light has the same XYZ as the Planckian radiator at
+    ``cct_k``: a spiky spectrum that makes a light change strongly non-diagonal in
+    camera RGB, as real LED rooms do.
     """
+    if not 2500.0 <= cct_k <= 8000.0:
+        raise ValueError(f"cct_k must be in [2500, 8000] K for an LED, got {cct_k}")
     lam = WAVELENGTHS_NM
-    pump = np.exp(-0.5 * ((lam - 450.0) / 10.0) ** 2)
-    phosphor = np.exp(-0.5 * ((lam - 565.0) / 55.0) ** 2) + 0.35 * np.exp(-0.5 * ((lam - 620.0) / 40.0) ** 2)
-    # Blue share grows with colour temperature; 0.08 at 2700 K to 0.45 at 6500 K.
-    share = float(np.interp(cct_k, [2700.0, 6500.0], [0.08, 0.45]))
-    spd = share * pump / pump.sum() + (1.0 - share) * phosphor / phosphor.sum()
-    return _normalise_luminance(spd)
+    parts = np.stack([
+        np.exp(-0.5 * ((lam - 450.0) / 10.0) ** 2),
+        np.exp(-0.5 * ((lam - 535.0) / 38.0) ** 2),
+        np.exp(-0.5 * ((lam - 615.0) / 42.0) ** 2),
+    ])
+    weights = np.linalg.solve((parts @ cmf_xyz()).T, blackbody(cct_k) @ cmf_xyz())
+    if np.any(weights <= 0):
+        raise ValueError(f"no LED mix reproduces {cct_k} K")
+    return _normalise_luminance(weights @ parts)
 
 
 def illuminant(cct_k: float, *, kind: str = "blackbody") -> np.ndarray:

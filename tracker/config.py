@@ -1,0 +1,151 @@
+"""Configuration: plain classes read from the environment (``TRACKER_*``).
+
+Nothing is read at import time: ``Config()`` reads the environment when it is
+built, so a worker process, the CLI and the tests each get their own.
+
+===========================  ==============================================  =========================
+variable                     meaning                                         default
+===========================  ==============================================  =========================
+TRACKER_INSTANCE_PATH        folder for the database, images and queue       ``./instance``
+TRACKER_DATABASE_URL         SQLAlchemy URL                                  SQLite in the instance
+TRACKER_STORAGE_PATH         root of the image store (filesystem backend)    ``<instance>/images``
+TRACKER_SECRET_KEY           session signing key                             generated once, 0600 file
+TRACKER_MAX_UPLOAD_MB        largest accepted photo file                     40
+TRACKER_MAX_IMAGE_MEGAPIXELS larger images are refused as decompression      100
+                             bombs
+TRACKER_BROKER_URL           task queue: ``sqlite:///path`` (Huey SQLite)    Huey SQLite in the instance
+                             or ``redis://...`` (RedisHuey, scale extra)
+TRACKER_INVITATION_DAYS      days a patient invitation stays valid           7
+TRACKER_SECURE_COOKIES       ``1`` when served over HTTPS                    0
+===========================  ==============================================  =========================
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+class ConfigError(RuntimeError):
+    """A setting in the environment cannot be used."""
+
+
+def _int_env(name: str, default: int, *, minimum: int = 1) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as e:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from e
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _bool_env(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_or_create_secret_key(instance_path: Path) -> str:
+    """Return the instance's secret key, creating it (mode 0600) on first use."""
+    path = instance_path / "secret_key"
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        pass
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        # Another process created it between our read and our write: use theirs.
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(key)
+        f.flush()
+        os.fsync(f.fileno())
+    return key
+
+
+class Config:
+    """Settings for one installation, read from the environment when built."""
+
+    TESTING = False
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the signed-in session
+    PERMANENT_SESSION_LIFETIME = 12 * 3600
+    SEND_FILE_MAX_AGE_DEFAULT = 3600
+
+    def __init__(self, instance_path: str | os.PathLike[str] | None = None) -> None:
+        base = instance_path or os.environ.get("TRACKER_INSTANCE_PATH") or "instance"
+        self.INSTANCE_PATH = Path(base).expanduser().resolve()
+        self.DATABASE_URL = os.environ.get("TRACKER_DATABASE_URL") or (
+            f"sqlite:///{self.INSTANCE_PATH / 'tracker.db'}"
+        )
+        self.STORAGE_PATH = Path(
+            os.environ.get("TRACKER_STORAGE_PATH") or self.INSTANCE_PATH / "images"
+        ).resolve()
+        self.BROKER_URL = os.environ.get("TRACKER_BROKER_URL") or (
+            f"sqlite:///{self.INSTANCE_PATH / 'queue.db'}"
+        )
+        self.MAX_UPLOAD_MB = _int_env("TRACKER_MAX_UPLOAD_MB", 40)
+        self.MAX_IMAGE_MEGAPIXELS = _int_env("TRACKER_MAX_IMAGE_MEGAPIXELS", 100)
+        self.INVITATION_DAYS = _int_env("TRACKER_INVITATION_DAYS", 7)
+        secure = _bool_env("TRACKER_SECURE_COOKIES", False)
+        self.SESSION_COOKIE_SECURE = secure
+        self.REMEMBER_COOKIE_SECURE = secure
+        self._explicit_secret = os.environ.get("TRACKER_SECRET_KEY") or None
+        self._secret_cache: str | None = None
+
+    # Flask reads upper-case attributes with ``config.from_object``; properties work too.
+    @property
+    def SECRET_KEY(self) -> str:  # noqa: N802 - Flask's name
+        if self._explicit_secret:
+            return self._explicit_secret
+        if self._secret_cache is None:
+            self._secret_cache = load_or_create_secret_key(self.INSTANCE_PATH)
+        return self._secret_cache
+
+    @property
+    def MAX_UPLOAD_BYTES(self) -> int:  # noqa: N802
+        return self.MAX_UPLOAD_MB * 1024 * 1024
+
+    @property
+    def MAX_CONTENT_LENGTH(self) -> int:  # noqa: N802 - Flask's name
+        # One photo per request; leave room for the multipart envelope and form fields.
+        return self.MAX_UPLOAD_BYTES + 256 * 1024
+
+    @property
+    def MAX_IMAGE_PIXELS(self) -> int:  # noqa: N802
+        return self.MAX_IMAGE_MEGAPIXELS * 1_000_000
+
+    def ensure_instance(self) -> None:
+        """Create the instance folders this configuration writes to."""
+        self.INSTANCE_PATH.mkdir(parents=True, exist_ok=True)
+        self.STORAGE_PATH.mkdir(parents=True, exist_ok=True)
+
+
+class TestConfig(Config):
+    """Settings for tests: everything inside one temporary folder, fixed key."""
+
+    __test__ = False  # not a pytest test class
+    TESTING = True
+
+    def __init__(self, instance_path: str | os.PathLike[str], **overrides: object) -> None:
+        super().__init__(instance_path)
+        self.DATABASE_URL = f"sqlite:///{self.INSTANCE_PATH / 'tracker.db'}"
+        self.STORAGE_PATH = self.INSTANCE_PATH / "images"
+        self.BROKER_URL = f"sqlite:///{self.INSTANCE_PATH / 'queue.db'}"
+        self._explicit_secret = "test-secret-key-not-for-production"
+        self.SESSION_COOKIE_SECURE = False
+        self.REMEMBER_COOKIE_SECURE = False
+        for key, value in overrides.items():
+            setattr(self, key, value)

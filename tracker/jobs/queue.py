@@ -1,0 +1,182 @@
+"""The task queue: Huey instance, the tasks, and the job sink the services use."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from huey import Huey, SqliteHuey
+from sqlalchemy.orm import Session, sessionmaker
+
+from tracker.models import Analysis, Photo, make_engine, make_sessionmaker, utcnow
+from tracker.services.baselines import key_of, refresh_baseline
+from tracker.services.derivatives import build_derivatives
+from tracker.services.dispatch import ANALYSIS, DERIVATIVES, bind_sink
+from tracker.storage import Storage, storage_from_config
+
+log = logging.getLogger(__name__)
+
+TERMINAL_STATES = ("done", "refused", "failed")
+
+
+class BrokerConfigError(ValueError):
+    """TRACKER_BROKER_URL names a queue backend this installation cannot use."""
+
+
+def make_huey(broker_url: str, *, name: str = "tracker") -> Huey:
+    """A Huey for ``broker_url``: ``sqlite:///path`` (default) or ``redis://...``."""
+    if broker_url.startswith("sqlite:///"):
+        path = Path(broker_url[len("sqlite:///"):])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return SqliteHuey(name, filename=str(path), results=False, utc=True, timeout=30)
+    if broker_url.startswith(("redis://", "rediss://", "unix://")):
+        try:
+            from huey import RedisHuey
+            import redis  # noqa: F401 - the scale extra
+        except ImportError as e:  # pragma: no cover - depends on the extra
+            raise BrokerConfigError("TRACKER_BROKER_URL is redis://, but the redis client is not installed "
+                                    "(pip install 'tracker[scale]')") from e
+        return RedisHuey(name, url=broker_url, results=False, utc=True)
+    raise BrokerConfigError(f"unsupported TRACKER_BROKER_URL {broker_url!r}: use sqlite:///path or redis://host")
+
+
+class TaskQueue:
+    """Huey plus tracker's tasks, for one configuration.
+
+    ``submit(kind, id)`` is the :class:`~tracker.services.dispatch.JobSink` the
+    services' commits release their jobs to.
+    """
+
+    def __init__(self, config: Any, *, storage: Storage | None = None,
+                 session_factory: sessionmaker[Session] | None = None) -> None:
+        self.config = config
+        self.huey = make_huey(config.BROKER_URL)
+        self._storage = storage
+        self._session_factory = session_factory
+        self._lock = threading.Lock()
+        huey = self.huey
+
+        @huey.task(name="make_derivatives", retries=3, retry_delay=5)
+        def make_derivatives(photo_id: str) -> None:
+            self.run_derivatives(photo_id)
+
+        @huey.task(name="analyze_photo")
+        def analyze_photo(analysis_id: str) -> None:
+            self.run_analysis(analysis_id)
+
+        self.make_derivatives = make_derivatives
+        self.analyze_photo = analyze_photo
+
+    # The job sink ----------------------------------------------------------------------
+    def submit(self, kind: str, object_id: str) -> None:
+        if kind == DERIVATIVES:
+            self.make_derivatives(object_id)
+        elif kind == ANALYSIS:
+            self.analyze_photo(object_id)
+        else:
+            raise ValueError(f"unknown job kind {kind!r}")
+
+    # Worker-side resources (created lazily, once per process) ---------------------------
+    @property
+    def storage(self) -> Storage:
+        with self._lock:
+            if self._storage is None:
+                self._storage = storage_from_config(self.config)
+            return self._storage
+
+    def _factory(self) -> sessionmaker[Session]:
+        with self._lock:
+            if self._session_factory is None:
+                self._session_factory = make_sessionmaker(make_engine(self.config.DATABASE_URL))
+            return self._session_factory
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session whose commits queue their follow-up jobs on this queue."""
+        session = bind_sink(self._factory()(), self)
+        try:
+            yield session
+        finally:
+            session.close()
+
+    # Task bodies -----------------------------------------------------------------------
+    def run_derivatives(self, photo_id: str) -> None:
+        with self.session() as session:
+            build_derivatives(session, self.storage, photo_id)
+
+    def run_analysis(self, analysis_id: str) -> None:
+        """Run :func:`tracker.services.analysis.run_analysis`; record a failure on the row."""
+        with self.session() as session:
+            try:
+                from tracker.services.analysis import run_analysis
+            except ImportError as e:
+                self._mark_failed(session, analysis_id, f"The analysis module is not available: {e}")
+                return
+            try:
+                run_analysis(session, self.storage, analysis_id)
+                session.commit()
+            except Exception as e:
+                log.exception("analysis %s failed", analysis_id)
+                session.rollback()
+                self._mark_failed(session, analysis_id, f"{type(e).__name__}: {e}")
+            self._after_analysis(session, analysis_id)
+
+    @staticmethod
+    def _mark_failed(session: Session, analysis_id: str, error: str) -> None:
+        row = session.get(Analysis, analysis_id)
+        if row is None or row.state in TERMINAL_STATES:
+            return
+        row.state = "failed"
+        row.error = error
+        row.finished_at = utcnow()
+        row.lease_expires_at = None
+        session.commit()
+
+    @staticmethod
+    def _after_analysis(session: Session, analysis_id: str) -> None:
+        """A refused (quality-failed) photo may no longer be its view's default baseline."""
+        row = session.get(Analysis, analysis_id)
+        if row is None or row.state not in ("done", "refused"):
+            return
+        photo = session.get(Photo, row.photo_id)
+        if photo is None:
+            return
+        refresh_baseline(session, key_of(photo), clinic_id=photo.clinic_id)
+        session.commit()
+
+    # Running tasks ---------------------------------------------------------------------
+    def run_pending(self, *, only: tuple[str, ...] | None = None, limit: int = 1000) -> int:
+        """Execute queued tasks in this process until the queue is empty; returns how many ran.
+
+        What a consumer does, without threads: used by ``tracker worker --drain`` and tests.
+        ``only`` limits it to tasks with these names; the others stay queued.
+        """
+        ran = 0
+        skipped = []
+        while ran < limit:
+            task = self.huey.dequeue()
+            if task is None:
+                break
+            if only is not None and task.name not in only:
+                skipped.append(task)
+                continue
+            self.huey.execute(task)
+            ran += 1
+        for task in skipped:
+            self.huey.enqueue(task)
+        return ran
+
+    def pending_names(self) -> list[str]:
+        return [t.name for t in self.huey.pending()]
+
+    def pending_count(self) -> int:
+        return int(self.huey.pending_count())
+
+    def consumer(self, *, workers: int = 2) -> Any:
+        """A Huey consumer (call ``.run()`` in a process's main thread)."""
+        return self.huey.create_consumer(workers=workers, worker_type="thread", periodic=False,
+                                         initial_delay=0.1, backoff=1.15, max_delay=1.0)

@@ -1,0 +1,28 @@
+"""SQLAlchemy models and migrations. Every record belongs to one clinic."""
+
+from .accounts import Clinic, Invitation, User
+from .audit import AuditEvent
+from .base import Base, new_id, utcnow
+from .clinical import Consent, Patient, TreatmentSeries, Visit
+from .db import make_engine, make_sessionmaker
+from .photos import Analysis, Baseline, Photo, analysis_inputs_key
+
+__all__ = [
+    "Analysis",
+    "AuditEvent",
+    "Base",
+    "Baseline",
+    "Clinic",
+    "Consent",
+    "Invitation",
+    "Patient",
+    "Photo",
+    "TreatmentSeries",
+    "User",
+    "Visit",
+    "analysis_inputs_key",
+    "make_engine",
+    "make_sessionmaker",
+    "new_id",
+    "utcnow",
+]

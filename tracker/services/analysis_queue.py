@@ -1,0 +1,105 @@
+"""Creating ``analyses`` rows (state "queued") and handing them to the queue.
+
+The analysis itself is :func:`tracker.services.analysis.run_analysis`, run by the
+``analyze_photo`` job. Here we only decide *what* must be measured: a photo
+against its view's current baseline (the baseline itself against nothing).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tracker.models import Analysis, Photo, analysis_inputs_key
+
+from .dispatch import ANALYSIS, defer
+
+
+def current_analysis_version() -> str:
+    """``tracker.analysis.ANALYSIS_VERSION``, or "0" until the analysis package defines it."""
+    import tracker.analysis
+
+    return str(getattr(tracker.analysis, "ANALYSIS_VERSION", "0"))
+
+
+def ensure_analysis(
+    session: Session,
+    photo: Photo,
+    baseline_photo_id: str | None,
+    *,
+    roi_revision: int = 0,
+    chart_corners: str | None = None,
+    analysis_version: str | None = None,
+) -> tuple[Analysis, bool]:
+    """The analysis row for these inputs, created (queued, and deferred to the queue) if new.
+
+    Returns ``(row, created)``. The same inputs never make a second row.
+    """
+    if baseline_photo_id == photo.id:
+        baseline_photo_id = None
+    version = analysis_version or current_analysis_version()
+    key = analysis_inputs_key(photo.id, baseline_photo_id, roi_revision, chart_corners, version)
+    existing = session.scalar(select(Analysis).where(Analysis.inputs_key == key))
+    if existing is not None:
+        return existing, False
+    row = Analysis(
+        clinic_id=photo.clinic_id,
+        photo_id=photo.id,
+        baseline_photo_id=baseline_photo_id,
+        roi_revision=roi_revision,
+        chart_corners=chart_corners,
+        analysis_version=version,
+        inputs_key=key,
+        state="queued",
+        attempts=0,
+    )
+    session.add(row)
+    session.flush()
+    defer(session, ANALYSIS, row.id)
+    return row, True
+
+
+def latest_analysis(session: Session, photo_id: str) -> Analysis | None:
+    stmt = select(Analysis).where(Analysis.photo_id == photo_id).order_by(Analysis.created_at.desc()).limit(1)
+    return session.scalar(stmt)
+
+
+def result_of(analysis: Analysis) -> dict[str, Any] | None:
+    if not analysis.result_json:
+        return None
+    try:
+        value = json.loads(analysis.result_json)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def quality_failed(analysis: Analysis) -> bool:
+    """True when the analysis says the photo itself is unusable.
+
+    ``state == "refused"`` is the signal; a finished result may also say
+    ``{"quality": {"ok": false}}``. Until an analysis says so, a photo passes.
+    """
+    if analysis.state == "refused":
+        return True
+    if analysis.state == "done":
+        result = result_of(analysis) or {}
+        quality = result.get("quality")
+        if isinstance(quality, dict) and quality.get("ok") is False:
+            return True
+    return False
+
+
+def photo_quality_failed(session: Session, photo_id: str) -> bool:
+    """Judged by the most recently finished analysis of the photo (none finished: passes)."""
+    stmt = (
+        select(Analysis)
+        .where(Analysis.photo_id == photo_id, Analysis.state.in_(("done", "refused")))
+        .order_by(Analysis.finished_at.desc(), Analysis.created_at.desc())
+        .limit(1)
+    )
+    finished = session.scalar(stmt)
+    return finished is not None and quality_failed(finished)

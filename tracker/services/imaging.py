@@ -1,0 +1,196 @@
+"""Reading photo files safely and making the derived images people look at.
+
+The original bytes are never changed. Every check here works on the bytes
+themselves: the file name and the browser's content type are not trusted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import struct
+import warnings
+from dataclasses import dataclass
+
+import pillow_heif
+from PIL import Image, ImageCms, ImageFile, ImageOps, UnidentifiedImageError
+
+from .errors import UnsupportedFile, UploadRefused
+
+pillow_heif.register_heif_opener()
+ImageFile.LOAD_TRUNCATED_IMAGES = False  # a truncated file is refused, never half-decoded
+
+THUMB_SIZE = 320
+DISPLAY_SIZE = 1600
+
+_HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
+_PIL_FORMAT = {"image/jpeg": "JPEG", "image/png": "PNG", "image/heic": "HEIF"}
+#: What Pillow and pillow-heif raise on damaged input.
+_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, struct.error, RuntimeError)
+
+ACCEPTED_DESCRIPTION = "JPEG, PNG or HEIC"
+
+
+def sniff_content_type(data: bytes) -> str | None:
+    """The image type the bytes really are: ``image/jpeg``, ``image/png``, ``image/heic`` or None.
+
+    >>> sniff_content_type(b"\\x89PNG\\r\\n\\x1a\\n" + bytes(8))
+    'image/png'
+    >>> sniff_content_type(b"%PDF-1.7") is None
+    True
+    """
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if len(data) >= 12 and data[4:8] == b"ftyp":
+        major = data[8:12]
+        box_size = int.from_bytes(data[0:4], "big")
+        compatible = {data[i:i + 4] for i in range(16, min(box_size, 64), 4)}
+        if major in _HEIF_BRANDS and (major != b"mif1" or b"avif" not in compatible or compatible & _HEIF_BRANDS):
+            return "image/heic"
+    return None
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    content_type: str
+    #: Pixel size after the EXIF orientation is applied.
+    width: int
+    height: int
+    orientation: int
+    captured_at: dt.datetime | None
+
+
+def _open(data: bytes, content_type: str) -> Image.Image:
+    return Image.open(io.BytesIO(data), formats=[_PIL_FORMAT[content_type]])
+
+
+def inspect_image(data: bytes, *, max_pixels: int, filename: str = "") -> ImageInfo:
+    """Check that ``data`` is a complete, decodable JPEG/PNG/HEIC of acceptable size.
+
+    Raises :class:`UploadRefused` (or a subclass) with a sentence saying why not.
+    The whole image is decoded (JPEG at 1/8 scale, which still reads every byte),
+    so a truncated file is caught here rather than in a later job.
+    """
+    if not data:
+        raise UploadRefused("The file is empty (0 bytes). Choose the photo again.")
+    content_type = sniff_content_type(data)
+    if content_type is None:
+        raise UnsupportedFile(
+            f"This is not a photo this system can read: upload {ACCEPTED_DESCRIPTION} files."
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # we apply our own limit
+        try:
+            im = _open(data, content_type)
+        except Image.DecompressionBombError as e:
+            raise _bomb(None, max_pixels) from e
+        except (UnidentifiedImageError, *_DECODE_ERRORS) as e:
+            raise UploadRefused("The file is damaged or incomplete and cannot be read as an image.") from e
+        with im:
+            width, height = im.size
+            if width * height > max_pixels:
+                raise _bomb((width, height), max_pixels)
+            if width < 16 or height < 16:
+                raise UploadRefused(f"The image is only {width} x {height} pixels: too small to be a photo.")
+            try:
+                if content_type == "image/jpeg":
+                    im.draft(im.mode, (max(1, width // 8), max(1, height // 8)))
+                im.load()
+            except Image.DecompressionBombError as e:
+                raise _bomb((width, height), max_pixels) from e
+            except _DECODE_ERRORS as e:
+                raise UploadRefused(
+                    "The file is incomplete or damaged (it may have been cut off during copying). "
+                    "Upload the original photo again."
+                ) from e
+            exif = im.getexif()
+    orientation = int(exif.get(0x0112, 1) or 1)
+    if orientation in (5, 6, 7, 8):
+        width, height = height, width
+    return ImageInfo(content_type, width, height, orientation, exif_capture_time(exif))
+
+
+def _bomb(size: tuple[int, int] | None, max_pixels: int) -> UploadRefused:
+    limit = f"{max_pixels / 1e6:.0f} megapixels"
+    if size is None:
+        return UploadRefused(f"The image is far larger than the {limit} limit and was refused "
+                             "(it may be a decompression bomb).")
+    w, h = size
+    return UploadRefused(f"The image is {w} x {h} pixels ({w * h / 1e6:.0f} megapixels); the limit is {limit}. "
+                         "Export it at a smaller size.")
+
+
+def exif_capture_time(exif: Image.Exif) -> dt.datetime | None:
+    """DateTimeOriginal (or DateTimeDigitized, or DateTime) as a naive local datetime."""
+    candidates = []
+    try:
+        sub = exif.get_ifd(0x8769)
+    except (KeyError, ValueError, TypeError):  # malformed EXIF: no capture time
+        sub = {}
+    candidates += [sub.get(0x9003), sub.get(0x9004), exif.get(0x0132)]
+    for raw in candidates:
+        if isinstance(raw, bytes):
+            raw = raw.decode("ascii", "ignore")
+        if not isinstance(raw, str):
+            continue
+        text = raw.strip().strip("\x00").strip()
+        try:
+            value = dt.datetime.strptime(text[:19], "%Y:%m:%d %H:%M:%S")
+        except ValueError:
+            continue
+        if 1990 <= value.year <= 2100:
+            return value
+    return None
+
+
+def _to_srgb_rgb(im: Image.Image) -> Image.Image:
+    """RGB in sRGB: alpha flattened on white, 16-bit and palette images converted, ICC applied."""
+    if im.mode in ("I;16", "I;16B", "I;16L", "I"):
+        im = im.point(lambda v: v / 256).convert("L")  # 16-bit grey -> 8-bit
+    if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
+        rgba = im.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        im = Image.alpha_composite(background, rgba)
+    icc = im.info.get("icc_profile")
+    rgb = im.convert("RGB")
+    if icc:
+        try:
+            src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+            dst = ImageCms.createProfile("sRGB")
+            rgb = ImageCms.profileToProfile(rgb, src, dst, outputMode="RGB") or rgb
+        except (ImageCms.PyCMSError, OSError, ValueError):
+            pass  # unreadable profile: show the pixels as they are
+    # A fresh image: nothing from the original's metadata (EXIF, GPS, XMP, ICC) comes along.
+    clean = Image.new("RGB", rgb.size)
+    clean.paste(rgb)
+    return clean
+
+
+def _jpeg(im: Image.Image, quality: int) -> bytes:
+    buf = io.BytesIO()
+    im.save(buf, format="JPEG", quality=quality, optimize=True, progressive=True)
+    return buf.getvalue()
+
+
+@dataclass(frozen=True)
+class Derivatives:
+    thumb_jpeg: bytes
+    display_jpeg: bytes
+
+
+def make_derivatives(data: bytes, content_type: str) -> Derivatives:
+    """Thumbnail (~320 px) and display (~1600 px) JPEGs: upright, sRGB, no metadata."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # size was checked at intake
+        with _open(data, content_type) as im:
+            if content_type == "image/jpeg":
+                im.draft("RGB", (DISPLAY_SIZE, DISPLAY_SIZE))
+            upright = ImageOps.exif_transpose(im)
+            rgb = _to_srgb_rgb(upright)
+    display = rgb.copy()
+    display.thumbnail((DISPLAY_SIZE, DISPLAY_SIZE), Image.Resampling.LANCZOS)
+    thumb = display.copy()
+    thumb.thumbnail((THUMB_SIZE, THUMB_SIZE), Image.Resampling.LANCZOS)
+    return Derivatives(thumb_jpeg=_jpeg(thumb, 82), display_jpeg=_jpeg(display, 88))

@@ -1,0 +1,110 @@
+"""Filesystem storage: files under one root folder, written atomically."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import BinaryIO
+
+from .base import Storage, StorageError, validate_key
+
+
+class FileSystemStorage(Storage):
+    """Stores each key as a file below ``root``.
+
+    ``put_bytes`` writes a temporary file in the destination folder, fsyncs it,
+    then ``os.replace``s it into place and fsyncs the folder: a crash leaves either
+    no file or the complete file, never half of one.
+    """
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root).resolve()
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise StorageError(f"cannot create storage folder {self.root}: {e.strerror}") from e
+
+    def __repr__(self) -> str:
+        return f"FileSystemStorage({str(self.root)!r})"
+
+    def _path(self, key: str) -> Path:
+        path = (self.root / validate_key(key)).resolve()
+        if self.root not in path.parents:
+            raise StorageError(f"storage key escapes the root: {key!r}")
+        return path
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        path = self._path(key)
+        tmp_name: str | None = None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.chmod(tmp_name, 0o640)
+            os.replace(tmp_name, path)
+            tmp_name = None
+            _fsync_dir(path.parent)
+        except OSError as e:
+            raise StorageError(f"cannot write {key}: {e.strerror or e}") from e
+        finally:
+            if tmp_name is not None:
+                try:
+                    os.unlink(tmp_name)
+                except OSError:
+                    pass
+
+    def open(self, key: str) -> BinaryIO:
+        try:
+            return open(self._path(key), "rb")
+        except FileNotFoundError as e:
+            raise StorageError(f"no stored file {key}") from e
+        except OSError as e:
+            raise StorageError(f"cannot read {key}: {e.strerror or e}") from e
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def delete(self, key: str) -> None:
+        try:
+            self._path(key).unlink(missing_ok=True)
+        except OSError as e:
+            raise StorageError(f"cannot delete {key}: {e.strerror or e}") from e
+
+    def size(self, key: str) -> int:
+        try:
+            return self._path(key).stat().st_size
+        except FileNotFoundError as e:
+            raise StorageError(f"no stored file {key}") from e
+        except OSError as e:
+            raise StorageError(f"cannot stat {key}: {e.strerror or e}") from e
+
+    def local_path(self, key: str) -> Path | None:
+        return self._path(key)
+
+    def iter_keys(self, prefix: str = "") -> list[str]:
+        """Every stored key under ``prefix`` (temporary files excluded), for ``tracker verify``."""
+        base = self.root / prefix if prefix else self.root
+        if not base.exists():
+            return []
+        keys = []
+        for p in base.rglob("*"):
+            if p.is_file() and not p.name.startswith(".tmp-"):
+                keys.append(p.relative_to(self.root).as_posix())
+        return sorted(keys)
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -24,20 +24,39 @@ ASSUMED_PX_PER_MM: float = 15.0
 #: and JPEG blocking; small against a 0.5 mm spot).
 SMOOTH_SIGMA_MM: float = 0.06
 
-#: Hysteresis thresholds on top-hat contrast, MI units. A spot needs a peak of at
-#: least ``SEED_HIGH_MI`` above its surroundings; ``SEED_LOW_MI`` links its body.
-#: Also scaled by the local noise (see ``NOISE_K_*``) so that grainy photos do
-#: not seed on noise.
-SEED_HIGH_MI: float = 3.0
-SEED_LOW_MI: float = 1.5
-NOISE_K_HIGH: float = 5.0
-NOISE_K_LOW: float = 2.5
+#: A grey opening with a disc of this radius, mm, removes dark structures
+#: narrower than twice it before spots are sought: pores, hairs, fine lines and
+#: the skin's furrows all read as melanin in MI but are thinner than a spot.
+CLEAN_RADIUS_MM: float = 0.2
+
+#: Hysteresis thresholds on the melanin contrast above the background, MI units
+#: (1 MI ~ 0.02 melanin OD at 500 nm). A spot needs a peak of ``SEED_HIGH_MI``;
+#: ``SEED_LOW_MI`` links its body. Raised with the photo's fine noise
+#: (``NOISE_K_*`` x the robust noise) so that grain does not seed.
+SEED_HIGH_MI: float = 6.0
+SEED_LOW_MI: float = 3.0
+NOISE_K_HIGH: float = 6.0
+NOISE_K_LOW: float = 3.0
+
+#: A spot's plateau must stand this far above the ring of skin around it, MI
+#: units, and at least ``MOTTLE_K`` times the skin's own mottling (robust std
+#: of the contrast map): a "spot" is what stands out of the skin's normal
+#: unevenness (on the simulator's type IV skin the mottling alone makes 2.8
+#: sigma blobs).
+MIN_LOCAL_CONTRAST_MI: float = 5.0
+MOTTLE_K: float = 3.2
 
 #: Shape limits: a spot is compact. Hairs and lines are long and thin.
 MAX_ELONGATION: float = 3.0     # major / minor axis of the equivalent ellipse
-MIN_SOLIDITY: float = 0.6       # area / convex hull area
-#: Thin structures (hairs, fine lines) are opened away with a disc of this radius, mm.
-THIN_RADIUS_MM: float = 0.12
+MIN_SOLIDITY: float = 0.7       # area / convex hull area
+
+#: Ring of skin around a spot that gives its local background: starts this far
+#: out, mm, and is at least ``RING_WIDTH_MM`` wide (or half the spot's radius).
+RING_GAP_MM: float = 0.15
+RING_WIDTH_MM: float = 0.5
+
+#: Safety bound on the peaks examined in one connected component.
+_MAX_PEAKS_PER_COMPONENT = 64
 
 #: Working size of the top-hat background, px across the footprint.
 _BACKGROUND_FOOTPRINT_PX = 15
@@ -113,32 +132,46 @@ def smooth_map(melanin_map: np.ndarray, px_per_mm: float) -> np.ndarray:
     return cv2.GaussianBlur(melanin_map, (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
 
 
-def tophat_background(smoothed: np.ndarray, px_per_mm: float, max_diameter_mm: float) -> np.ndarray:
-    """Skin background under the spots: a grey opening at reduced scale.
+def clean_map(smoothed: np.ndarray, px_per_mm: float) -> np.ndarray:
+    """Grey opening by a disc of :data:`CLEAN_RADIUS_MM`: drops pores, hairs and fine lines."""
+    radius = max(1, int(round(CLEAN_RADIUS_MM * px_per_mm)))
+    return cv2.morphologyEx(smoothed, cv2.MORPH_OPEN, _disc(radius), borderType=cv2.BORDER_REFLECT)
 
-    The opening footprint is twice the largest spot. Running it on a copy
-    downsampled to ~15 px per footprint keeps it fast at any resolution; the
-    area-averaged copy also averages noise, so the opening's lower envelope sits
-    close to the true background level.
+
+def tophat_background(cleaned: np.ndarray, px_per_mm: float, max_diameter_mm: float) -> np.ndarray:
+    """Skin background under the spots: a median over twice the largest spot, at reduced scale.
+
+    The footprint is twice the largest spot, so spots (a minority of any
+    footprint) do not lift it. Running on a copy area-downsampled to ~15 px
+    per footprint keeps it fast at any resolution. A median rather than an
+    opening (the classic top-hat) puts the background at the typical skin
+    level instead of its lowest, so mottling reads as +- contrast and the
+    threshold-free pigment load has a small floor.
     """
-    h, w = smoothed.shape
+    h, w = cleaned.shape
     footprint_px = 2.0 * max_diameter_mm * px_per_mm
     factor = max(1.0, footprint_px / _BACKGROUND_FOOTPRINT_PX)
     small_size = (max(1, round(w / factor)), max(1, round(h / factor)))
-    small = cv2.resize(smoothed, small_size, interpolation=cv2.INTER_AREA)
+    small = cv2.resize(cleaned, small_size, interpolation=cv2.INTER_AREA)
     k = int(round(footprint_px / factor)) | 1
-    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
-    opened = cv2.morphologyEx(small, cv2.MORPH_OPEN, disc, borderType=cv2.BORDER_REPLICATE)
-    # The opening is a staircase of flat plateaus; a blur of the same size smooths it.
-    opened = cv2.blur(opened, (k, k), borderType=cv2.BORDER_REPLICATE)
-    return cv2.resize(opened, (w, h), interpolation=cv2.INTER_LINEAR)
+    yy, xx = np.mgrid[-(k // 2) : k // 2 + 1, -(k // 2) : k // 2 + 1]
+    disc = (xx**2 + yy**2) <= (k // 2) ** 2
+    median = ndi.median_filter(small, footprint=disc, mode="reflect")
+    # The median is piecewise flat at this scale; a blur of the footprint's size smooths it.
+    median = cv2.GaussianBlur(median, (0, 0), k / 4.0, borderType=cv2.BORDER_REFLECT)
+    return cv2.resize(median, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
-def _noise_mi(contrast: np.ndarray, region: np.ndarray) -> float:
-    """Robust noise level of the contrast map inside the region, MI units."""
-    values = contrast[region][:: max(1, int(region.sum()) // 200_000)]
+def _robust_std(values: np.ndarray) -> float:
+    values = values[:: max(1, values.size // 200_000)]
     med = np.median(values)
     return float(1.4826 * np.median(np.abs(values - med)))
+
+
+def fine_noise_mi(smoothed: np.ndarray, region: np.ndarray, px_per_mm: float) -> float:
+    """Robust level of fine-scale noise (grain, JPEG) of the map inside the region, MI units."""
+    detail = smoothed - cv2.GaussianBlur(smoothed, (0, 0), max(1.0, 0.2 * px_per_mm), borderType=cv2.BORDER_REFLECT)
+    return _robust_std(detail[region])
 
 
 def _disc(radius_px: int) -> np.ndarray:
@@ -161,6 +194,90 @@ def _shape_ok(mask: np.ndarray, min_area_px: float, max_area_px: float) -> bool:
     return area >= MIN_SOLIDITY * hull_area
 
 
+def _component_touching(mask: np.ndarray, anchor: np.ndarray) -> np.ndarray:
+    """Connected parts of ``mask`` (holes filled) that touch ``anchor``."""
+    n, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return np.zeros_like(mask)
+    keep = np.unique(labels[anchor & mask])
+    keep = keep[keep > 0]
+    if keep.size == 0:
+        return np.zeros_like(mask)
+    # Filling the outer contours fills the holes (pores or light flecks inside a spot).
+    contours, _ = cv2.findContours(np.isin(labels, keep).astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    filled = np.zeros(mask.shape, np.uint8)
+    cv2.drawContours(filled, contours, -1, 1, thickness=cv2.FILLED)
+    return filled.astype(bool)
+
+
+def _distance_inside(mask: np.ndarray) -> np.ndarray:
+    return cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5)
+
+
+@dataclass(frozen=True)
+class _Grown:
+    mask: np.ndarray
+    plateau: float
+    background: float
+
+
+def _grow_fwhm(crop: np.ndarray, inside: np.ndarray, seed: np.ndarray, start_threshold: float, px_per_mm: float) -> _Grown | None:
+    """Outline one spot at half its own peak above its own surroundings.
+
+    The peak is the median of the spot's core (robust to pores and lines
+    crossing it) and the surroundings the median of a ring just outside it
+    (robust to neighbours and mottling), re-estimated until the outline settles.
+    """
+    anchor = seed
+    threshold = start_threshold
+    mask = np.zeros_like(seed)
+    plateau = background = float("nan")
+    gap = max(2.0, RING_GAP_MM * px_per_mm)
+    for _ in range(4):
+        mask = _component_touching((crop >= threshold) & inside, anchor)
+        if not mask.any():
+            return None
+        dist = _distance_inside(mask)
+        core = dist >= 0.6 * float(dist.max())
+        plateau = float(np.median(crop[core]))
+        radius = np.sqrt(mask.sum() / np.pi)
+        outside = cv2.distanceTransform((~mask).astype(np.uint8), cv2.DIST_L2, 5)
+        width = max(RING_WIDTH_MM * px_per_mm, 0.5 * radius)
+        ring = (outside > gap) & (outside <= gap + width) & inside
+        background = float(np.median(crop[ring])) if ring.sum() >= 8 else 0.0
+        new_threshold = background + 0.5 * (plateau - background)
+        anchor = core
+        settled = abs(new_threshold - threshold) <= 0.02 * max(plateau - background, 1e-6)
+        threshold = new_threshold
+        if settled:
+            break
+    mask = _component_touching((crop >= threshold) & inside, anchor)
+    return _Grown(mask=mask, plateau=plateau, background=background)
+
+
+def _drop_arms(mask: np.ndarray, anchor: np.ndarray, min_area: float, max_area: float) -> np.ndarray | None:
+    """The compact body of a spot that a line or hair runs into, or None.
+
+    Opening by a disc a good fraction of the spot's inscribed radius cuts
+    away arms narrower than the spot; the body keeps its outline.
+    """
+    if _shape_ok(mask, min_area, max_area):
+        return mask
+    dist = _distance_inside(mask)
+    inscribed = float(dist.max())
+    for fraction in (0.5, 0.8):
+        radius = fraction * inscribed
+        if radius < 1.0:
+            continue
+        centres = dist >= radius
+        opened = cv2.distanceTransform((~centres).astype(np.uint8), cv2.DIST_L2, 5) <= radius
+        opened &= mask
+        body = _component_touching(opened, anchor & opened if (anchor & opened).any() else dist >= inscribed)
+        if body.any() and _shape_ok(body, min_area, max_area):
+            return body
+    return None
+
+
 def detect_spots_props(
     melanin_map: np.ndarray,
     region: np.ndarray,
@@ -177,61 +294,83 @@ def detect_spots_props(
         0 outside spots, 1..N for the N spots.
     props : list of SpotProps
     contrast : ndarray, shape (H, W), float32
-        Top-hat melanin contrast (smoothed MI minus background), MI units;
-        0 outside the region.
+        Melanin contrast (cleaned, smoothed MI minus the skin background),
+        MI units; 0 outside the region.
     """
     melanin_map = _check_map(melanin_map)
     region = _check_region(region, melanin_map.shape)
     ppm = _check_scale(px_per_mm, min_diameter_mm, max_diameter_mm)
 
-    filled = _fill_outside(melanin_map, region)
-    smoothed = smooth_map(filled, ppm)
-    contrast = smoothed - tophat_background(smoothed, ppm, max_diameter_mm)
+    smoothed = smooth_map(_fill_outside(melanin_map, region), ppm)
+    cleaned = clean_map(smoothed, ppm)
+    contrast = cleaned - tophat_background(cleaned, ppm, max_diameter_mm)
     contrast[~region] = 0.0
 
-    noise = _noise_mi(contrast, region)
+    noise = fine_noise_mi(smoothed, region, ppm)
+    min_contrast = max(MIN_LOCAL_CONTRAST_MI, MOTTLE_K * _robust_std(contrast[region]))
     high = max(SEED_HIGH_MI, NOISE_K_HIGH * noise)
     low = max(SEED_LOW_MI, NOISE_K_LOW * noise)
-    low_labels, n_low = ndi.label(contrast > low)
-    labels = np.zeros(melanin_map.shape, np.int32)
-    props: list[SpotProps] = []
-    if n_low == 0:
-        return labels, props, contrast
-
-    peaks = ndi.maximum(contrast, low_labels, index=np.arange(1, n_low + 1))
+    n_low, low_labels, stats, _ = cv2.connectedComponentsWithStats((contrast > low).astype(np.uint8), connectivity=8)
     min_area = np.pi * (0.5 * min_diameter_mm * ppm) ** 2
     max_area = np.pi * (0.5 * max_diameter_mm * ppm) ** 2
-    thin = _disc(max(1, int(round(THIN_RADIUS_MM * ppm))))
-    slices = ndi.find_objects(low_labels)
-    margin = int(np.ceil(0.5 * max_diameter_mm * ppm))
+    # Components too small to hold a spot are dropped before any per-spot work.
+    candidates = [i for i in range(1, n_low) if stats[i, cv2.CC_STAT_AREA] >= 0.25 * min_area]
+    boxes = {
+        i: (
+            slice(stats[i, cv2.CC_STAT_TOP], stats[i, cv2.CC_STAT_TOP] + stats[i, cv2.CC_STAT_HEIGHT]),
+            slice(stats[i, cv2.CC_STAT_LEFT], stats[i, cv2.CC_STAT_LEFT] + stats[i, cv2.CC_STAT_WIDTH]),
+        )
+        for i in candidates
+    }
+    peaks = {i: float(contrast[boxes[i]][low_labels[boxes[i]] == i].max()) for i in candidates}
     h, w = contrast.shape
-    for idx, (peak, sl) in enumerate(zip(peaks, slices), start=1):
-        if peak < high or sl is None:
-            continue
-        r0, r1 = max(0, sl[0].start - margin), min(h, sl[0].stop + margin)
-        c0, c1 = max(0, sl[1].start - margin), min(w, sl[1].stop + margin)
-        crop = contrast[r0:r1, c0:c1]
-        seed = low_labels[r0:r1, c0:c1] == idx
-        # Half of this spot's own peak: the spot's full width at half maximum.
-        above = (crop >= 0.5 * peak).astype(np.uint8)
-        above = cv2.morphologyEx(above, cv2.MORPH_OPEN, thin)
-        grown_labels, _ = ndi.label(above)
-        keep = np.unique(grown_labels[seed & (grown_labels > 0)])
-        spot = np.isin(grown_labels, keep[keep > 0])
-        spot &= labels[r0:r1, c0:c1] == 0
-        if not _shape_ok(spot, min_area, max_area):
-            continue
+    # A peak's neighbourhood: room for the largest spot and its background ring.
+    reach = int(np.ceil((0.55 * max_diameter_mm + RING_GAP_MM + RING_WIDTH_MM) * ppm)) + 2
+    done = np.zeros(contrast.shape, bool)
+    found: list[tuple[float, np.ndarray, tuple[int, int], _Grown]] = []
+    # Darkest first, so a faint neighbour never claims a dark spot's pixels.
+    for i in sorted((j for j in candidates if peaks[j] >= high), key=lambda j: -peaks[j]):
+        sl = boxes[i]
+        top, left = sl[0].start, sl[1].start
+        component = low_labels[sl] == i
+        # One component can hold several spots (and mottling): take its peaks one by one.
+        for _ in range(_MAX_PEAKS_PER_COMPONENT):
+            values = np.where(component & ~done[sl], contrast[sl], -np.inf)
+            flat = int(np.argmax(values))
+            peak = float(values.flat[flat])
+            if peak < high:
+                break
+            pr, pc = top + flat // values.shape[1], left + flat % values.shape[1]
+            r0, r1, c0, c1 = max(0, pr - reach), min(h, pr + reach + 1), max(0, pc - reach), min(w, pc + reach + 1)
+            crop = contrast[r0:r1, c0:c1]
+            inside = region[r0:r1, c0:c1] & ~done[r0:r1, c0:c1]
+            point = np.zeros(crop.shape, bool)
+            point[pr - r0, pc - c0] = True
+            seed = _component_touching((crop >= 0.5 * peak) & inside, point)
+            done[r0:r1, c0:c1] |= seed
+            grown = _grow_fwhm(crop, inside, seed, 0.5 * peak, ppm)
+            if grown is None or grown.plateau - grown.background < min_contrast:
+                continue
+            body = _drop_arms(grown.mask, seed, min_area, max_area)
+            if body is None:
+                continue
+            done[r0:r1, c0:c1] |= body
+            found.append((peak, body, (r0, c0), grown))
+
+    labels = np.zeros(contrast.shape, np.int32)
+    props: list[SpotProps] = []
+    for _, body, (r0, c0), grown in sorted(found, key=lambda item: -item[0]):
         label = len(props) + 1
-        labels[r0:r1, c0:c1][spot] = label
-        rows, cols = np.nonzero(spot)
-        values = crop[spot]
+        rr, cc = np.nonzero(body)
+        labels[rr + r0, cc + c0] = label
+        values = contrast[rr + r0, cc + c0] - grown.background
         props.append(
             SpotProps(
                 label=label,
-                area_px=int(spot.sum()),
-                peak_contrast_mi=float(peak),
+                area_px=int(rr.size),
+                peak_contrast_mi=grown.plateau - grown.background,
                 mean_contrast_mi=float(values.mean()),
-                centroid_rc=(float(rows.mean() + r0), float(cols.mean() + c0)),
+                centroid_rc=(float(rr.mean() + r0), float(cc.mean() + c0)),
             )
         )
     return labels, props, contrast

@@ -20,28 +20,35 @@ import numpy as np
 
 from tracker.simulate import spectra
 
-#: Peak wavelengths and widths (nm) of the camera's R, G, B sensitivities.
-SENSOR_PEAKS_NM: tuple[float, float, float] = (600.0, 535.0, 460.0)
-SENSOR_WIDTHS_NM: tuple[float, float, float] = (42.0, 48.0, 34.0)
-#: The camera's rendering "look": saturation boost in linear RGB (phones render colour
-#: more saturated than colorimetric; it is one reason an uncorrected photo is off by
-#: a few CIEDE2000 units).
-LOOK_SATURATION = 1.15
-_LUMA = (0.2126, 0.7152, 0.0722)
+#: Red: a long-pass dye filter (edge nm, steepness nm); green and blue: Gaussian
+#: dye bands (peak nm, width nm); all behind an IR-cut filter (edge nm).
+RED_EDGE_NM: tuple[float, float] = (590.0, 8.0)
+GREEN_BAND_NM: tuple[float, float] = (530.0, 30.0)
+BLUE_BAND_NM: tuple[float, float] = (460.0, 30.0)
+IR_CUT_NM = 655.0
+#: The camera's rendering "look": a small hue rotation about the grey axis (degrees).
+#: Phones do not render colorimetrically; this leaves an uncorrected ColorChecker
+#: about 1.8 CIEDE2000 off under D65 without changing saturation (a saturation boost
+#: would blow a warm cast up until blue is crushed to zero).
+LOOK_HUE_DEG = -3.0
 
 
 @cache
 def sensitivities() -> np.ndarray:
-    """Camera R, G, B spectral sensitivities, shape (n_wavelengths, 3), peak 1."""
-    lam = spectra.WAVELENGTHS_NM[:, None]
-    peaks = np.array(SENSOR_PEAKS_NM)
-    widths = np.array(SENSOR_WIDTHS_NM)
-    curves = np.exp(-0.5 * ((lam - peaks) / widths) ** 2)
-    # Silicon's secondary response: red sees a little blue-green, blue a little green.
-    curves[:, 0] += 0.06 * np.exp(-0.5 * ((lam[:, 0] - 470.0) / 25.0) ** 2)
-    curves[:, 2] += 0.04 * np.exp(-0.5 * ((lam[:, 0] - 540.0) / 30.0) ** 2)
-    ir_cut = 1.0 / (1.0 + np.exp((lam[:, 0] - 655.0) / 9.0))
-    curves *= ir_cut[:, None]
+    """Camera R, G, B spectral sensitivities, shape (n_wavelengths, 3), peak 1.
+
+    Shaped like a real colour filter array: the red filter is a long-pass edge cut
+    off by the IR filter, green and blue are band-passes. They are not a linear
+    transform of the CIE functions (the Luther condition fails), chosen so that
+    a chart-calibrated camera under D65 still reads a skin redness change within a
+    few percent of the colorimetric truth.
+    """
+    lam = spectra.WAVELENGTHS_NM
+    red = 1.0 / (1.0 + np.exp(-(lam - RED_EDGE_NM[0]) / RED_EDGE_NM[1]))
+    green = np.exp(-0.5 * ((lam - GREEN_BAND_NM[0]) / GREEN_BAND_NM[1]) ** 2)
+    blue = np.exp(-0.5 * ((lam - BLUE_BAND_NM[0]) / BLUE_BAND_NM[1]) ** 2)
+    ir_cut = 1.0 / (1.0 + np.exp((lam - IR_CUT_NM) / 9.0))
+    curves = np.stack([red, green, blue], axis=1) * ir_cut[:, None]
     curves /= curves.max(axis=0)
     curves.setflags(write=False)
     return curves
@@ -93,7 +100,7 @@ def colour_matrix() -> np.ndarray:
     """Fixed 3x3 matrix from white-balanced camera RGB to linear sRGB (rows sum to 1).
 
     Least squares under D65 on generic smooth reflectances, constrained to keep
-    white neutral (each row sums to 1), followed by the :data:`LOOK_SATURATION` boost.
+    white neutral (each row sums to 1), then the :data:`LOOK_HUE_DEG` rotation.
     """
     refl = _training_reflectances()
     cam = sensor_rgb(refl, spectra.d65()) * white_balance_gains()
@@ -102,10 +109,13 @@ def colour_matrix() -> np.ndarray:
     matrix = np.empty((3, 3))
     basis = cam[:, :2] - cam[:, 2:3]
     for row in range(3):
-        rhs = target[:, row] - cam[:, 2]
-        sol, *_ = np.linalg.lstsq(basis, rhs, rcond=None)
+        sol, *_ = np.linalg.lstsq(basis, target[:, row] - cam[:, 2], rcond=None)
         matrix[row] = [sol[0], sol[1], 1.0 - sol.sum()]
-    look = LOOK_SATURATION * np.eye(3) + (1.0 - LOOK_SATURATION) * np.array([_LUMA] * 3)
+    # Rodrigues rotation about the grey axis: greys stay grey, hues turn.
+    a = np.deg2rad(LOOK_HUE_DEG)
+    k = np.ones(3) / np.sqrt(3.0)
+    cross = np.array([[0.0, -k[2], k[1]], [k[2], 0.0, -k[0]], [-k[1], k[0], 0.0]])
+    look = np.eye(3) + np.sin(a) * cross + (1.0 - np.cos(a)) * cross @ cross
     matrix = look @ matrix
     matrix.setflags(write=False)
     return matrix

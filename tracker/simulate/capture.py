@@ -224,8 +224,13 @@ def capture(
     forward = scene_to_capture_matrix(shape, out, rotation_deg=rotation_deg, scale=scale, shift_px=params.shift_px)
     to_scene = _invert_affine(forward)
     background = _spectrum_rgb(np.full((1, spectra.WAVELENGTHS_NM.size), BACKGROUND_REFLECTANCE), cct_k, light)[0]
+    # Replicate 2 px of edge so the interpolation at the scene's own border does not
+    # blend in the background (a dark seam); beyond that the background shows.
+    pad = 2
+    padded = cv2.copyMakeBorder(source, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
     image = cv2.warpAffine(
-        source, to_scene, (out[1], out[0]), flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP,
+        padded, to_scene + np.array([[0.0, 0.0, pad], [0.0, 0.0, pad]]), (out[1], out[0]),
+        flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP,
         borderMode=cv2.BORDER_CONSTANT, borderValue=tuple(float(v) for v in background),
     )
     image = np.maximum(image, 0.0)

@@ -26,7 +26,7 @@ from scipy.special import erfc
 from tracker.simulate import fields as _f
 
 #: Base melanin OD (at 500 nm) per Fitzpatrick skin type I-VI.
-SKIN_TYPE_MELANIN_OD: dict[int, float] = {1: 0.08, 2: 0.18, 3: 0.32, 4: 0.55, 5: 0.95, 6: 1.5}
+SKIN_TYPE_MELANIN_OD: dict[int, float] = {1: 0.08, 2: 0.18, 3: 0.35, 4: 0.65, 5: 1.2, 6: 2.0}
 
 
 @dataclass(frozen=True)

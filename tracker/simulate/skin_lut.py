@@ -52,8 +52,8 @@ def lookup(table: np.ndarray, melanin_od: np.ndarray, haemoglobin_od: np.ndarray
     fh = np.clip(haemoglobin_od.astype(np.float32) / OD_STEP, 0.0, _N - 1.001)
     im = fm.astype(np.int32)
     ih = fh.astype(np.int32)
-    a = (fm - im)[..., None]
-    b = (fh - ih)[..., None]
+    a = (fm - im.astype(np.float32))[..., None]
+    b = (fh - ih.astype(np.float32))[..., None]
     idx = im * _N + ih
     out = (1.0 - a) * ((1.0 - b) * table[idx] + b * table[idx + 1])
     out += a * ((1.0 - b) * table[idx + _N] + b * table[idx + _N + 1])

@@ -145,28 +145,43 @@ MELANIN_EXPONENT = 2.5
 #: Achromatic surface (Fresnel) reflectance added to the body reflectance.
 SURFACE_REFLECTANCE = 0.025
 
+#: Photon path lengths (relative) and their weights in diffuse reflectance: light
+#: leaving the skin has travelled different depths, which softens strong absorption
+#: bands compared with a single Beer-Lambert path (modified Beer-Lambert).
+PATH_LENGTHS: tuple[float, ...] = (0.4, 1.0, 2.2)
+PATH_WEIGHTS: tuple[float, ...] = (0.3, 0.45, 0.25)
+
 
 def melanin_extinction() -> np.ndarray:
     """Melanin optical density per unit OD at 500 nm: a decaying power law, (lambda/500)^-2.5."""
     return (WAVELENGTHS_NM / 500.0) ** -MELANIN_EXPONENT
 
 
-def haemoglobin_extinction() -> np.ndarray:
-    """Oxy-haemoglobin optical density per unit OD at 577 nm (approximate, Soret peak omitted).
+#: Oxygen saturation of the skin's blood (mixed arterial and venous).
+BLOOD_OXYGEN_SATURATION = 0.75
 
-    Two Q bands (542, 577 nm) on a broad 500-590 nm shoulder, a weak blue tail and a steep
-    drop above 590 nm, so that blood reddens skin rather than only darkening it.
+
+def haemoglobin_extinction() -> np.ndarray:
+    """Blood optical density per unit OD at 577 nm (approximate, Soret peak omitted).
+
+    A 75 % oxygenated mix. Oxy-haemoglobin: two Q bands (542, 577 nm) on a broad
+    500-590 nm shoulder, a steep drop above 590 nm. Deoxy-haemoglobin: one broad
+    band at 555 nm and a tail through the red (about a quarter of its peak at
+    600 nm, halving every ~23 nm). Both share a weak blue tail (the Soret band's
+    flank), so that blood makes skin redder and slightly yellower.
     """
     lam = WAVELENGTHS_NM
-    bands = (
+    drop = 1.0 / (1.0 + np.exp((lam - 592.0) / 5.0))
+    oxy = (
         0.92 * np.exp(-0.5 * ((lam - 542.0) / 11.0) ** 2)
         + 1.00 * np.exp(-0.5 * ((lam - 577.0) / 9.0) ** 2)
         + 0.45 * np.exp(-0.5 * ((lam - 555.0) / 28.0) ** 2)
-    )
-    # Tail of the (omitted) Soret band: blood makes skin yellower, not only redder.
-    blue_tail = 2.1 * np.exp(-(lam - 400.0) / 50.0)
-    cutoff = 1.0 / (1.0 + np.exp((lam - 592.0) / 5.0))
-    spectrum = (bands + blue_tail) * cutoff + 0.004
+    ) * drop
+    deoxy = np.exp(-0.5 * ((lam - 555.0) / 22.0) ** 2)
+    deoxy = np.where(lam >= 600.0, np.maximum(deoxy, 0.27 * np.exp(-(lam - 600.0) / 33.0)), deoxy)
+    blue_tail = 2.1 * np.exp(-(lam - 400.0) / 50.0) * drop
+    so2 = BLOOD_OXYGEN_SATURATION
+    spectrum = so2 * oxy + (1.0 - so2) * deoxy + blue_tail + 0.004
     return spectrum / np.interp(577.0, lam, spectrum)
 
 
@@ -176,7 +191,7 @@ def dermis_reflectance() -> np.ndarray:
 
 
 def skin_reflectance(melanin_od: np.ndarray, haemoglobin_od: np.ndarray) -> np.ndarray:
-    """Beer-Lambert skin reflectance for arrays of chromophore optical densities.
+    """Skin reflectance (modified Beer-Lambert) for arrays of chromophore optical densities.
 
     Parameters
     ----------
@@ -188,12 +203,14 @@ def skin_reflectance(melanin_od: np.ndarray, haemoglobin_od: np.ndarray) -> np.n
     -------
     numpy.ndarray
         Shape S + (n_wavelengths,), reflectance in (0, 1): surface reflection plus the
-        dermis's reflectance attenuated by the chromophores' effective (round-trip) optical density.
+        dermis's reflectance attenuated by the chromophores' optical density over a
+        distribution of path lengths (:data:`PATH_LENGTHS`).
     """
     m = np.asarray(melanin_od, dtype=np.float64)[..., None]
     h = np.asarray(haemoglobin_od, dtype=np.float64)[..., None]
-    body = dermis_reflectance() * 10.0 ** (-(m * melanin_extinction() + h * haemoglobin_extinction()))
-    return SURFACE_REFLECTANCE + body
+    od = m * melanin_extinction() + h * haemoglobin_extinction()
+    body = sum(w * 10.0 ** (-length * od) for length, w in zip(PATH_LENGTHS, PATH_WEIGHTS))
+    return SURFACE_REFLECTANCE + dermis_reflectance() * body
 
 
 @cache

@@ -91,11 +91,12 @@ class TrueMeasures:
     area_mm2: float
 
 
-def true_measures(scene: Scene, *, mask: np.ndarray | None = None) -> TrueMeasures:
+def true_measures(scene: Scene, *, mask: np.ndarray | None = None, reference: np.ndarray | None = None) -> TrueMeasures:
     """Truth measures over ``mask`` (bool (H, W) in scene pixels; default: the scene's skin).
 
     Spot area counts the truth ``spot_mask`` inside the mask; a spot counts when its
-    centre lies inside the mask.
+    centre lies inside the mask. ``reference`` may pass ``reference_render(scene)``
+    when it is already at hand (it is not recomputed).
     """
     _check_scene(scene)
     h, w = scene.skin_mask.shape
@@ -106,7 +107,11 @@ def true_measures(scene: Scene, *, mask: np.ndarray | None = None) -> TrueMeasur
         raise ValueError(f"mask must be a bool array of shape {(h, w)}, got {mask.dtype} {mask.shape}")
     if not mask.any():
         raise ValueError("mask must select at least one pixel")
-    rgb = reference_render(scene)[mask].astype(np.float64)
+    if reference is None:
+        reference = reference_render(scene)
+    elif reference.shape != (h, w, 3):
+        raise ValueError(f"reference must have shape {(h, w, 3)}, got {reference.shape}")
+    rgb = reference[mask].astype(np.float64)
     rgb = np.maximum(rgb, 1e-6)
     ei = 100.0 * np.log10(rgb[:, 0] / rgb[:, 1])
     mi = 100.0 * np.log10(1.0 / rgb[:, 0])

@@ -34,7 +34,7 @@ import numpy as np
 from tracker.simulate.capture import Capture, CaptureParams, capture
 from tracker.simulate.encode import encode_jpeg
 from tracker.simulate.front import FrontScene, FrontSceneParams, make_front_scene
-from tracker.simulate.render import true_measures
+from tracker.simulate.render import reference_render, true_measures
 from tracker.simulate.scene import SkinScene, SkinSceneParams, Spot, make_skin_scene, random_spots
 
 TRENDS: tuple[str, ...] = ("improving", "stable", "worsening")
@@ -195,8 +195,8 @@ def _visible_in_scene(shot: Capture, scene_shape: tuple[int, int]) -> np.ndarray
     return pulled.astype(bool)
 
 
-def _truth_dict(scene: SkinScene | FrontScene, mask: np.ndarray, state: _State) -> Mapping[str, float]:
-    m = true_measures(scene, mask=mask)
+def _truth_dict(scene: SkinScene | FrontScene, mask: np.ndarray, state: _State, reference: np.ndarray) -> Mapping[str, float]:
+    m = true_measures(scene, mask=mask, reference=reference)
     return MappingProxyType({
         "ei_mean": m.ei_mean, "mi_mean": m.mi_mean, "spot_area_mm2": m.spot_area_mm2,
         "spot_count": float(m.spot_count), "line_depth_mm": m.line_depth_mm,
@@ -308,12 +308,13 @@ def simulate_series(
                     out, region = front_out, "face"
                 params = _draw_capture(rng, view=view, out=out, chart=index in chart_sessions, seed=int(rng.integers(2**31)))
                 shot = capture(scene, **params.as_kwargs())  # type: ignore[arg-type]
+                reference = reference_render(scene)
                 photos.append(SeriesPhoto(
                     view=view, region=region, time_point=time_point, days_after=days_after, day=day + days_after,
                     jpeg=encode_jpeg(shot.srgb, quality=jpeg_quality),
                     capture=params,
-                    truth=_truth_dict(scene, _nominal_field(scene, out), state),
-                    truth_visible=_truth_dict(scene, _visible_in_scene(shot, scene.shape) & scene.skin_mask, state),
+                    truth=_truth_dict(scene, _nominal_field(scene, out), state, reference),
+                    truth_visible=_truth_dict(scene, _visible_in_scene(shot, scene.shape) & scene.skin_mask, state, reference),
                     scene_params=scene.params, matrix_to_scene=shot.matrix_to_scene,
                     chart_corners=shot.chart_corners, mm_per_px=shot.mm_per_px,
                 ))

@@ -21,9 +21,13 @@ OD_MAX = 3.0
 _N = int(round(OD_MAX / OD_STEP)) + 1
 
 
+@cache
 def _grid_reflectance() -> np.ndarray:
+    # Independent of the light: computed once (~15 MB) and shared by every table.
     od = np.arange(_N) * OD_STEP
-    return spectra.skin_reflectance(od[:, None], od[None, :])  # (N, N, n_wavelengths)
+    grid = spectra.skin_reflectance(od[:, None], od[None, :])  # (N, N, n_wavelengths)
+    grid.setflags(write=False)
+    return grid
 
 
 def _as_log_table(rgb: np.ndarray) -> np.ndarray:

@@ -182,3 +182,8 @@ def technicians(session: Session, clinic_id: str) -> list[User]:
                                User.active.is_(True)).order_by(User.full_name))
     return list(session.scalars(stmt))
 
+
+
+def patient_account(session: Session, patient_id: str) -> User | None:
+    """The sign-in account of a patient, if they have accepted an invitation."""
+    return session.scalar(select(User).where(User.patient_id == patient_id))

@@ -1,0 +1,133 @@
+"""Signing in and out, accepting a patient invitation, changing one's password."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+
+from tracker.services import accounts, invitations
+from tracker.services.errors import AuthenticationFailed, DomainError, InvitationInvalid
+
+from .access import EVERYONE, SIGNED_IN, role_required
+from .context import actor, get_db
+from .forms import AcceptInvitationForm, ChangePasswordForm, LoginForm
+
+bp = Blueprint("auth", __name__)
+
+
+def home_url() -> str:
+    if not current_user.is_authenticated:
+        return url_for("auth.login")
+    if current_user.is_patient:
+        return url_for("patient.home")
+    return url_for("staff.patients")
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only same-site paths: never redirect off the site after sign-in."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def _sign_in(user: Any) -> None:
+    session.clear()  # a fresh session: nothing from before sign-in carries over
+    login_user(user)
+
+
+@bp.get("/")
+@role_required(*EVERYONE)
+def index() -> Any:
+    return redirect(home_url())
+
+
+@bp.get("/healthz")
+@role_required(*EVERYONE)
+def health() -> Any:
+    return {"status": "ok"}
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@role_required(*EVERYONE)
+def login() -> Any:
+    if current_user.is_authenticated:
+        return redirect(home_url())
+    form = LoginForm()
+    error = None
+    if form.validate_on_submit():
+        db = get_db()
+        try:
+            user = accounts.authenticate(db, form.email.data, form.password.data)
+        except AuthenticationFailed as e:
+            db.commit()  # keep the record of the failed attempt
+            error = e.message
+        else:
+            db.commit()
+            _sign_in(user)
+            return redirect(_safe_next(request.args.get("next")) or home_url())
+    return render_template("auth/login.html", form=form, error=error), (401 if error else 200)
+
+
+@bp.post("/logout")
+@role_required(*SIGNED_IN)
+def logout() -> Any:
+    logout_user()
+    session.clear()
+    flash("You are signed out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+@role_required(*EVERYONE)
+def accept_invitation(token: str) -> Any:
+    db = get_db()
+    try:
+        inv = invitations.open_invitation(db, token)
+    except InvitationInvalid as e:
+        return render_template("auth/invitation_invalid.html", message=e.message), e.status
+    form = AcceptInvitationForm()
+    if request.method == "GET":
+        existing = invitations.existing_account(db, inv)
+        form.email.data = (existing.email if existing else None) or inv.patient.email or ""
+    if form.validate_on_submit():
+        try:
+            user = invitations.accept_invitation(db, token, email=form.email.data, password=form.new_password.data)
+            db.commit()
+        except DomainError as e:
+            db.rollback()
+            (getattr(form, e.field).errors.append(e.message) if e.field in ("email", "password")
+             else flash(e.message, "error"))
+        else:
+            if current_user.is_authenticated:
+                logout_user()
+            _sign_in(user)
+            flash("Welcome! Your account is ready. You can now see your photos and progress.", "success")
+            return redirect(url_for("patient.home"))
+    return render_template("auth/accept_invitation.html", form=form, patient=inv.patient, invitation=inv)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@role_required(*SIGNED_IN)
+def change_password() -> Any:
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        db = get_db()
+        try:
+            user = accounts.change_password(db, actor(), current=form.current_password.data,
+                                            new=form.new_password.data)
+            db.commit()
+        except DomainError as e:
+            db.rollback()
+            target = getattr(form, e.field, None) if e.field else None
+            (target.errors.append(e.message) if target is not None else flash(e.message, "error"))
+        else:
+            _sign_in(user)  # the session id includes the auth version, which just changed
+            flash("Your password has been changed.", "success")
+            return redirect(home_url())
+    return render_template("auth/change_password.html", form=form)

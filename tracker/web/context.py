@@ -1,0 +1,65 @@
+"""Per-request resources: the database session, the image storage and the queue.
+
+Views get them here and pass them to services explicitly.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+from flask import current_app, g
+from flask_login import current_user
+from sqlalchemy.orm import Session, sessionmaker
+
+from tracker.jobs import TaskQueue
+from tracker.models import User
+from tracker.services.dispatch import bind_sink
+from tracker.services.intake import IntakeLimits
+from tracker.storage import Storage
+
+EXTENSION = "tracker"
+
+
+class Resources:
+    """What the app factory builds once and every request shares."""
+
+    def __init__(self, session_factory: sessionmaker[Session], storage: Storage, queue: TaskQueue,
+                 limits: IntakeLimits) -> None:
+        self.session_factory = session_factory
+        self.storage = storage
+        self.queue = queue
+        self.limits = limits
+
+
+def resources() -> Resources:
+    return cast(Resources, current_app.extensions[EXTENSION])
+
+
+def get_db() -> Session:
+    """The request's session (created on first use, closed at teardown).
+
+    Its commits hand deferred background jobs to the queue.
+    """
+    if "db" not in g:
+        res = resources()
+        g.db = bind_sink(res.session_factory(), res.queue)
+    return cast(Session, g.db)
+
+
+def close_db(_exc: BaseException | None = None) -> None:
+    db = g.pop("db", None)
+    if db is not None:
+        db.close()
+
+
+def get_storage() -> Storage:
+    return resources().storage
+
+
+def get_limits() -> IntakeLimits:
+    return resources().limits
+
+
+def actor() -> User:
+    """The signed-in user (the access table guarantees there is one on protected routes)."""
+    return cast(User, current_user._get_current_object())  # type: ignore[attr-defined]

@@ -1,0 +1,41 @@
+"""Small helpers shared by the views."""
+
+from __future__ import annotations
+
+import base64
+import io
+from typing import Any
+
+import qrcode
+import qrcode.image.svg
+from flask import flash
+from flask_wtf import FlaskForm
+
+from tracker.services.errors import DomainError
+
+
+def show_error(form: FlaskForm | None, error: DomainError, **aliases: str) -> None:
+    """Put a service's error next to its field when the form has it, else flash it."""
+    name = aliases.get(error.field or "", error.field)
+    field = getattr(form, name, None) if (form is not None and name) else None
+    if field is not None and hasattr(field, "errors"):
+        if not isinstance(field.errors, list):
+            field.errors = list(field.errors)
+        field.errors.append(error.message)
+    else:
+        flash(error.message, "error")
+
+
+def qr_data_uri(text: str) -> str:
+    """An SVG QR code as a data: URI (rendered here; no outside service)."""
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=2, box_size=10)
+    qr.add_data(text)
+    qr.make(fit=True)
+    image = qr.make_image(image_factory=qrcode.image.svg.SvgPathFillImage)
+    buf = io.BytesIO()
+    image.save(buf)
+    return "data:image/svg+xml;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def or_none(value: Any) -> Any:
+    return None if value in ("", None) else value

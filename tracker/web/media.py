@@ -1,0 +1,44 @@
+"""Derived images (thumbnail, display size), served only to those who may see the photo.
+
+Originals are never served here: they may carry location and device metadata.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, send_file
+
+from tracker.services import access as obj
+
+from .access import MEDIA, role_required
+from .context import actor, get_db, get_storage
+
+bp = Blueprint("media", __name__, url_prefix="/media")
+media_access = role_required(*MEDIA)
+
+
+def _send(photo_id: str, which: str) -> Any:
+    photo = obj.get_photo(get_db(), actor(), photo_id)
+    key = photo.thumb_key if which == "thumb" else photo.display_key
+    if not key:
+        abort(404)
+    path = get_storage().local_path(key)
+    if path is None or not path.is_file():
+        abort(404)
+    response = send_file(path, mimetype="image/jpeg", conditional=True, etag=True, max_age=0)
+    # The browser may keep it for the session but must check back; shared caches never keep it.
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@bp.get("/<photo_id>/thumb.jpg")
+@media_access
+def thumb(photo_id: str) -> Any:
+    return _send(photo_id, "thumb")
+
+
+@bp.get("/<photo_id>/display.jpg")
+@media_access
+def display(photo_id: str) -> Any:
+    return _send(photo_id, "display")

@@ -1,0 +1,40 @@
+"""A patient's own pages: their series and photos, nothing else."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, render_template
+
+from tracker.services import access as obj, baselines, gallery, series as series_svc
+
+from .access import PATIENT_ONLY, role_required
+from .context import actor, get_db
+
+bp = Blueprint("patient", __name__, url_prefix="/me")
+patient_only = role_required(*PATIENT_ONLY)
+
+
+@bp.get("")
+@patient_only
+def home() -> Any:
+    db, me = get_db(), actor()
+    p = obj.get_patient(db, me, me.patient_id or "")
+    grids = [gallery.series_grid(db, me, s.id) for s in p.series]
+    return render_template("patient/home.html", patient=p, grids=grids)
+
+
+@bp.get("/series/<series_id>")
+@patient_only
+def series(series_id: str) -> Any:
+    grid = gallery.series_grid(get_db(), actor(), series_id)
+    return render_template("patient/series.html", grid=grid, series=grid.series,
+                           timeline=series_svc.timeline(grid.series))
+
+
+@bp.get("/photos/<photo_id>")
+@patient_only
+def photo(photo_id: str) -> Any:
+    db = get_db()
+    p = obj.get_photo(db, actor(), photo_id)
+    return render_template("patient/photo.html", photo=p, series=p.series, status=baselines.baseline_status(db, p))

@@ -76,6 +76,7 @@ class _Frame:
     """One image prepared for measurement at its working scale."""
 
     decoded: _decode.DecodedImage
+    srgb: np.ndarray  # calibrated, display-encoded, working scale
     linear: np.ndarray  # calibrated linear RGB, working scale
     calibration: _calibration.Calibration
     skin: np.ndarray  # automatic region ∩ user mask, clipped pixels still in
@@ -202,7 +203,10 @@ def _prepare_frame(
     srgb = decoded.srgb
     corners = _parse_corners(chart_corners, scale=decoded.scale, what=f"{what} chart corners")
     calib = _calibration.calibrate(srgb, chart_corners=corners)
-    auto = _roi.skin_region(srgb, exclude=calib.chart_mask)
+    # Skin is found, and photos are aligned, on the corrected image: under a 2700 K
+    # cast raw skin chromaticity leaves any skin model. Clipping is judged on the raw one.
+    corrected_srgb = linear_to_srgb(calib.linear)
+    auto = _roi.skin_region(corrected_srgb, exclude=calib.chart_mask)
     if roi is not None:
         auto = auto & _load_mask(roi, full_size=(decoded.full_width, decoded.full_height), shape=auto.shape, what=what)
     clipped = _roi.clipped_mask(srgb)
@@ -216,7 +220,7 @@ def _prepare_frame(
         px_per_mm = decoded.scale / mm_per_px
     else:
         px_per_mm = None
-    return _Frame(decoded, calib.linear, calib, auto, region, lost, quality, px_per_mm)
+    return _Frame(decoded, corrected_srgb, calib.linear, calib, auto, region, lost, quality, px_per_mm)
 
 
 def prepare_baseline(
@@ -240,7 +244,7 @@ def prepare_baseline(
         Known scale of the full-resolution baseline, used when no chart gives one.
     """
     frame = _prepare_frame(baseline, roi=roi, chart_corners=chart_corners, mm_per_px=mm_per_px, what="baseline")
-    reference = _alignment.prepare_reference(frame.decoded.srgb, mask=_alignment_mask(frame))
+    reference = _alignment.prepare_reference(frame.srgb, mask=_alignment_mask(frame))
     return PreparedBaseline(frame=frame, reference=reference, roi_supplied=roi is not None)
 
 
@@ -422,7 +426,7 @@ def analyze_photo(
 
     if prepared is not None:
         t1 = time.perf_counter()
-        aligned = _alignment.align(frame.decoded.srgb, prepared.reference, moving_mask=_alignment_mask(frame))
+        aligned = _alignment.align(frame.srgb, prepared.reference, moving_mask=_alignment_mask(frame))
         timings["align_s"] = time.perf_counter() - t1
         base = prepared.frame
         if aligned.ok and aligned.matrix is not None:
@@ -459,7 +463,7 @@ def analyze_photo(
         timings_s={**timings, "total_s": time.perf_counter() - t0},
     )
     artifacts = Artifacts(
-        srgb=frame.decoded.srgb,
+        srgb=frame.srgb,
         region=frame.region,
         aligned=False,
         full_size=(frame.decoded.full_width, frame.decoded.full_height),

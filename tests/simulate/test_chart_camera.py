@@ -7,7 +7,7 @@ import pytest
 
 from tracker.analysis.chart_reference import CHART_COLS, CHART_ROWS, CHART_SIZES_MM, NEUTRAL_PATCHES, REFERENCE_SRGB
 from tracker.analysis.colour import delta_e_2000, linear_to_lab, srgb_to_linear
-from tracker.simulate import capture, make_skin_scene
+from tracker.simulate import make_skin_scene
 from tracker.simulate import chart as sim_chart
 from tracker.simulate import spectra
 
@@ -18,6 +18,12 @@ REFERENCE_LAB = linear_to_lab(srgb_to_linear(REFERENCE_SRGB))
 def scene():
     # A close-up field wide enough for the mini chart (~ 112 x 150 mm at 0.125 mm/px).
     return make_skin_scene(seed=21, shape_px=(896, 1200), mm_per_px=0.125)
+
+
+def capture(scene, **kwargs):  # the chart tests use the mini card unless told otherwise
+    from tracker.simulate import capture as _capture
+
+    return _capture(scene, **{"chart_model": "mini", **kwargs})
 
 
 def patch_means(srgb: np.ndarray, corners: np.ndarray) -> np.ndarray:
@@ -81,6 +87,19 @@ def test_chart_that_does_not_fit_is_refused():
     small = make_skin_scene(seed=1, shape_px=(256, 256))
     with pytest.raises(ValueError, match="chart_model"):
         capture(small, seed=1, chart=True)
+
+
+def test_nano_chart_beside_a_close_up_at_20_px_per_mm():
+    close = make_skin_scene(seed=2, shape_px=(1000, 1400), mm_per_px=0.05)
+    shot = capture(close, seed=1, chart=True, chart_model="nano", light="d65", noise=0.0)
+    tl, tr, _, bl = shot.chart_corners
+    assert np.linalg.norm(tr - tl) * 0.05 == pytest.approx(CHART_SIZES_MM["nano"][0])
+    assert np.linalg.norm(bl - tl) * 0.05 == pytest.approx(CHART_SIZES_MM["nano"][1])
+    de = delta_e_2000(linear_to_lab(patch_means(shot.srgb, shot.chart_corners)), REFERENCE_LAB)
+    assert de.mean() < 6.0
+    lay = sim_chart.layout("nano")
+    expected_px = lay.outer_w_mm * lay.outer_h_mm / 0.05**2
+    assert shot.chart_mask.sum() == pytest.approx(expected_px, rel=0.01)  # the black frame is in the mask
 
 
 def test_warm_light_leaves_a_cast_on_grey_d65_is_neutral(scene):

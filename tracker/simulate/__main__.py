@@ -58,7 +58,7 @@ def write_examples(out_dir: Path, *, seed: int = 1, size: str = "small") -> list
     out_dir.mkdir(parents=True, exist_ok=True)
     (h, w), px = CLOSE_UP_FRAME[size]
     scene = make_skin_scene(seed=seed, shape_px=(h, w), mm_per_px=px, diffuse_redness=0.15)
-    close = capture(scene, seed=seed, chart=True, cct_k=3500.0, gradient=0.1, gradient_angle_deg=20.0, exposure=0.9)
+    close = capture(scene, seed=seed, chart=True, chart_model="nano", cct_k=3500.0, gradient=0.1, gradient_angle_deg=20.0, exposure=0.9)
     front_scene = make_front_scene(seed=seed, size_px=FRONT_SIZE[size])
     front = capture(front_scene, seed=seed, chart=True, chart_model="classic", chart_position="bottom-left", cct_k=5500.0, light="daylight")
     series = simulate_series(seed=seed, size=size)
@@ -80,7 +80,7 @@ def write_samples(out_dir: Path, *, seed: int = 7) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     (h, w), px = CLOSE_UP_FRAME["full"]
     scene = make_skin_scene(seed=seed, shape_px=(h, w), mm_per_px=px, diffuse_redness=0.15, n_spots=8)
-    close = capture(scene, seed=seed, chart=True, cct_k=4200.0, gradient=0.08, gradient_angle_deg=200.0, light="led")
+    close = capture(scene, seed=seed, chart=True, chart_model="nano", cct_k=4200.0, gradient=0.08, gradient_angle_deg=200.0, light="led")
     front = capture(make_front_scene(seed=seed, size_px=1536), seed=seed, chart=True, chart_model="classic",
                     chart_position="bottom-left", cct_k=5600.0, light="daylight")
     series = simulate_series(seed=seed, views=("close-up",), size="small", sessions=3, after_sessions=())

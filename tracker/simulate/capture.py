@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 import cv2
 import numpy as np
 
+from tracker.analysis.chart_reference import DEFAULT_CHART
 from tracker.analysis.colour import linear_to_srgb
 from tracker.simulate import camera, chart as _chart
 from tracker.simulate import fields as _f
@@ -42,7 +43,7 @@ class CaptureParams:
     scale: float = 1.0
     shift_px: tuple[float, float] = (0.0, 0.0)
     chart: bool = False
-    chart_model: str = "mini"
+    chart_model: str = DEFAULT_CHART
     chart_position: str = "top-left"
     chart_angle_deg: float = 0.0
     blur_sigma_px: float = 0.0
@@ -142,7 +143,7 @@ def capture(
     scale: float = 1.0,
     shift_px: tuple[float, float] = (0.0, 0.0),
     chart: bool = False,
-    chart_model: str = "mini",
+    chart_model: str = DEFAULT_CHART,
     chart_position: str = "top-left",
     chart_angle_deg: float = 0.0,
     blur_sigma_px: float = 0.0,
@@ -169,7 +170,8 @@ def capture(
     chart : bool
         Put a ColorChecker 24 in the frame (same light and gradient as the skin).
     chart_model, chart_position, chart_angle_deg :
-        Chart size model ("mini", "classic"), corner of the frame, tilt in degrees.
+        Chart size model (a key of ``CHART_SIZES_MM``: "nano", "mini", "classic"; default
+        the lead's ``DEFAULT_CHART``), corner of the frame, tilt in degrees.
     blur_sigma_px : float
         Optical blur, Gaussian sigma in capture pixels (0-20).
     noise : float

@@ -19,7 +19,7 @@ Capture conditions vary between photos as they do in a real clinic: exposure
 0.7-1.2, colour temperature 3000-6500 K (tungsten-like, daylight or LED light),
 illumination gradient up to 15 %, rotation up to +-3 degrees, shifts up to 2 %
 of the frame, scale +-3 %, slight blur, noise. A ColorChecker is in the frame at
-visits in ``chart_sessions`` (mini for close-ups, classic for the front view).
+visits in ``chart_sessions`` (a nano card for close-ups, a classic chart for the front view).
 """
 
 from __future__ import annotations
@@ -41,11 +41,13 @@ TRENDS: tuple[str, ...] = ("improving", "stable", "worsening")
 VIEWS: tuple[str, ...] = ("front", "close-up")
 SIZES: tuple[str, ...] = ("small", "full")
 
-#: Close-up frame (H, W) and scale per size: the same 108 x 144 mm field of a cheek.
+#: Close-up frame (H, W) and scale per size: the same 102 x 77 mm field of a cheek.
 CLOSE_UP_FRAME: dict[str, tuple[tuple[int, int], float]] = {
-    "small": ((864, 1152), 0.125),
-    "full": ((1536, 2048), 0.0703125),
+    "small": ((864, 1152), 0.0888889),
+    "full": ((1536, 2048), 0.05),
 }
+#: Chart model per view: a nano card beside a close-up, a classic chart for the face.
+CHART_MODEL: dict[str, str] = {"close-up": "nano", "front": "classic"}
 #: Front-view scene size (square) per size; the frame crops 5 % each side.
 FRONT_SIZE: dict[str, int] = {"small": 1088, "full": 2048}
 CLOSE_UP_REGION = "left cheek"
@@ -215,7 +217,7 @@ def _draw_capture(rng: np.random.Generator, *, view: str, out: tuple[int, int], 
         gradient_angle_deg=float(rng.uniform(0.0, 360.0)), rotation_deg=float(rng.uniform(-3.0, 3.0)),
         scale=float(rng.uniform(0.97, 1.03)),
         shift_px=(float(rng.uniform(-0.02, 0.02) * out[1]), float(rng.uniform(-0.02, 0.02) * out[0])),
-        chart=chart, chart_model="mini" if view == "close-up" else "classic", chart_position=position,
+        chart=chart, chart_model=CHART_MODEL[view], chart_position=position,
         chart_angle_deg=float(rng.uniform(-4.0, 4.0)), blur_sigma_px=float(rng.uniform(0.0, 0.7)),
         noise=float(rng.uniform(0.003, 0.006)), out_shape=out, light=light,
     )

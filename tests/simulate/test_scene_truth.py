@@ -145,3 +145,12 @@ def test_spot_validates_its_fields():
         Spot((1.0, 1.0), 0.0, 0.3)
     with pytest.raises(ValueError, match="darkness"):
         Spot((1.0, 1.0), 1.0, -0.3)
+
+
+def test_simulator_imports_no_web_or_database_layer():
+    import subprocess
+    import sys
+
+    code = "import sys, tracker.simulate; print(any(m in sys.modules for m in ('flask', 'sqlalchemy')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

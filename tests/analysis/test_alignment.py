@@ -1,0 +1,273 @@
+"""align / warp_to_reference: follow-up photos land on the baseline to a pixel, or are refused."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.analysis._align_helpers import as3, change_light, corner_errors, render_pair, skin_texture
+from tracker.analysis.alignment import Alignment, align, prepare_reference, warp_to_reference
+from tracker.analysis.decode import decode_image
+
+H, W = 720, 960  # 0.7 MP: accuracy tests stay small
+
+KNOWN_WARPS = [
+    # (angle deg, scale, (shift x, shift y) as a fraction of the size)
+    (0.0, 1.0, (0.10, 0.0)),
+    (10.0, 1.0, (0.0, -0.10)),
+    (-10.0, 1.15, (0.05, 0.05)),
+    (7.0, 0.85, (-0.10, 0.08)),
+    (-4.0, 0.9, (0.10, -0.10)),
+    (10.0, 1.15, (-0.08, -0.06)),
+]
+
+
+@pytest.mark.parametrize("light_change", [False, True], ids=["same-light", "exposure0.7-warm"])
+@pytest.mark.parametrize(("angle", "scale", "shift"), KNOWN_WARPS)
+def test_known_warps_are_recovered_within_a_pixel(angle: float, scale: float, shift: tuple[float, float], light_change: bool) -> None:
+    reference, moving, truth = render_pair(H, W, angle_deg=angle, scale=scale, shift_frac=shift)
+    if light_change:
+        moving = change_light(moving, exposure=0.7, cast=(1.0, 0.9, 0.75))
+    result = align(moving, reference)
+    assert isinstance(result, Alignment)
+    assert result.ok, result.reason
+    errors = corner_errors(result.matrix, truth, (H, W))
+    assert np.median(errors) <= 0.5, errors
+    assert errors.max() <= 1.0, errors
+    assert result.similarity is not None and result.similarity > 0.8
+    assert result.scale == pytest.approx(1 / scale, rel=0.01)
+    assert result.rotation_deg == pytest.approx(angle, abs=0.2)
+    assert result.residual_px is not None and result.residual_px < 3.0
+
+
+def test_aligned_photo_overlays_the_reference() -> None:
+    reference, moving, _ = render_pair(H, W, angle_deg=6.0, scale=1.1, shift_frac=(0.05, -0.05))
+    result = align(moving, reference)
+    warped, valid = warp_to_reference(moving, result.matrix, reference.shape)
+    assert valid.mean() > 0.7
+    # The warped photo now differs from the reference only by resampling.
+    assert np.abs(warped - reference)[valid].mean() < 0.01
+    unaligned = np.abs(moving - reference).mean()
+    assert unaligned > 5 * np.abs(warped - reference)[valid].mean()
+
+
+def test_chart_masked_out_does_not_pull_the_warp() -> None:
+    """A colour chart fixed in the frame (it does not move with the skin) is left out through the masks."""
+    reference, moving, truth = render_pair(H, W, angle_deg=5.0, scale=1.05, shift_frac=(0.06, 0.04), seed=3)
+    chart = np.zeros((H, W), bool)
+    chart[40:240, 40:340] = True
+    rng = np.random.default_rng(0)
+    patches = np.kron(rng.uniform(0.05, 0.95, (4, 6, 3)), np.ones((50, 50, 1))).astype(np.float32)
+    reference[chart] = patches.reshape(-1, 3)
+    moving[chart] = patches.reshape(-1, 3)
+    result = align(moving, reference, moving_mask=~chart, reference_mask=~chart)
+    assert result.ok, result.reason
+    assert corner_errors(result.matrix, truth, (H, W)).max() <= 1.0
+
+
+def test_prepared_reference_gives_the_same_answer() -> None:
+    reference, moving, _ = render_pair(H, W, angle_deg=-3.0, scale=0.95, shift_frac=(0.02, 0.03))
+    mask = np.ones((H, W), bool)
+    mask[:, :100] = False
+    prepared = prepare_reference(reference, mask=mask)
+    a = align(moving, prepared)
+    b = align(moving, reference, reference_mask=mask)
+    assert a.ok and b.ok
+    assert np.allclose(a.matrix, b.matrix, atol=1e-6)
+
+
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), h=st.integers(160, 320), w=st.integers(160, 320))
+def test_aligning_an_image_to_itself_gives_the_identity(seed: int, h: int, w: int) -> None:
+    image = skin_texture(h, w, seed=seed)
+    result = align(image, image)
+    assert result.ok, result.reason
+    assert np.abs(result.matrix - np.eye(3)[:2]).max() < 1e-3 * max(h, w)
+    assert corner_errors(result.matrix, np.eye(3)[:2], (h, w)).max() < 0.05
+    assert result.similarity == pytest.approx(1.0, abs=1e-3)
+
+
+def test_a_different_skin_area_is_refused() -> None:
+    a = skin_texture(H, W, seed=11)
+    b = skin_texture(H, W, seed=12)
+    result = align(a, b)
+    assert not result.ok
+    assert result.matrix is None
+    assert "different area or patient" in result.reason
+
+
+def test_a_featureless_photo_is_refused() -> None:
+    flat = np.full((H, W, 3), 0.6, np.float32)
+    result = align(flat, skin_texture(H, W, seed=1))
+    assert not result.ok and result.reason
+
+
+def test_a_far_too_close_photo_is_refused_for_its_scale() -> None:
+    reference, moving, _ = render_pair(H, W, angle_deg=0.0, scale=2.5, shift_frac=(0.0, 0.0), seed=4)
+    result = align(moving, reference)
+    assert not result.ok
+    assert result.reason is not None
+
+
+# --- real photographs -----------------------------------------------------------------------
+
+# A handful of close-ups, one per patient: four at full resolution, four 300 px.
+DIFFERENT_PATIENTS = [
+    "PAT_117_179_983.png", "PAT_1276_957_406.png", "PAT_1984_4038_265.png", "PAT_544_3299_671.png",
+    "PAT_1286_999_824.png", "PAT_354_1814_153.png", "PAT_649_1233_229.png", "PAT_320_681_410.png",
+]
+
+
+def _load(real_data_dir: Path, folder: str, name: str) -> np.ndarray:
+    path = real_data_dir / folder / name
+    if not path.exists():
+        pytest.skip(f"{path} is absent")
+    return decode_image(path).srgb
+
+
+@pytest.mark.real_data
+def test_photos_of_different_patients_are_all_refused(real_data_dir: Path) -> None:
+    images = {n: _load(real_data_dir, "pad_ufes_20", n) for n in DIFFERENT_PATIENTS}
+    prepared = {n: prepare_reference(img) for n, img in images.items()}
+    accepted = []
+    for a, b in itertools.combinations(DIFFERENT_PATIENTS, 2):
+        result = align(images[a], prepared[b])
+        if result.ok:
+            accepted.append((a, b, result.inliers, result.similarity))
+        else:
+            assert result.reason and result.matrix is None
+    assert not accepted, f"different patients aligned: {accepted}"
+
+
+@pytest.mark.real_data
+def test_a_face_is_not_aligned_to_another_persons_face(real_data_dir: Path) -> None:
+    names = ["interfaces_001.jpg", "interfaces_005.jpg", "interfaces_006.jpg", "interfaces_009.jpg",
+             "interfaces_016.jpg", "interfaces_025.jpg", "interfaces_029.jpg"]
+    faces = {n: _load(real_data_dir, "interfaces_cc0_faces", n) for n in names}
+    for a, b in zip(names, names[1:] + names[:1]):
+        result = align(faces[a], faces[b])
+        assert not result.ok, f"{a} aligned to {b}"
+
+
+@pytest.mark.real_data
+def test_same_lesion_pair_with_mild_zoom_aligns_on_the_lesion(real_data_dir: Path) -> None:
+    """PAT_1286_999: same naevus, ~1.25x zoom and a slight tilt. Verified by looking at a checkerboard overlay."""
+    moving = _load(real_data_dir, "pad_ufes_20", "PAT_1286_999_824.png")
+    reference = _load(real_data_dir, "pad_ufes_20", "PAT_1286_999_846.png")
+    result = align(moving, reference)
+    assert result.ok, result.reason
+    assert 1.15 < result.scale < 1.35 and abs(result.rotation_deg) < 5
+    assert result.similarity > 0.6
+    # The dark naevus lands on the dark naevus (its outline differs with the light, its centre must not).
+    warped, valid = warp_to_reference(moving, result.matrix, reference.shape)
+    a, b = _naevus(warped, valid), _naevus(reference, valid)
+    centre_a, centre_b = np.argwhere(a).mean(axis=0), np.argwhere(b).mean(axis=0)
+    assert np.hypot(*(centre_a - centre_b)) < 3.0
+    assert (a & b).sum() / (a | b).sum() > 0.85
+
+
+def _naevus(srgb: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """The grey-blue naevus: the largest low-saturation blob (Otsu inside `valid`), holes filled."""
+    from scipy import ndimage as ndi
+    from skimage.filters import threshold_otsu
+
+    saturation = (srgb.max(axis=2) - srgb.min(axis=2)) / np.maximum(srgb.max(axis=2), 1e-3)
+    blob = ((saturation < threshold_otsu(saturation[valid])) & valid).astype(np.uint8)
+    blob = cv2.morphologyEx(blob, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(blob)
+    return ndi.binary_fill_holes(labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA])))
+
+
+@pytest.mark.real_data
+def test_same_area_pairs_outcomes_as_verified_by_looking(real_data_dir: Path) -> None:
+    """What the other same-area PAD-UFES pairs give (each checked by eye):
+
+    - 354_1814: _619 is a 1.2x closer crop of _153; aligning _153 onto _619 works
+      (the reverse is refused: it covers a quarter of the baseline).
+    - 46_881: _14 is a 300 px downscale, _939 the full-resolution close-up: 6x scale, refused.
+    - 100_393, 194_298, 320_681: 1.5-2.5x zoom with strong white-balance / lighting
+      changes and blur; SIFT finds no consistent matches: refused (retake).
+    """
+    pad = lambda n: _load(real_data_dir, "pad_ufes_20", f"PAT_{n}.png")  # noqa: E731
+    ok = align(pad("354_1814_153"), pad("354_1814_619"))
+    assert ok.ok and ok.similarity > 0.9 and ok.scale == pytest.approx(1.2, abs=0.05)
+    reverse = align(pad("354_1814_619"), pad("354_1814_153"))
+    assert not reverse.ok and "covers only" in reverse.reason
+    zoom = align(pad("46_881_14"), pad("46_881_939"))
+    assert not zoom.ok and "scale" in zoom.reason
+    for a, b in [("100_393_595", "100_393_898"), ("194_298_367", "194_298_945"), ("320_681_410", "320_681_724")]:
+        result = align(pad(a), pad(b))
+        assert not result.ok and "different area or patient" in result.reason
+
+
+@pytest.mark.slow
+def test_two_6_megapixel_photos_align_in_well_under_a_second() -> None:
+    reference, moving, truth = render_pair(H, W, angle_deg=5.0, scale=1.08, shift_frac=(0.05, -0.04), seed=5)
+    up = lambda img: cv2.resize(img, (3000, 2000), interpolation=cv2.INTER_CUBIC)  # noqa: E731
+    reference6, moving6 = up(reference), change_light(up(moving))
+    align(moving6, reference6)  # warm-up
+    times = []
+    for _ in range(2):
+        start = time.perf_counter()
+        result = align(moving6, reference6)
+        times.append(time.perf_counter() - start)
+    assert result.ok
+    # ~0.45-0.6 s measured on the 2 shared cores when idle; the bound leaves room for a loaded machine.
+    assert min(times) < 2.0, f"{min(times):.2f} s"
+    # accuracy carries over to full resolution (coordinates scale by 3000/960 in x, 2000/720 in y)
+    s = np.diag([3000 / W, 2000 / H, 1.0])
+    s[:2, 2] = [0.5 * 3000 / W - 0.5, 0.5 * 2000 / H - 0.5]
+    truth6 = (s @ as3(truth) @ np.linalg.inv(s))[:2]
+    assert corner_errors(result.matrix, truth6, (2000, 3000)).max() <= 2.0
+
+
+# --- warp_to_reference ---------------------------------------------------------------------------
+
+
+def test_warp_identity_and_shift() -> None:
+    img = np.random.default_rng(0).random((40, 50, 3)).astype(np.float32)
+    out, valid = warp_to_reference(img, np.eye(3)[:2], img.shape)
+    assert np.allclose(out, img, atol=1e-6)
+    assert valid[1:-1, 1:-1].all()
+    shifted, valid = warp_to_reference(img, np.array([[1.0, 0, 5], [0, 1.0, -3]]), (40, 50))
+    assert np.allclose(shifted[0:37, 5:50], img[3:40, 0:45], atol=1e-6)
+    assert not valid[:, :5].any() and not valid[37:].any()
+
+
+def test_warp_of_a_mask_stays_a_mask() -> None:
+    mask = np.zeros((30, 30), bool)
+    mask[10:20, 10:20] = True
+    out, valid = warp_to_reference(mask, np.array([[1.0, 0, 2.4], [0, 1.0, 0]]), (30, 30))
+    assert out.dtype == bool and out.sum() == 100
+    assert out[10:20, 12:22].all()
+
+
+def test_warp_arguments_are_checked() -> None:
+    img = np.zeros((10, 10, 3), np.float32)
+    with pytest.raises(ValueError, match="matrix"):
+        warp_to_reference(img, np.eye(3), (10, 10))
+    with pytest.raises(ValueError, match="interpolation"):
+        warp_to_reference(img, np.eye(3)[:2], (10, 10), interpolation="bicubic")
+    with pytest.raises(ValueError, match="reference_shape"):
+        warp_to_reference(img, np.eye(3)[:2], (10,))
+
+
+def test_align_arguments_are_checked() -> None:
+    img = skin_texture(100, 120, seed=1)
+    with pytest.raises(ValueError, match="moving_srgb"):
+        align(img[:, :, 0], img)
+    with pytest.raises(TypeError, match="moving_srgb"):
+        align((img * 255).astype(np.uint8), img)
+    with pytest.raises(ValueError, match="moving_mask"):
+        align(img, img, moving_mask=np.ones((10, 10), bool))
+    with pytest.raises(TypeError, match="reference"):
+        align(img, [img])  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="reference_mask"):
+        align(img, prepare_reference(img), reference_mask=np.ones((100, 120), bool))

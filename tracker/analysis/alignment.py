@@ -1,0 +1,492 @@
+"""Align a follow-up photo to the baseline photo of the same view, or refuse.
+
+Two stages (see SCIENCE.md, "Alignment"):
+
+1. *Coarse*: SIFT keypoints with a low contrast threshold (smooth skin has
+   little contrast) on a reduced, CLAHE-equalised grey image, Lowe's ratio
+   test, and a RANSAC similarity (rotation, uniform scale, shift).
+2. *Fine*: ECC (enhanced correlation coefficient) on a band-passed
+   log-luminance image inside the masks, affine motion, started from the
+   coarse estimate. The log makes an exposure or colour-cast change an
+   additive constant that the band-pass removes.
+
+A doubtful result comes back as ``ok=False`` with a reason the technician can
+act on, never as a warp: too few or too inconsistent matches, an implausible
+scale or shear, ECC failing to converge or ending on a low correlation.
+
+All matrices are 2x3 float64 in the pixel coordinates of the arrays passed in
+(OpenCV convention: pixel centres at integer coordinates).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+__all__ = ["Alignment", "PreparedReference", "align", "prepare_reference", "warp_to_reference"]
+
+SIFT_MAX_SIDE = 640  # px, long side of the image SIFT runs on (SIFT doubles it internally)
+ECC_MAX_SIDE = 800  # px, long side of the image ECC runs on
+SIFT_CONTRAST_THRESHOLD = 0.01  # OpenCV default 0.04 finds almost nothing on smooth skin
+SIFT_MAX_FEATURES = 2000
+RATIO_TEST = 0.8
+RANSAC_THRESHOLD_PX = 3.0  # at the SIFT scale
+MIN_INLIERS = 15
+MIN_INLIER_RATIO = 0.15
+SCALE_RANGE = (0.5, 2.0)
+MAX_ANISOTROPY = 1.1  # ratio of the affine's singular values (shear / unequal scale)
+MIN_SIMILARITY = 0.35  # ECC correlation of the band-passed images
+MIN_OVERLAP = 0.3  # share of the reference (mask) the warped photo must cover
+MAX_FINE_RESIDUAL = 2.0  # RMS of the feature matches under the ECC warp, in RANSAC thresholds
+
+_INTERPOLATION = {
+    "nearest": cv2.INTER_NEAREST,
+    "linear": cv2.INTER_LINEAR,
+    "cubic": cv2.INTER_CUBIC,
+    "lanczos": cv2.INTER_LANCZOS4,
+}
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """Result of aligning a photo to its reference.
+
+    Attributes
+    ----------
+    ok : bool
+        True when the warp can be trusted.
+    reason : str or None
+        Why the photo could not be aligned, in words for the technician; None when ok.
+    matrix : np.ndarray or None
+        2x3 float64 affine mapping a pixel (x, y) of the moving image to its
+        position in the reference image; None when not ok.
+    residual_px : float or None
+        RMS distance, in reference pixels, between the SIFT inlier matches in
+        the reference and their moving keypoints mapped by ``matrix``
+        (keypoint localisation noise included, so ~0.5-3 px on real photos).
+    similarity : float or None
+        ECC correlation coefficient, in [0, 1], of the band-passed images over
+        the overlap after the warp: ~1 for the same scene, < 0.35 refused.
+    inliers : int
+        SIFT matches consistent with the coarse similarity.
+    matches : int
+        SIFT matches that passed the ratio test.
+    scale : float or None
+        Reference pixels per moving pixel (sqrt of the determinant).
+    rotation_deg : float or None
+        Rotation from moving to reference, degrees, counter-clockwise positive in image axes.
+    overlap : float or None
+        Share of the reference (inside its mask) that the warped photo covers, [0, 1].
+    """
+
+    ok: bool
+    reason: str | None
+    matrix: np.ndarray | None
+    residual_px: float | None
+    similarity: float | None
+    inliers: int
+    matches: int = 0
+    scale: float | None = None
+    rotation_deg: float | None = None
+    overlap: float | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class PreparedReference:
+    """Features of a reference photo, computed once and reused for every photo of the same view.
+
+    Build it with :func:`prepare_reference`; the fields are an implementation detail.
+    """
+
+    shape: tuple[int, int]
+    keypoints_xy: np.ndarray  # (n, 2) float32, reference pixel coordinates
+    descriptors: np.ndarray  # (n, 128) float32
+    ecc_to_full: np.ndarray  # 3x3, ECC-scale pixel -> reference pixel
+    ecc_image: np.ndarray  # band-passed log luminance at the ECC scale
+    ecc_mask: np.ndarray  # uint8 0/255 at the ECC scale
+    sift_scale: float  # SIFT pixels per reference pixel
+
+
+def prepare_reference(reference_srgb: np.ndarray, *, mask: np.ndarray | None = None) -> PreparedReference:
+    """Compute the reference's keypoints, descriptors and ECC image once.
+
+    Parameters
+    ----------
+    reference_srgb : np.ndarray
+        (h, w, 3) float sRGB in [0, 1], the baseline photo.
+    mask : np.ndarray of bool, shape (h, w), optional, keyword-only
+        Where to look for structure (the skin, without the colour chart).
+
+    Returns
+    -------
+    PreparedReference
+    """
+    grey = _grey(_check_image(reference_srgb, "reference_srgb"))
+    mask = _check_mask(mask, grey.shape, "mask")
+    levels = _levels(grey)
+    kp, desc, sift_scale = _features(levels, mask)
+    ecc_image, ecc_mask, ecc_to_full = _ecc_level(levels, mask)
+    return PreparedReference(
+        shape=grey.shape,
+        keypoints_xy=kp,
+        descriptors=desc,
+        ecc_to_full=ecc_to_full,
+        ecc_image=ecc_image,
+        ecc_mask=ecc_mask,
+        sift_scale=sift_scale,
+    )
+
+
+def align(
+    moving_srgb: np.ndarray,
+    reference: np.ndarray | PreparedReference,
+    *,
+    moving_mask: np.ndarray | None = None,
+    reference_mask: np.ndarray | None = None,
+) -> Alignment:
+    """Find the affine warp that maps ``moving_srgb`` onto the reference, or refuse.
+
+    Parameters
+    ----------
+    moving_srgb : np.ndarray
+        (h, w, 3) float sRGB in [0, 1], the photo to align.
+    reference : np.ndarray or PreparedReference
+        The baseline photo (same convention) or its :func:`prepare_reference`.
+    moving_mask, reference_mask : np.ndarray of bool, optional, keyword-only
+        Pixels to use (skin without the chart). ``reference_mask`` only with
+        an array reference; a prepared reference carries its own mask.
+
+    Returns
+    -------
+    Alignment
+        ``ok=False`` with a reason when the photos cannot be matched reliably.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> tex = cv2.GaussianBlur(rng.random((300, 400)).astype(np.float32), (0, 0), 2)
+    >>> img = np.repeat(((tex - tex.min()) / np.ptp(tex))[:, :, None], 3, axis=2)
+    >>> shifted = np.ascontiguousarray(np.roll(img, (5, -7), axis=(0, 1)))
+    >>> a = align(shifted, img)
+    >>> a.ok, np.round(a.matrix[:, 2]).tolist()
+    (True, [7.0, -5.0])
+    """
+    moving_grey = _grey(_check_image(moving_srgb, "moving_srgb"))
+    moving_mask = _check_mask(moving_mask, moving_grey.shape, "moving_mask")
+    if isinstance(reference, PreparedReference):
+        if reference_mask is not None:
+            raise ValueError("reference_mask: pass it to prepare_reference, a prepared reference carries its own mask")
+        ref = reference
+    elif isinstance(reference, np.ndarray):
+        ref = prepare_reference(reference, mask=reference_mask)
+    else:
+        raise TypeError(f"reference must be an image array or a PreparedReference; got {type(reference).__name__}")
+
+    levels = _levels(moving_grey)
+    kp, desc, sift_scale = _features(levels, moving_mask)
+    if len(kp) < MIN_INLIERS or len(ref.keypoints_xy) < MIN_INLIERS:
+        return _refuse("not enough detail to match: is the skin in focus and filling the frame?", 0, 0)
+
+    src, dst = _ratio_matches(desc, ref.descriptors, kp, ref.keypoints_xy)
+    n_matches = len(src)
+    if n_matches < MIN_INLIERS:
+        return _refuse(_DIFFERENT, 0, n_matches)
+    threshold = RANSAC_THRESHOLD_PX / ref.sift_scale
+    coarse, inlier_flags = cv2.estimateAffinePartial2D(
+        src, dst, method=cv2.RANSAC, ransacReprojThreshold=threshold, maxIters=5000, confidence=0.999, refineIters=10
+    )
+    inliers = int(inlier_flags.sum()) if inlier_flags is not None else 0
+    if coarse is None or inliers < MIN_INLIERS or inliers < MIN_INLIER_RATIO * n_matches:
+        return _refuse(_DIFFERENT, inliers, n_matches)
+    bad = _implausible(coarse)
+    if bad:
+        return _refuse(bad, inliers, n_matches)
+
+    fine, similarity = _refine_ecc(levels, moving_mask, ref, coarse)
+    if fine is None:
+        return _refuse("fine alignment did not converge: retake the photo from the baseline position", inliers, n_matches)
+    mask_in = inlier_flags.ravel().astype(bool)
+    predicted = src[mask_in] @ fine[:, :2].T + fine[:, 2]
+    residual = float(np.sqrt(np.mean(np.sum((predicted - dst[mask_in]) ** 2, axis=1))))
+    if residual > MAX_FINE_RESIDUAL * threshold:
+        # ECC may refine the feature warp (e.g. to an affine), not contradict the matched features.
+        return _refuse("fine alignment disagrees with the matched features: retake the photo", inliers, n_matches)
+    bad = _implausible(fine)
+    if bad:
+        return _refuse(bad, inliers, n_matches)
+    scale, rotation = _scale_rotation(fine)
+    overlap = _overlap(fine, moving_grey.shape, ref)
+    if similarity < MIN_SIMILARITY:
+        return _refuse(
+            f"the photo does not match the baseline closely enough (similarity {similarity:.2f}): "
+            "different area, pose or lighting? Retake it like the baseline",
+            inliers, n_matches, similarity=similarity,
+        )
+    if overlap < MIN_OVERLAP:
+        return _refuse(
+            f"the photo covers only {100 * overlap:.0f} % of the baseline area: frame it like the baseline",
+            inliers, n_matches, similarity=similarity,
+        )
+    return Alignment(
+        ok=True,
+        reason=None,
+        matrix=fine,
+        residual_px=residual,
+        similarity=similarity,
+        inliers=inliers,
+        matches=n_matches,
+        scale=scale,
+        rotation_deg=rotation,
+        overlap=overlap,
+    )
+
+
+def warp_to_reference(
+    image: np.ndarray,
+    matrix: np.ndarray,
+    reference_shape: tuple[int, ...],
+    *,
+    interpolation: str = "linear",
+) -> tuple[np.ndarray, np.ndarray]:
+    """Resample a moving image (or mask) into the reference frame.
+
+    Parameters
+    ----------
+    image : np.ndarray
+        (h, w) or (h, w, c) array, float or integer; a bool mask is warped
+        with nearest-neighbour interpolation and returned as bool.
+    matrix : np.ndarray
+        2x3 affine from :class:`Alignment` (moving pixel -> reference pixel).
+    reference_shape : tuple
+        (height, width[, ...]) of the reference.
+    interpolation : {"nearest", "linear", "cubic", "lanczos"}, keyword-only
+
+    Returns
+    -------
+    warped : np.ndarray
+        Same dtype and channel count as ``image``, reference height x width;
+        0 outside the moving image.
+    valid : np.ndarray of bool
+        True where every input sample of the interpolation lay inside the moving image.
+
+    Examples
+    --------
+    >>> img = np.arange(12, dtype=np.float32).reshape(3, 4)
+    >>> out, valid = warp_to_reference(img, np.array([[1.0, 0, 1], [0, 1, 0]]), (3, 4))
+    >>> out[1].tolist(), valid[1].tolist()
+    ([0.0, 4.0, 5.0, 6.0], [False, True, True, True])
+    """
+    if not isinstance(image, np.ndarray) or image.ndim not in (2, 3) or min(image.shape[:2]) < 1:
+        raise ValueError(f"image must be an (h, w) or (h, w, c) array; got {getattr(image, 'shape', type(image))}")
+    matrix = np.asarray(matrix, dtype=np.float64)
+    if matrix.shape != (2, 3) or not np.isfinite(matrix).all():
+        raise ValueError(f"matrix must be a finite 2x3 affine; got shape {matrix.shape}")
+    if len(reference_shape) < 2 or int(reference_shape[0]) < 1 or int(reference_shape[1]) < 1:
+        raise ValueError(f"reference_shape must be (height, width, ...); got {reference_shape!r}")
+    if interpolation not in _INTERPOLATION:
+        raise ValueError(f"interpolation must be one of {sorted(_INTERPOLATION)}; got {interpolation!r}")
+    h, w = int(reference_shape[0]), int(reference_shape[1])
+    is_bool = image.dtype == bool
+    flag = cv2.INTER_NEAREST if is_bool else _INTERPOLATION[interpolation]
+    src = image.astype(np.uint8) if is_bool else image
+    if src.ndim == 3 and src.shape[2] > 4:
+        warped = np.stack([_warp(src[:, :, c], matrix, (w, h), flag) for c in range(src.shape[2])], axis=2)
+    else:
+        warped = _warp(src, matrix, (w, h), flag)
+        if src.ndim == 3 and warped.ndim == 2:
+            warped = warped[:, :, None]
+    # Valid where the whole interpolation footprint was inside: warp a shrunken support.
+    support = np.ones(image.shape[:2], np.uint8)
+    margin = {cv2.INTER_NEAREST: 0, cv2.INTER_LINEAR: 1, cv2.INTER_CUBIC: 2, cv2.INTER_LANCZOS4: 4}[flag]
+    if margin:
+        support[:margin] = support[-margin:] = 0
+        support[:, :margin] = support[:, -margin:] = 0
+    valid = _warp(support, matrix, (w, h), cv2.INTER_NEAREST).astype(bool)
+    return (warped.astype(bool) if is_bool else warped), valid
+
+
+# --- internals ---------------------------------------------------------------------------------
+
+_DIFFERENT = "could not match this photo to the baseline: different area or patient, or too different a pose?"
+
+
+def _refuse(reason: str, inliers: int, matches: int, *, similarity: float | None = None) -> Alignment:
+    return Alignment(ok=False, reason=reason, matrix=None, residual_px=None, similarity=similarity,
+                     inliers=inliers, matches=matches)
+
+
+def _check_image(srgb: object, name: str) -> np.ndarray:
+    if not isinstance(srgb, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array; got {type(srgb).__name__}")
+    if srgb.ndim != 3 or srgb.shape[2] != 3 or min(srgb.shape[:2]) < 32:
+        raise ValueError(f"{name} must have shape (h, w, 3) with h, w >= 32; got {srgb.shape}")
+    if not np.issubdtype(srgb.dtype, np.floating):
+        raise TypeError(f"{name} must be float sRGB in [0, 1]; got dtype {srgb.dtype}")
+    return srgb
+
+
+def _check_mask(mask: object, shape: tuple[int, int], name: str) -> np.ndarray | None:
+    if mask is None:
+        return None
+    if not isinstance(mask, np.ndarray) or mask.shape != shape:
+        raise ValueError(f"{name} must be a bool array of shape {shape}; got {getattr(mask, 'shape', type(mask))}")
+    if mask.dtype != bool:
+        raise TypeError(f"{name} must be a bool array; got dtype {mask.dtype}")
+    if mask.sum() < 0.01 * mask.size:
+        raise ValueError(f"{name} selects almost nothing ({int(mask.sum())} px)")
+    return mask
+
+
+def _grey(srgb: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(np.ascontiguousarray(srgb, dtype=np.float32), cv2.COLOR_RGB2GRAY)
+
+
+def _resize(image: np.ndarray, max_side: int) -> tuple[np.ndarray, np.ndarray]:
+    """Downscale to at most ``max_side``; also return the 3x3 small-pixel -> full-pixel matrix."""
+    h, w = image.shape[:2]
+    factor = min(1.0, max_side / max(h, w))
+    if factor >= 1.0:
+        return image, np.eye(3)
+    sw, sh = max(1, round(w * factor)), max(1, round(h * factor))
+    small = cv2.resize(image, (sw, sh), interpolation=cv2.INTER_AREA)
+    # Pixel centres: x_full = (x_small + 0.5) * w / sw - 0.5 (a plain divide is off by up to 1.5 px).
+    fx, fy = w / sw, h / sh
+    return small, np.array([[fx, 0.0, 0.5 * fx - 0.5], [0.0, fy, 0.5 * fy - 0.5], [0.0, 0.0, 1.0]])
+
+
+def _resize_mask(mask: np.ndarray | None, size_hw: tuple[int, int]) -> np.ndarray | None:
+    if mask is None:
+        return None
+    return cv2.resize(mask.astype(np.uint8) * 255, (size_hw[1], size_hw[0]), interpolation=cv2.INTER_NEAREST)
+
+
+@dataclass(frozen=True)
+class _Levels:
+    """The two reduced greys every stage works on (each made once from the full image)."""
+
+    ecc: np.ndarray
+    ecc_to_full: np.ndarray
+    sift: np.ndarray
+    sift_to_full: np.ndarray
+
+
+def _levels(grey: np.ndarray) -> _Levels:
+    ecc, ecc_to_full = _resize(grey, ECC_MAX_SIDE)
+    sift, sift_to_ecc = _resize(ecc, SIFT_MAX_SIDE)  # from the ECC level: one pass over the full image
+    return _Levels(ecc, ecc_to_full, sift, ecc_to_full @ sift_to_ecc)
+
+
+def _features(levels: _Levels, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, float]:
+    small, to_full = levels.sift, levels.sift_to_full
+    u8 = np.clip(small * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    u8 = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(u8)
+    m = _resize_mask(mask, small.shape)
+    if m is not None:
+        m = cv2.erode(m, np.ones((5, 5), np.uint8))  # no keypoints on the mask's own edge
+    sift = cv2.SIFT_create(nfeatures=SIFT_MAX_FEATURES, contrastThreshold=SIFT_CONTRAST_THRESHOLD)
+    keypoints, desc = sift.detectAndCompute(u8, m)
+    if desc is None or not keypoints:
+        return np.zeros((0, 2), np.float32), np.zeros((0, 128), np.float32), 1.0 / to_full[0, 0]
+    xy = np.array([k.pt for k in keypoints], dtype=np.float64)
+    xy_full = xy @ to_full[:2, :2].T + to_full[:2, 2]
+    return xy_full.astype(np.float32), desc.astype(np.float32), 1.0 / to_full[0, 0]
+
+
+def _ratio_matches(desc_m: np.ndarray, desc_r: np.ndarray, kp_m: np.ndarray, kp_r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    matcher = cv2.FlannBasedMatcher({"algorithm": 1, "trees": 4}, {"checks": 64})
+    pairs = matcher.knnMatch(desc_m, desc_r, k=2)
+    good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < RATIO_TEST * p[1].distance]
+    # One reference keypoint answers at most one moving keypoint: many-to-one matches
+    # (a frame corner, a blown highlight) otherwise form a degenerate "consensus".
+    best: dict[int, cv2.DMatch] = {}
+    for g in good:
+        if g.trainIdx not in best or g.distance < best[g.trainIdx].distance:
+            best[g.trainIdx] = g
+    good = list(best.values())
+    if not good:
+        return np.zeros((0, 2), np.float32), np.zeros((0, 2), np.float32)
+    src = kp_m[[g.queryIdx for g in good]]
+    dst = kp_r[[g.trainIdx for g in good]]
+    return src, dst
+
+
+def _bandpass(grey_small: np.ndarray) -> np.ndarray:
+    """Band-passed log luminance: exposure and colour-cast changes become a removed constant."""
+    log = np.log(grey_small + np.float32(1.0 / 255.0))
+    return (cv2.GaussianBlur(log, (0, 0), 1.0) - cv2.GaussianBlur(log, (0, 0), 8.0)).astype(np.float32)
+
+
+def _ecc_level(levels: _Levels, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    small, to_full = levels.ecc, levels.ecc_to_full
+    m = _resize_mask(mask, small.shape)
+    if m is None:
+        m = np.full(small.shape, 255, np.uint8)
+    # Keep away from the frame border where the band-pass sees replicated pixels.
+    border = np.zeros_like(m)
+    border[8:-8, 8:-8] = 255
+    return _bandpass(small), cv2.bitwise_and(m, border), to_full
+
+
+def _refine_ecc(
+    levels: _Levels, moving_mask: np.ndarray | None, ref: PreparedReference, coarse: np.ndarray
+) -> tuple[np.ndarray | None, float]:
+    mov_img, mov_mask, mov_to_full = _ecc_level(levels, moving_mask)
+    ref_to_full = ref.ecc_to_full
+    # Coarse warp at the ECC scales: moving-small -> reference-small.
+    m_small = np.linalg.inv(ref_to_full) @ _as3(coarse) @ mov_to_full
+    warp = np.linalg.inv(m_small)[:2].astype(np.float32)  # ECC wants reference -> moving
+    criteria = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 100, 1e-6)
+    try:
+        rho, warp = cv2.findTransformECCWithMask(
+            ref.ecc_image, mov_img, ref.ecc_mask, mov_mask, warp, cv2.MOTION_AFFINE, criteria, 3
+        )
+    except cv2.error:
+        return None, 0.0
+    if not np.isfinite(warp).all() or not np.isfinite(rho):
+        return None, 0.0
+    fine_small = np.linalg.inv(_as3(warp.astype(np.float64)))
+    fine = (ref_to_full @ fine_small @ np.linalg.inv(mov_to_full))[:2]
+    return fine, float(np.clip(rho, 0.0, 1.0))
+
+
+def _as3(m: np.ndarray) -> np.ndarray:
+    return np.vstack([np.asarray(m, dtype=np.float64), [0.0, 0.0, 1.0]])
+
+
+def _scale_rotation(m: np.ndarray) -> tuple[float, float]:
+    a = m[:, :2]
+    scale = float(np.sqrt(abs(np.linalg.det(a))))
+    rotation = float(np.degrees(np.arctan2(a[1, 0] - a[0, 1], a[0, 0] + a[1, 1])))
+    return scale, rotation
+
+
+def _implausible(m: np.ndarray) -> str | None:
+    a = m[:, :2]
+    if np.linalg.det(a) <= 0:
+        return "the match is mirrored: different photo or area?"
+    scale, _ = _scale_rotation(m)
+    if not SCALE_RANGE[0] <= scale <= SCALE_RANGE[1]:
+        return f"the photo is at {scale:.2f}x the baseline's scale: take it from the baseline distance"
+    s = np.linalg.svd(a, compute_uv=False)
+    if s[0] / s[1] > MAX_ANISOTROPY:
+        return "the photo is taken from a different angle (strong perspective or shear): retake it square to the skin"
+    return None
+
+
+def _overlap(m: np.ndarray, moving_shape: tuple[int, int], ref: PreparedReference) -> float:
+    """Share of the reference mask (at the ECC scale) covered by the warped moving frame."""
+    mh, mw = moving_shape
+    corners = np.array([[0, 0], [mw - 1, 0], [mw - 1, mh - 1], [0, mh - 1]], np.float64)
+    to_small = np.linalg.inv(ref.ecc_to_full) @ _as3(m)
+    poly = corners @ to_small[:2, :2].T + to_small[:2, 2]
+    frame = np.zeros(ref.ecc_mask.shape, np.uint8)
+    cv2.fillConvexPoly(frame, np.round(poly * 16).astype(np.int32), 1, lineType=cv2.LINE_8, shift=4)
+    mask = ref.ecc_mask > 0
+    return float((frame.astype(bool) & mask).sum() / max(1, mask.sum()))
+
+
+def _warp(image: np.ndarray, matrix: np.ndarray, size_wh: tuple[int, int], flag: int) -> np.ndarray:
+    return cv2.warpAffine(image, np.asarray(matrix, np.float64), size_wh, flags=flag,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)

@@ -297,13 +297,10 @@ def warp_to_reference(
         warped = _warp(src, matrix, (w, h), flag)
         if src.ndim == 3 and warped.ndim == 2:
             warped = warped[:, :, None]
-    # Valid where the whole interpolation footprint was inside: warp a shrunken support.
-    support = np.ones(image.shape[:2], np.uint8)
-    margin = {cv2.INTER_NEAREST: 0, cv2.INTER_LINEAR: 1, cv2.INTER_CUBIC: 2, cv2.INTER_LANCZOS4: 4}[flag]
-    if margin:
-        support[:margin] = support[-margin:] = 0
-        support[:, :margin] = support[:, -margin:] = 0
-    valid = _warp(support, matrix, (w, h), cv2.INTER_NEAREST).astype(bool)
+    # Valid where the whole interpolation footprint was inside: interpolating a field of
+    # ones with zeros outside gives exactly 1 there and less (or more) near the edge.
+    support = _warp(np.ones(image.shape[:2], np.float32), matrix, (w, h), flag)
+    valid = np.abs(support - 1.0) < 1e-3
     return (warped.astype(bool) if is_bool else warped), valid
 
 

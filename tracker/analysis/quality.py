@@ -20,6 +20,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from tracker.analysis.decode import DecodedImage
+from tracker.analysis.roi import channel_max_min
 
 __all__ = ["QualityReport", "assess_quality", "sharpness_ratio", "MIN_SHARPNESS", "MAX_CLIPPED_PCT"]
 
@@ -97,6 +98,7 @@ def assess_quality(image: DecodedImage, *, region: np.ndarray | None = None) -> 
     Examples
     --------
     >>> from tracker.analysis.decode import DecodedImage
+from tracker.analysis.roi import channel_max_min
     >>> rng = np.random.default_rng(0)
     >>> img = np.clip(0.5 + 0.1 * rng.standard_normal((200, 200, 3)), 0, 1).astype(np.float32)
     >>> d = DecodedImage(img, 200, 200, 1.0, "PNG", 8, False, None, None, None)
@@ -201,15 +203,26 @@ def sharpness_ratio(srgb: np.ndarray, *, region: np.ndarray | None = None) -> fl
 
 
 def _exposure(srgb: np.ndarray, mask: np.ndarray, is_region: bool) -> tuple[float, float]:
-    """% of the judged area with a clipped (>= 0.98) or crushed (<= 0.02) channel."""
-    high = (srgb >= _HIGH).any(axis=2)
-    low = (srgb <= _LOW).any(axis=2)
+    """% of the judged area with a clipped (>= 0.98) or crushed (<= 0.02) channel.
+
+    Counted on a copy at most 800 px on its long side (nearest-neighbour, so each
+    pixel keeps its own verdict): percentages, not pixels, are what is reported.
+    """
+    mx, mn = channel_max_min(srgb)
+    high = mx >= _HIGH
+    low = mn <= _LOW
+    h, w = mask.shape
+    factor = min(1.0, 800 / max(h, w))
+    if factor < 1.0:
+        size = (max(1, round(w * factor)), max(1, round(h * factor)))
+        shrink = lambda m: cv2.resize(m.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST).astype(bool)  # noqa: E731
+        high, low, mask = shrink(high), shrink(low), shrink(mask)
+        h, w = mask.shape
     area = mask
     if is_region and mask.any():
         # A skin mask usually leaves clipped pixels out; count back the ones it
         # encloses and those along its rim, or overexposure would be invisible.
         filled = ndi.binary_fill_holes(mask)
-        h, w = mask.shape
         r = max(2, round(0.01 * np.hypot(h, w)))
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
         near = cv2.dilate(filled.astype(np.uint8), kernel).astype(bool)

@@ -17,7 +17,7 @@ from scipy import ndimage as ndi
 
 from tracker.analysis.colour import srgb_to_linear
 
-__all__ = ["clipped_mask", "skin_region"]
+__all__ = ["channel_max_min", "clipped_mask", "skin_region"]
 
 _WORK_SIDE = 320  # the skin classifier runs on a small copy: colour regions are large
 _EPS = 0.002  # linear-light floor so log-chromaticity of near-black pixels stays finite
@@ -42,6 +42,17 @@ def _check_srgb(srgb: object, name: str = "srgb") -> np.ndarray:
     if not np.issubdtype(srgb.dtype, np.floating):
         raise TypeError(f"{name} must be float in [0, 1]; got dtype {srgb.dtype}")
     return np.ascontiguousarray(srgb, dtype=np.float32)
+
+
+def channel_max_min(srgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-pixel max and min over the 3 channels of a float32 image.
+
+    Through OpenCV's HSV conversion (V is the max, V * (1 - S) the min), which is
+    ~10x faster than numpy's reduction over a 3-long last axis.
+    """
+    hsv = cv2.cvtColor(np.ascontiguousarray(srgb, dtype=np.float32), cv2.COLOR_RGB2HSV)
+    mx = np.ascontiguousarray(hsv[:, :, 2])
+    return mx, mx - hsv[:, :, 1] * mx
 
 
 def clipped_mask(srgb: np.ndarray, *, high: float = 0.98, low: float = 0.02) -> np.ndarray:
@@ -73,8 +84,7 @@ def clipped_mask(srgb: np.ndarray, *, high: float = 0.98, low: float = 0.02) -> 
     srgb = _check_srgb(srgb)
     if not (0.0 < low < high <= 1.0):
         raise ValueError(f"need 0 < low < high <= 1; got low={low}, high={high}")
-    mx = srgb.max(axis=2)
-    mn = srgb.min(axis=2)
+    mx, mn = channel_max_min(srgb)
     bad = (mx >= high) | (mn <= low)
     h, w = mx.shape
     # Specular: near-white and a local bright bump (a large-scale bright area is not a highlight).

@@ -93,13 +93,48 @@ def quality_failed(analysis: Analysis) -> bool:
     return False
 
 
-def photo_quality_failed(session: Session, photo_id: str) -> bool:
-    """Judged by the most recently finished analysis of the photo (none finished: passes)."""
+def latest_finished(session: Session, photo_id: str) -> Analysis | None:
     stmt = (
         select(Analysis)
         .where(Analysis.photo_id == photo_id, Analysis.state.in_(("done", "refused")))
         .order_by(Analysis.finished_at.desc(), Analysis.created_at.desc())
         .limit(1)
     )
-    finished = session.scalar(stmt)
+    return session.scalar(stmt)
+
+
+def photo_quality_failed(session: Session, photo_id: str) -> bool:
+    """Judged by the most recently finished analysis of the photo (none finished: passes)."""
+    finished = latest_finished(session, photo_id)
     return finished is not None and quality_failed(finished)
+
+
+def quality_refusal(session: Session, photo_id: str) -> Analysis | None:
+    """The analysis that found the photo unusable (its ``error`` says why), if the latest did."""
+    finished = latest_finished(session, photo_id)
+    return finished if finished is not None and quality_failed(finished) else None
+
+
+def quality_failed_ids(session: Session, photo_ids: list[str]) -> set[str]:
+    """Which of these photos the latest finished analysis found unusable (one query)."""
+    if not photo_ids:
+        return set()
+    rows = session.scalars(
+        select(Analysis).where(Analysis.photo_id.in_(photo_ids), Analysis.state.in_(("done", "refused")))
+        .order_by(Analysis.finished_at, Analysis.created_at)
+    )
+    last: dict[str, Analysis] = {}
+    for row in rows:
+        last[row.photo_id] = row
+    return {pid for pid, row in last.items() if quality_failed(row)}
+
+
+def analysis_against(session: Session, photo: Photo, baseline_photo_id: str | None) -> Analysis | None:
+    """The newest analysis of ``photo`` against this baseline (None: measured on its own)."""
+    if baseline_photo_id == photo.id:
+        baseline_photo_id = None
+    cond = (Analysis.baseline_photo_id.is_(None) if baseline_photo_id is None
+            else Analysis.baseline_photo_id == baseline_photo_id)
+    stmt = (select(Analysis).where(Analysis.photo_id == photo.id, cond)
+            .order_by(Analysis.created_at.desc()).limit(1))
+    return session.scalar(stmt)

@@ -11,6 +11,7 @@ from tracker.models import Baseline, Photo, TreatmentSeries, User
 from tracker.models.vocabulary import VIEWS, view_label
 
 from .access import get_series
+from .analysis_queue import quality_failed_ids
 from .baselines import baseline_label
 from .series import SeriesTimeline, timeline
 
@@ -39,6 +40,8 @@ class SeriesGrid:
     series: TreatmentSeries
     timeline: SeriesTimeline
     rows: list[ViewRow]
+    #: Photos the analysis found unusable (a retake is advised).
+    retake_ids: frozenset[str] = frozenset()
 
     @property
     def photo_count(self) -> int:
@@ -69,4 +72,4 @@ def series_grid(session: Session, actor: User, series_id: str) -> SeriesGrid:
         base = by_id.get(b.photo_id) if b else None
         rows.append(ViewRow(view, region, view_label(view, region), cells, base,
                             baseline_label(base) if base else None, bool(b and b.is_override)))
-    return SeriesGrid(series, tl, rows)
+    return SeriesGrid(series, tl, rows, frozenset(quality_failed_ids(session, list(by_id))))

@@ -21,7 +21,7 @@ from tracker.services import (
     photos as photo_svc,
     series as series_svc,
 )
-from tracker.services.analysis_queue import latest_analysis
+from tracker.services.analysis_queue import analysis_against, quality_refusal
 from tracker.services.errors import DomainError
 from tracker.services.intake import PhotoTags
 
@@ -274,9 +274,11 @@ def photo(photo_id: str) -> Any:
     db, me = get_db(), actor()
     p = obj.get_photo(db, me, photo_id)
     move_to = request.args.get("move_to") or None
+    status = baselines.baseline_status(db, p)
     return render_template(
-        "staff/photo.html", photo=p, series=p.series, patient=p.patient,
-        status=baselines.baseline_status(db, p), analysis=latest_analysis(db, p.id),
+        "staff/photo.html", photo=p, series=p.series, patient=p.patient, status=status,
+        analysis=analysis_against(db, p, status.baseline.id if status.baseline else None),
+        refusal=quality_refusal(db, p.id),
         retag_form=_retag_form(p, move_to), delete_form=DeletePhotoForm(),
         move_to=obj.get_patient(db, me, move_to) if move_to else None,
         other_patients=[x for x in patients.list_patients(db, me) if x.id != p.patient_id],

@@ -47,11 +47,11 @@ MIN_LOCAL_CONTRAST_MI: float = 8.0
 MOTTLE_K: float = 3.2
 
 #: A spot stands above the *brighter part* of its ring too: its plateau minus
-#: the ring's 90th percentile must keep this share of its contrast. A bump on
-#: a wide line or fold fails (the line runs through its ring; such bumps score
-#: 0.57-0.58 on the simulator's skin), while true spots, lines touching them
-#: included, score 0.64-0.91 (JPEG q92 included).
-MIN_RING_PROMINENCE: float = 0.6
+#: the ring's 90th percentile must keep this share of its contrast. Guards
+#: against bumps on wide lines and folds (0.57-0.58 in an early simulator);
+#: true spots, lines touching them included, score 0.64-0.91 on the
+#: simulator's close-ups, the hairy seborrhoeic keratosis PAT_354_1814_619 0.58.
+MIN_RING_PROMINENCE: float = 0.5
 
 #: Shape limits: a spot is compact. Hairs and lines are long and thin.
 MAX_ELONGATION: float = 3.0     # major / minor axis of the equivalent ellipse
@@ -63,7 +63,8 @@ SPILL_FRACTION: float = 0.35
 
 #: A spot is a peak of contrast in both directions: the smaller over the
 #: larger curvature at its own scale (see ``_blobness``). Bumps on lines score
-#: ~0.1 on the simulator's skin, true spots 0.54 and up; a 2.3:1 oval ~0.35.
+#: ~0.1 on the simulator's skin, true spots 0.49 and up, a 3:1 oval ~0.5, the
+#: 7 x 3 mm naevus of PAD-UFES-20 PAT_100_393_595 0.62.
 MIN_BLOBNESS: float = 0.25
 
 #: Ring of skin around a spot that gives its local background: starts this far
@@ -277,13 +278,13 @@ def _grow_fwhm(crop: np.ndarray, inside: np.ndarray, seed: np.ndarray, start_thr
 def _blobness(crop: np.ndarray, body: np.ndarray) -> float:
     """Smaller / larger curvature of the contrast at the spot's own scale, at its centre.
 
-    About 1 for a round spot, 0.35 for a 2.3:1 oval, near 0 for a piece of a
-    line: the Hessian of the contrast smoothed at half the spot's radius sees
-    whether the dark structure continues beyond the outline.
+    About 1 for a round spot, 0.5 for a 3:1 oval, near 0 for a piece of a
+    line: the Hessian of the contrast smoothed at the spot's equivalent radius
+    sees whether the dark structure continues beyond the outline.
     """
     rows, cols = np.nonzero(body)
     radius = np.sqrt(rows.size / np.pi)
-    sigma = max(1.0, 0.5 * radius)
+    sigma = max(1.0, radius)
     r, c = int(round(rows.mean())), int(round(cols.mean()))
     k = int(np.ceil(3 * sigma)) + 1
     r0, c0 = max(0, r - k), max(0, c - k)

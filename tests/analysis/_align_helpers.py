@@ -100,3 +100,11 @@ def corner_errors(estimated: np.ndarray, truth: np.ndarray, shape: tuple[int, in
     in_moving = corners @ np.linalg.inv(as3(truth))[:2, :2].T + np.linalg.inv(as3(truth))[:2, 2]
     mapped = in_moving @ estimated[:, :2].T + estimated[:, 2]
     return np.hypot(*(mapped - corners).T)
+
+
+def point_errors(estimated: np.ndarray, truth: np.ndarray, points_xy: np.ndarray) -> np.ndarray:
+    """Distances (reference px) at given reference points between estimated and true moving->reference maps."""
+    inv = np.linalg.inv(as3(truth))
+    in_moving = points_xy @ inv[:2, :2].T + inv[:2, 2]
+    mapped = in_moving @ estimated[:, :2].T + estimated[:, 2]
+    return np.hypot(*(mapped - points_xy).T)

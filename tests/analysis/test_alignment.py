@@ -12,9 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.analysis._align_helpers import as3, change_light, corner_errors, render_pair, skin_texture
+from tests.analysis._align_helpers import as3, change_light, corner_errors, point_errors, render_pair, skin_texture
 from tracker.analysis.alignment import Alignment, align, prepare_reference, warp_to_reference
 from tracker.analysis.decode import decode_image
+from tracker.simulate import capture, make_front_scene, make_skin_scene
 
 H, W = 720, 960  # 0.7 MP: accuracy tests stay small
 
@@ -72,6 +73,46 @@ def test_chart_masked_out_does_not_pull_the_warp() -> None:
     assert corner_errors(result.matrix, truth, (H, W)).max() <= 1.0
 
 
+def _truth(reference_capture: object, moving_capture: object) -> np.ndarray:
+    """moving pixel -> scene -> reference pixel, from the simulator's geometry truth."""
+    to_scene_ref = as3(reference_capture.matrix_to_scene)  # type: ignore[attr-defined]
+    to_scene_mov = as3(moving_capture.matrix_to_scene)  # type: ignore[attr-defined]
+    return (np.linalg.inv(to_scene_ref) @ to_scene_mov)[:2]
+
+
+@pytest.mark.parametrize("chart_position", ["top-right", "bottom-left"])
+def test_simulated_close_ups_with_a_chart_and_new_light_align(chart_position: str) -> None:
+    """Spectral skin simulator: new pose, 3200 K light at 0.7 exposure with a gradient, chart moved in the frame."""
+    scene = make_skin_scene(seed=3, shape_px=(1200, 1600), mm_per_px=0.15)
+    ref = capture(scene, seed=1, chart=True, out_shape=(H, W), scale=0.8)
+    mov = capture(scene, seed=2, chart=True, chart_position=chart_position, out_shape=(H, W), rotation_deg=7,
+                  scale=0.88, shift_px=(40, -30), exposure=0.7, cct_k=3200, gradient=0.3)
+    result = align(mov.srgb, ref.srgb, moving_mask=mov.skin_mask, reference_mask=ref.skin_mask)
+    assert result.ok, result.reason
+    errors = corner_errors(result.matrix, _truth(ref, mov), (H, W))
+    assert np.median(errors) <= 0.5 and errors.max() <= 1.0, errors
+    # Without the masks the chart (in a different place) would pull the warp: refused, not bent.
+    unmasked = align(mov.srgb, ref.srgb)
+    assert not unmasked.ok or corner_errors(unmasked.matrix, _truth(ref, mov), (H, W)).max() <= 1.0
+
+
+def test_simulated_front_view_aligns_on_the_face() -> None:
+    """A portrait (simulator front view): the face is ~3 % of the frame; the warp must hold on the face."""
+    scene = make_front_scene(seed=2, size_px=1024)
+    ref = capture(scene, seed=1, chart=True, out_shape=(900, 900), scale=0.85)
+    mov = capture(scene, seed=2, chart=True, chart_position="top-right", out_shape=(900, 900), rotation_deg=-6,
+                  scale=0.95, shift_px=(30, 25), exposure=0.75, cct_k=3500, gradient=0.2)
+    truth = _truth(ref, mov)
+    face = align(mov.srgb, ref.srgb, moving_mask=mov.skin_mask, reference_mask=ref.skin_mask)
+    assert face.ok, face.reason
+    ys, xs = np.nonzero(ref.skin_mask)
+    box = np.array([[xs.min(), ys.min()], [xs.max(), ys.min()], [xs.min(), ys.max()], [xs.max(), ys.max()]], float)
+    assert point_errors(face.matrix, truth, box).max() <= 0.5
+    assert corner_errors(face.matrix, truth, (900, 900)).max() <= 1.5  # extrapolated far from the face
+    whole = align(mov.srgb, ref.srgb, moving_mask=~mov.chart_mask, reference_mask=~ref.chart_mask)
+    assert whole.ok and corner_errors(whole.matrix, truth, (900, 900)).max() <= 0.5
+
+
 def test_prepared_reference_gives_the_same_answer() -> None:
     reference, moving, _ = render_pair(H, W, angle_deg=-3.0, scale=0.95, shift_frac=(0.02, 0.03))
     mask = np.ones((H, W), bool)
@@ -101,6 +142,14 @@ def test_a_different_skin_area_is_refused() -> None:
     assert not result.ok
     assert result.matrix is None
     assert "different area or patient" in result.reason
+
+
+def test_an_empty_skin_mask_is_a_refusal_not_an_error() -> None:
+    image = skin_texture(H, W, seed=2)
+    result = align(image, image, moving_mask=np.zeros((H, W), bool))
+    assert not result.ok and "not enough detail" in result.reason
+    prepared = prepare_reference(image, mask=np.zeros((H, W), bool))
+    assert not align(image, prepared).ok
 
 
 def test_a_featureless_photo_is_refused() -> None:

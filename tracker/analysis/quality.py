@@ -98,7 +98,6 @@ def assess_quality(image: DecodedImage, *, region: np.ndarray | None = None) -> 
     Examples
     --------
     >>> from tracker.analysis.decode import DecodedImage
-from tracker.analysis.roi import channel_max_min
     >>> rng = np.random.default_rng(0)
     >>> img = np.clip(0.5 + 0.1 * rng.standard_normal((200, 200, 3)), 0, 1).astype(np.float32)
     >>> d = DecodedImage(img, 200, 200, 1.0, "PNG", 8, False, None, None, None)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import io
 import os
 import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -138,9 +139,12 @@ class Analysis:
 def _probe_long_side(source: ImageSource) -> int:
     """The long side of the image from its header alone (no pixel decode)."""
     try:
-        with Image.open(io.BytesIO(source) if isinstance(source, bytes) else os.fspath(source)) as im:
-            return max(im.size)
-    except (OSError, UnidentifiedImageError, ValueError) as e:
+        with warnings.catch_warnings():
+            # A huge header is the decoder's to refuse, with its own clear reason.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(source) if isinstance(source, bytes) else os.fspath(source)) as im:
+                return max(im.size)
+    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError) as e:
         # Let the decoder give its own, precise refusal.
         _decode.decode_image(source)
         raise _decode.ImageDecodeError(f"cannot read image header: {e}") from e
@@ -248,9 +252,19 @@ def prepare_baseline(
     return PreparedBaseline(frame=frame, reference=reference, roi_supplied=roi is not None)
 
 
+#: The alignment mask reaches this far (share of the long side) beyond the skin, so
+#: that a face's hairline, ears and outline help the fit while the room does not.
+ALIGNMENT_MARGIN = 0.06
+
+
 def _alignment_mask(frame: _Frame) -> np.ndarray:
-    """Skin without the chart (the chart biases a warp), clipped pixels allowed."""
-    return frame.skin
+    """Skin and its surroundings without the chart (the chart biases a warp)."""
+    radius = max(1, int(ALIGNMENT_MARGIN * max(frame.shape)))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    near_skin = cv2.dilate(frame.skin.astype(np.uint8), kernel) > 0
+    if frame.calibration.chart_mask is not None:
+        near_skin &= ~frame.calibration.chart_mask
+    return near_skin
 
 
 # --- measuring ----------------------------------------------------------------

@@ -192,8 +192,12 @@ def _from_chart(
         try:
             corr = fit_colour_correction(det, image_shape=srgb.shape[:2])
         except ValueError:
-            notes.append(f"chart ({det.source}): too few usable patches (clipped, crushed or out of frame)")
-            continue
+            try:  # a 3x3 needs fewer patches than the root-polynomial
+                corr = fit_colour_correction(det, image_shape=srgb.shape[:2], model="linear_planar", tone="none")
+                notes.append(f"chart ({det.source}): few usable patches, simple 3x3 correction")
+            except ValueError:
+                notes.append(f"chart ({det.source}): too few usable patches (clipped, crushed or out of frame)")
+                continue
         if corr.delta_e_mean <= MAX_ACCEPTED_DELTA_E:
             return _chart_result(linear, det, corr, chart_model, notes)
         notes.append(

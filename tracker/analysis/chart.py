@@ -16,7 +16,10 @@ gradient across the frame also falls across the chart::
 where ``f`` is the identity ("linear") or the degree-2 root-polynomial
 expansion (Finlayson et al. 2015) and ``u, v`` are the normalised image
 coordinates of each patch. The equation is linear in ``M``, ``a`` and ``b``,
-so it is one least-squares solve.
+so it is one least-squares solve. Camera values first pass through a shared,
+fitted linearising tone curve (two parameters, variable projection): phone and
+machine-vision JPEGs are not sRGB-linear, and without it one real photo fitted
+at 9 CIEDE2000 instead of 1.7.
 """
 
 from __future__ import annotations
@@ -99,7 +102,7 @@ REFERENCE_LAB: np.ndarray = _lab(REFERENCE_LINEAR)
 
 #: Fit models by name; see :func:`fit_colour_correction`.
 FIT_MODELS: tuple[str, ...] = ("linear", "linear_planar", "root_poly", "root_poly_planar")
-DEFAULT_FIT_MODEL = "linear_planar"
+DEFAULT_FIT_MODEL = "root_poly_planar"
 #: Linearising tone curves; see :func:`fit_colour_correction`.
 TONE_MODELS: tuple[str, ...] = ("none", "gamma", "curve")
 DEFAULT_TONE_MODEL = "curve"
@@ -114,10 +117,11 @@ MAX_ACCEPTED_DELTA_E = 6.0
 _DEFAULT_PATCH_FRACTION = (0.86, 0.86)
 # Sample this fraction of each patch's side: keeps clear of edges, bevels and blur.
 _SAMPLE_FRACTION = 0.5
-# sRGB code values treated as clipped / crushed, and the share of a patch's pixels that flags it.
+# sRGB code values treated as clipped / crushed, and the share of a patch's pixels that flags it
+# (below a quarter, the interquartile mean is unaffected; see _sample_patches).
 _CLIP_HIGH = 0.99
 _CLIP_LOW = 0.002
-_CLIP_SHARE = 0.01
+_CLIP_SHARE = 0.2
 # Working size (long side, px) for cv2.mcc, then fallbacks.
 _DETECT_LONG_SIDES = (1200, 800, 1600, 600)
 # The chart body (frame, logo, ruler) beyond the patch grid, in patch pitches along the
@@ -368,8 +372,10 @@ def _sample_patches(srgb: np.ndarray, hom: np.ndarray, s: tuple[float, float]) -
             continue
         bad = np.any(pix >= _CLIP_HIGH, axis=1) | np.any(pix <= _CLIP_LOW, axis=1)
         clipped[k] = bool(bad.mean() > _CLIP_SHARE)
+        # Interquartile mean: averages noise and 8-bit steps, yet a noisy patch whose darkest
+        # (or brightest) pixels were clipped keeps an unbiased value, since those fall in the trimmed tail.
         lin = np.sort(srgb_to_linear(pix).astype(np.float64), axis=0)
-        cut = len(lin) // 10  # trim 10 % each side: specks, dust, specular glints
+        cut = len(lin) // 4
         linear[k] = lin[cut : len(lin) - cut].mean(axis=0)
     return _Samples(linear, clipped, centres)
 
@@ -758,7 +764,7 @@ def fit_colour_correction(
     image_shape: tuple[int, int],
     model: str = DEFAULT_FIT_MODEL,
     tone: str = DEFAULT_TONE_MODEL,
-    objective: str = "delta_e",
+    objective: str = "least_squares",
 ) -> ColourCorrection:
     """Fit the chart's patches to the reference colours in linear RGB.
 
@@ -770,16 +776,19 @@ def fit_colour_correction(
         (H, W) of the whole image: patch positions become normalised
         coordinates (u, v) in [-1, 1] for the illumination term.
     model : str
-        "linear" (3x3), "linear_planar" (3x3 and a planar illumination term,
-        the default), "root_poly" (3x6 root-polynomial, Finlayson 2015) or
-        "root_poly_planar".
+        "linear" (3x3), "linear_planar" (3x3 and a planar illumination term),
+        "root_poly" (3x6 root-polynomial, Finlayson 2015) or "root_poly_planar"
+        (the default: lowest chart error on the real photos, 1.7-2.3 mean, and
+        skin changes recovered as well as any other model).
     tone : str
         Linearising curve fitted jointly, shared by the three channels:
         "none", "gamma" (x**g) or "curve" (exp(g*t + k*t**2), t = ln x),
         for cameras whose JPEGs are not sRGB-linear.
     objective : str
-        "least_squares" (relative linear residuals, one solve) or "delta_e"
-        (then refined to minimise the patches' CIEDE2000, the default).
+        "least_squares" (relative linear residuals; the default) or "delta_e"
+        (then refined to minimise the patches' CIEDE2000: about 0.3 lower on
+        the chart, but it chases patch noise and made repeat captures of the same
+        skin differ by up to 0.19 EI against 0.04).
 
     Returns
     -------

@@ -60,7 +60,8 @@ class TaskQueue:
         self._lock = threading.Lock()
         huey = self.huey
 
-        @huey.task(name="make_derivatives", retries=3, retry_delay=5)
+        # Previews first: a technician is looking at the page; analyses can wait a moment.
+        @huey.task(name="make_derivatives", retries=3, retry_delay=5, priority=10)
         def make_derivatives(photo_id: str) -> None:
             self.run_derivatives(photo_id)
 

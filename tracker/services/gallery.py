@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.models import Baseline, Photo, TreatmentSeries, User
-from tracker.models.vocabulary import VIEWS, view_label
+from tracker.models.vocabulary import TIME_BEFORE, VIEWS, view_label
 
 from .access import get_series
 from .analysis_queue import quality_failed_ids
@@ -29,6 +29,8 @@ class ViewRow:
     baseline: Photo | None
     baseline_label: str | None
     baseline_is_override: bool
+    #: No baseline because every "before" photo of the view failed the quality check.
+    awaiting_retake: bool = False
 
     @property
     def is_empty(self) -> bool:
@@ -60,6 +62,7 @@ def series_grid(session: Session, actor: User, series_id: str) -> SeriesGrid:
     keys = {(p.view, p.region or "") for p in photos} | {(v, "") for v in ALWAYS_SHOWN_VIEWS}
     rows = []
     by_id = {p.id: p for p in photos}
+    retake = frozenset(quality_failed_ids(session, list(by_id)))
     for view, region in sorted(keys, key=lambda k: (_VIEW_ORDER.get(k[0], 99), k[1])):
         cells: list[list[Photo]] = [[] for _ in tl.visits]
         for p in photos:
@@ -70,6 +73,8 @@ def series_grid(session: Session, actor: User, series_id: str) -> SeriesGrid:
                                      p.days_after or 0))
         b = baselines.get((view, region))
         base = by_id.get(b.photo_id) if b else None
+        befores = [p for cell in cells for p in cell if p.time_point == TIME_BEFORE]
+        awaiting = base is None and bool(befores) and all(p.id in retake for p in befores)
         rows.append(ViewRow(view, region, view_label(view, region), cells, base,
-                            baseline_label(base) if base else None, bool(b and b.is_override)))
-    return SeriesGrid(series, tl, rows, frozenset(quality_failed_ids(session, list(by_id))))
+                            baseline_label(base) if base else None, bool(b and b.is_override), awaiting))
+    return SeriesGrid(series, tl, rows, retake)

@@ -179,9 +179,9 @@ def ingest_photo(
         )
         session.add(photo)
         session.flush()
+        defer(session, DERIVATIVES, photo.id)  # first: people wait for the preview
         refresh_baseline(session, key_of(photo), actor=actor, clinic_id=photo.clinic_id)
         ensure_analysis(session, photo, current_baseline_photo_id(session, key_of(photo)))
-        defer(session, DERIVATIVES, photo.id)
         audit.record(session, actor, "photo.uploaded", "photo", photo.id, patient_id=patient.id,
                      visit_id=visit.id, view=photo.view_label, time_point=photo.time_point_label,
                      sha256=sha, filename=photo.original_filename)

@@ -310,3 +310,13 @@ def test_gate_keeps_an_above_target_chart_with_a_note(real_data_dir) -> None:
     before, _ = _scenes()
     clean = calibrate(capture(before, seed=10, cct_k=5000.0, chart=True, chart_model="mini").srgb, chart_model="mini")
     assert clean.chart_delta_e_mean <= 2.0 and not any("above target" in n for n in clean.notes)
+
+
+@pytest.mark.parametrize("cct", [2700.0, 6500.0])
+def test_the_chart_tells_the_colour_of_the_light(cct: float) -> None:
+    """The camera's white balance is fixed at D65, so the grey patches show the light's colour."""
+    before, _ = _scenes()
+    shot = capture(before, seed=11, cct_k=cct, exposure=0.7, chart=True, chart_model="mini")
+    cal = calibrate(shot.srgb, chart_model="mini")
+    assert cal.light_cct_k == pytest.approx(cct, rel=0.1)
+    assert calibrate(capture(before, seed=11, cct_k=cct).srgb).light_cct_k is None

@@ -32,7 +32,7 @@ from tracker.analysis.chart import (
     fit_colour_correction,
     normalised_coordinates,
 )
-from tracker.analysis.chart_reference import CHART_SIZES_MM, DEFAULT_CHART
+from tracker.analysis.chart_reference import CHART_SIZES_MM, DEFAULT_CHART, NEUTRAL_PATCHES
 from tracker.analysis.colour import srgb_to_linear
 
 __all__ = [
@@ -96,6 +96,12 @@ class Calibration:
         Planar illumination term (a, b) over normalised coordinates (u, v) in [-1, 1]
         that was divided out: light proportional to 1 + a*u + b*v (chart) or
         exp(a*u + b*v) (achromatic estimate without a reference).
+    light_cct_k : float or None
+        Apparent colour temperature (K, McCamy) of the light from the neutral
+        reference as the camera recorded it, before correction. A chart corrects
+        colour, but not skin-vs-chart metamerism: two photos whose lights differ by
+        thousands of kelvin are less comparable. A camera that white-balanced the
+        light away reads near 6500 K whatever the light. None without a reference.
     """
 
     method: str
@@ -110,6 +116,7 @@ class Calibration:
     correction: ColourCorrection | None = None
     exposure_gain: float = 1.0
     illumination: tuple[float, float] = (0.0, 0.0)
+    light_cct_k: float | None = None
 
 
 def calibrate(
@@ -234,6 +241,7 @@ def _chart_result(
         notes=tuple(notes),
         correction=corr,
         illumination=corr.illumination,
+        light_cct_k=_apparent_cct(det.patch_linear[[k for k in NEUTRAL_PATCHES if not det.patch_clipped[k]]]),
     )
 
 
@@ -251,6 +259,21 @@ def _mm_per_px(corners: np.ndarray, chart_model: str) -> tuple[float, str | None
             " tilted chart or another model, scale uncertain"
         )
     return float((width_mm / width_px + height_mm / height_px) / 2), note
+
+
+def _apparent_cct(neutrals: np.ndarray) -> float | None:
+    """McCamy's CCT of the mean chromaticity of neutral patches' camera linear RGB (read as sRGB)."""
+    neutrals = np.asarray(neutrals, dtype=np.float64).reshape(-1, 3)
+    if len(neutrals) == 0:
+        return None
+    xyz = neutrals @ _XYZ_FROM_LINEAR.T
+    total = xyz.sum(axis=1, keepdims=True)
+    ok = total[:, 0] > 1e-6
+    if not ok.any():
+        return None
+    x, y = (xyz[ok] / total[ok]).mean(axis=0)[:2]
+    n = (x - 0.3320) / (0.1858 - y)
+    return float(np.clip(449.0 * n**3 + 3525.0 * n**2 + 6823.3 * n + 5520.33, 1000.0, 25000.0))
 
 
 # ----------------------------------------------------------------------------- grey card
@@ -295,6 +318,7 @@ def _from_grey_card(
         chart_corners=None,
         notes=tuple(notes),
         exposure_gain=float(np.dot(_LUMA, matrix @ np.ones(3))),
+        light_cct_k=_apparent_cct(card[None]),
     )
 
 

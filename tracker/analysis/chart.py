@@ -31,7 +31,7 @@ import cv2
 import numpy as np
 from scipy.optimize import least_squares
 
-from tracker.analysis.chart_reference import CHART_COLS, CHART_ROWS, NEUTRAL_PATCHES, REFERENCE_SRGB
+from tracker.analysis.chart_reference import CHART_COLS, CHART_ROWS, REFERENCE_SRGB
 from tracker.analysis.colour import srgb_to_linear
 
 __all__ = [
@@ -39,6 +39,10 @@ __all__ = [
     "ColourCorrection",
     "FIT_MODELS",
     "DEFAULT_FIT_MODEL",
+    "TONE_MODELS",
+    "DEFAULT_TONE_MODEL",
+    "REFERENCE_LINEAR",
+    "REFERENCE_LAB",
     "MAX_ACCEPTED_DELTA_E",
     "detect_chart",
     "fit_colour_correction",
@@ -131,7 +135,7 @@ _FRAME_MARGIN_PITCH = (1.0, 0.6)
 _MAX_GRADIENT = 0.8
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ChartDetection:
     """A ColorChecker found in (or marked on) a photo.
 
@@ -171,7 +175,7 @@ class ChartDetection:
     orientation_margin: float = 0.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ColourCorrection:
     """A colour correction fitted to a chart, for one image size.
 
@@ -679,7 +683,9 @@ def _tone(x: np.ndarray, tone: tuple[float, float]) -> np.ndarray:
     return np.exp(gamma * t + curvature * t * t).astype(x.dtype, copy=False)
 
 
-def _design(cam: np.ndarray, ref: np.ndarray, u: np.ndarray, v: np.ndarray, model: str):
+def _design(
+    cam: np.ndarray, ref: np.ndarray, u: np.ndarray, v: np.ndarray, model: str
+) -> tuple[np.ndarray, np.ndarray, int]:
     feats = _features(cam, model)
     n, nf = feats.shape
     planar = model.endswith("_planar")
@@ -695,7 +701,9 @@ def _design(cam: np.ndarray, ref: np.ndarray, u: np.ndarray, v: np.ndarray, mode
     return rows, rhs, nf
 
 
-def _solve(cam, ref, u, v, model, weights):
+def _solve(
+    cam: np.ndarray, ref: np.ndarray, u: np.ndarray, v: np.ndarray, model: str, weights: np.ndarray
+) -> tuple[np.ndarray, tuple[float, float], np.ndarray]:
     """Weighted linear least squares for M (and a, b); returns matrix, (a, b), weighted residuals."""
     rows, rhs, nf = _design(cam, ref, u, v, model)
     wt = np.tile(weights, 3)
@@ -705,7 +713,9 @@ def _solve(cam, ref, u, v, model, weights):
     return matrix, ab, (rows @ sol - rhs) * wt
 
 
-def _fit_tone(cam, ref, u, v, model, weights, tone_model):
+def _fit_tone(
+    cam: np.ndarray, ref: np.ndarray, u: np.ndarray, v: np.ndarray, model: str, weights: np.ndarray, tone_model: str
+) -> tuple[float, float]:
     """Variable projection: the tone parameters outside, the linear solve inside."""
     if tone_model == "none":
         return (1.0, 0.0)
@@ -728,7 +738,18 @@ def _fit_tone(cam, ref, u, v, model, weights, tone_model):
     return tone
 
 
-def _polish(cam, ref_lab, u, v, model, matrix, ab, tone, tone_model, weights):
+def _polish(
+    cam: np.ndarray,
+    ref_lab: np.ndarray,
+    u: np.ndarray,
+    v: np.ndarray,
+    model: str,
+    matrix: np.ndarray,
+    ab: tuple[float, float],
+    tone: tuple[float, float],
+    tone_model: str,
+    weights: np.ndarray,
+) -> tuple[np.ndarray, tuple[float, float], tuple[float, float]]:
     """Refine the least-squares fit to minimise CIEDE2000 itself, what the eye and the gate judge."""
     nf = matrix.shape[1]
     planar = model.endswith("_planar")
@@ -858,7 +879,3 @@ def _fit(
     de = np.where(use, _ciede2000(_lab(pred), REFERENCE_LAB), np.nan)
     return replace(corr, delta_e_mean=float(np.nanmean(de)), delta_e_max=float(np.nanmax(de)), patch_delta_e=de)
 
-
-def neutral_patch_indices() -> tuple[int, ...]:
-    """Indices of the six neutral patches (white to black)."""
-    return NEUTRAL_PATCHES

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from tracker.analysis.redness import RED_AREA_EI_THRESHOLD, erythema_index, measure_redness
+from tracker.simulate import make_skin_scene, reference_render, true_measures
 
 
 def _uniform(rgb: tuple[float, float, float], shape: tuple[int, int] = (12, 12)) -> np.ndarray:
@@ -87,3 +88,21 @@ def test_bad_inputs_name_the_argument() -> None:
         measure_redness(image, np.ones((12, 12), np.uint8))
     with pytest.raises(ValueError, match="linear"):
         erythema_index(image[..., :2])
+
+
+@pytest.mark.parametrize("skin_type", [2, 5])
+def test_measured_ei_on_a_rendered_scene_equals_its_truth(skin_type: int) -> None:
+    scene = make_skin_scene(seed=41, shape_px=(384, 384), skin_type=skin_type)
+    region = np.ones((384, 384), bool)
+    m = measure_redness(reference_render(scene), region)
+    assert m.erythema_index_mean == pytest.approx(true_measures(scene).ei_mean, abs=0.01)
+    assert m.measured_pct == 100.0
+
+
+@pytest.mark.parametrize("skin_type", [1, 3, 6])
+def test_calm_skin_is_not_red_and_post_laser_erythema_is(skin_type: int) -> None:
+    calm = make_skin_scene(seed=42, shape_px=(256, 256), skin_type=skin_type, redness=0.0, redness_patches=0, vessels=0)
+    treated = make_skin_scene(seed=42, shape_px=(256, 256), skin_type=skin_type, treatment_erythema=0.3)
+    region = np.ones((256, 256), bool)
+    assert measure_redness(reference_render(calm), region).red_area_pct < 5.0
+    assert measure_redness(reference_render(treated), region).red_area_pct > 90.0

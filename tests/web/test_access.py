@@ -21,6 +21,8 @@ def url_for_rule(rule: Rule, site: Site) -> str:
         "token": site.invitation_token,
         "filename": "css/app.css",
     }
+    if rule.endpoint == "staff.patient_access":
+        values["patient_id"] = site.other_patient_id  # do not lock the signed-in patient out mid-test
     path = rule.rule
     for name in rule.arguments:
         path = path.replace(f"<{name}>", values[name]).replace(f"<path:{name}>", values[name])

@@ -213,3 +213,15 @@ def test_a_view_whose_before_photos_all_failed_quality_asks_for_a_retake(app, cl
     assert "Retake advised." in photo_page and "too blurred: retake" in photo_page
     # Patients are not shown the staff's retake flags.
     assert "retake advised" not in text(clients["patient"].get("/me"))
+
+
+def test_staff_can_stop_and_allow_a_patients_sign_in(app, clients, site):
+    tech, patient = clients["technician"], clients["patient"]
+    assert patient.get("/me").status_code == 200
+    assert tech.post(f"/patients/{site.patient_id}/access", data={"active": "0"}).status_code == 302
+    assert "sign-in stopped" in text(tech.get(f"/patients/{site.patient_id}"))
+    assert patient.get("/me").headers["Location"].startswith("/login")  # the open session ended
+    refused = app.test_client().post("/login", data={"email": site.patient_email, "password": PATIENT_PASSWORD})
+    assert refused.status_code == 401 and "deactivated" in text(refused)
+    tech.post(f"/patients/{site.patient_id}/access", data={"active": "1"})
+    login(app.test_client(), site.patient_email, PATIENT_PASSWORD)

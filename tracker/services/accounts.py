@@ -187,3 +187,20 @@ def technicians(session: Session, clinic_id: str) -> list[User]:
 def patient_account(session: Session, patient_id: str) -> User | None:
     """The sign-in account of a patient, if they have accepted an invitation."""
     return session.scalar(select(User).where(User.patient_id == patient_id))
+
+
+def set_patient_access(session: Session, actor: User, patient_id: str, active: bool) -> User:
+    """Allow or stop a patient's sign-in (a new invitation also turns it back on)."""
+    from .access import get_patient, require_staff
+
+    require_staff(actor)
+    patient = get_patient(session, actor, patient_id)
+    user = patient_account(session, patient.id)
+    if user is None:
+        raise Conflict(f"{patient.full_name} has no account yet.")
+    if user.active != active:
+        user.active = active
+        user.auth_version += 1  # ends open sessions
+        audit.record(session, actor, "patient.access_enabled" if active else "patient.access_disabled",
+                     "patient", patient.id)
+    return user

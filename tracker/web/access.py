@@ -62,6 +62,7 @@ ROUTE_ACCESS: dict[str, frozenset[str]] = {
     "staff.restore_baseline": STAFF,
     "staff.download_original": STAFF,
     "staff.create_invitation": STAFF,
+    "staff.patient_access": STAFF,
     "staff.revoke_invitation": STAFF,
     # clinic administration
     "clinic.staff": ADMIN,

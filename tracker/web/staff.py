@@ -386,6 +386,23 @@ def create_invitation(patient_id: str) -> Any:
                            qr=qr_data_uri(link))
 
 
+@bp.post("/patients/<patient_id>/access")
+@staff_only
+def patient_access(patient_id: str) -> Any:
+    db = get_db()
+    active = request.form.get("active") == "1"
+    try:
+        user = accounts.set_patient_access(db, actor(), patient_id, active)
+        db.commit()
+        flash(f"{user.full_name} can {'sign in again' if active else 'no longer sign in'}.", "success")
+    except DomainError as e:
+        db.rollback()
+        if e.status == 404:
+            raise
+        flash(e.message, "error")
+    return redirect(url_for("staff.patient", patient_id=patient_id))
+
+
 @bp.post("/invitations/<invitation_id>/revoke")
 @staff_only
 def revoke_invitation(invitation_id: str) -> Any:

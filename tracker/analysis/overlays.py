@@ -17,7 +17,7 @@ EI_COLOUR_SCALE: tuple[float, float] = (10.0, 50.0)
 #: Ridge strength mapped to the ends of the line colour scale, ln units
 #: (see :class:`tracker.analysis.texture.TextureMeasure`). Strength below the
 #: lower end is left transparent.
-LINE_COLOUR_SCALE: tuple[float, float] = (0.004, 0.03)
+LINE_COLOUR_SCALE: tuple[float, float] = (0.006, 0.04)
 
 #: Opacity of the redness heat map over the grey photo, in [0, 1].
 HEAT_ALPHA: float = 0.6

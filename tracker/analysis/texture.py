@@ -7,18 +7,19 @@ converted with the working scale, so a photo resampled to a slightly different
 scale reads the same.
 
 Lines are dark valleys of the log image. Their strength comes from the
-scale-normalised Hessian, sigma^2 * (lambda_1 - |lambda_2|) where positive:
-linear in the valley's depth (so a shallower line reads lower, not only
-"fewer lines"), zero on round blobs such as pores, and the maximum over a few
-scales makes it insensitive to a few percent of scale change. The skin's
+scale-normalised Hessian, sigma^2 * (lambda_1 - |lambda_2|), minus the
+scale-normalised slope sigma * |grad|: linear in the valley's depth (so a
+shallower line reads lower, not only "fewer lines"), zero on round blobs such
+as pores and on the foot of a step such as a spot's rim, and the maximum over
+a few scales makes it insensitive to a few percent of scale change. The skin's
 micro-relief also has valleys, short and in every direction; weighting by the
-squared orientation coherence of the structure tensor (about 1 along a line,
-0.2-0.4 on micro-relief) keeps line density about lines. On the simulator's
-close-ups with its default five lines, 30 % shallower lines read 26-33 % lower
-(14-24 % with two short lines, where the micro-relief floor weighs more; 35-38 %
-with nine), repeat captures (other noise and exposure) move it by < 1 % and a
-0.95x rescale by ~1 %. Without the coherence weight the micro-relief swamped
-the lines (-4 %).
+orientation coherence of the structure tensor (about 1 along a line, 0.2-0.4
+on micro-relief) to the power 1.5 keeps line density about lines. On the
+simulator's close-ups with its default five lines, 30 % shallower lines read
+26-37 % lower (15-28 % with two short lines, where the micro-relief floor
+weighs more; 35-41 % with nine), repeat captures (other noise and exposure)
+move it by < 1 % and a 0.95x rescale by ~1.5 %. Without the coherence weight
+the micro-relief swamped the lines (-4 %).
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ LINE_SIGMAS_MM: tuple[float, ...] = (0.15, 0.22, 0.33)
 #: Structure tensor for the orientation coherence: gradient and integration sigma, mm.
 COHERENCE_GRADIENT_MM: float = 0.15
 COHERENCE_WINDOW_MM: float = 0.5
-COHERENCE_POWER: float = 2.0
+COHERENCE_POWER: float = 1.5
 
 #: Pores are sought at no more than this scale, px per mm (0.1 mm pits need it).
 MAX_PORE_PX_PER_MM: float = 16.0
@@ -76,12 +77,11 @@ class TextureMeasure:
         ~1.5 mm: relief, pores, lines, fine pigment) inside the region at 12
         px/mm, ln units (0.01 ~ 1 % luminance contrast). Exposure-independent.
     line_density : float
-        Mean line strength over the region, ln units (about 0.001-0.006 on
-        close-ups): the scale-normalised valley curvature
-        (proportional to line depth) weighted by squared orientation
-        coherence, averaged over all region pixels, so fewer *or* shallower
+        Mean line strength over the region, ln units (about 0.0005-0.003
+        on close-ups): the scale-normalised valley curvature
+        (proportional to line depth) weighted by orientation coherence, averaged over all region pixels, so fewer *or* shallower
         lines both read lower. Skin without lines keeps a floor from its
-        micro-relief (about 1.3-1.6e-3 on the simulator's skin).
+        micro-relief (about 0.3-0.5e-3 on the simulator's skin).
     pore_count : int or None
         Number of dark round pits (about 0.1-0.4 mm) in the region, found at
         min(px_per_mm, 16) px/mm; None when the scale is unknown or coarser
@@ -148,12 +148,25 @@ _ONE = np.array([1.0], np.float32)
 
 
 def _hessian(image: np.ndarray, sigma_px: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    dxx, dyy, dxy, _ = _derivatives(image, sigma_px, gradient=False)
+    return dxx, dyy, dxy
+
+
+def _derivatives(
+    image: np.ndarray, sigma_px: float, *, gradient: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """Second derivatives (and gradient magnitude) of the image smoothed at ``sigma_px``."""
     smooth = cv2.GaussianBlur(image, (0, 0), sigma_px, borderType=cv2.BORDER_REFLECT)
     border = cv2.BORDER_REFLECT
     dxx = cv2.sepFilter2D(smooth, cv2.CV_32F, _D2, _ONE, borderType=border)
     dyy = cv2.sepFilter2D(smooth, cv2.CV_32F, _ONE, _D2, borderType=border)
     dxy = cv2.sepFilter2D(smooth, cv2.CV_32F, _D1, _D1, borderType=border)
-    return dxx, dyy, dxy
+    grad = None
+    if gradient:
+        gx = cv2.sepFilter2D(smooth, cv2.CV_32F, _D1, _ONE, borderType=border)
+        gy = cv2.sepFilter2D(smooth, cv2.CV_32F, _ONE, _D1, borderType=border)
+        grad = np.sqrt(gx * gx + gy * gy)
+    return dxx, dyy, dxy, grad
 
 
 def _eigen(dxx: np.ndarray, dyy: np.ndarray, dxy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -168,9 +181,12 @@ def ridge_strength(highpass: np.ndarray, px_per_mm: float) -> np.ndarray:
     best = np.zeros_like(highpass)
     for sigma_mm in LINE_SIGMAS_MM:
         sigma = sigma_mm * px_per_mm
-        l1, l2 = _eigen(*_hessian(highpass, sigma))
-        # Dark valley: strong positive curvature across, little along.
-        response = sigma**2 * np.maximum(l1 - np.abs(l2), 0.0)
+        dxx, dyy, dxy, grad = _derivatives(highpass, sigma, gradient=True)
+        l1, l2 = _eigen(dxx, dyy, dxy)
+        # Dark valley: strong positive curvature across, little along. The
+        # slope term cancels the foot of a step (a spot's rim, a shadow's
+        # edge), where curvature comes with a slope; a valley floor is flat.
+        response = sigma**2 * (l1 - np.abs(l2)) - sigma * grad
         np.maximum(best, response, out=best)
     return best
 
@@ -189,7 +205,7 @@ def orientation_coherence(highpass: np.ndarray, px_per_mm: float) -> np.ndarray:
 
 
 def line_strength(highpass: np.ndarray, px_per_mm: float) -> np.ndarray:
-    """Ridge strength weighted by squared orientation coherence, ln units."""
+    """Ridge strength weighted by orientation coherence ** :data:`COHERENCE_POWER`, ln units."""
     return ridge_strength(highpass, px_per_mm) * orientation_coherence(highpass, px_per_mm) ** COHERENCE_POWER
 
 

@@ -134,8 +134,8 @@ def spot_overlay(srgb: np.ndarray, spot_mask: np.ndarray) -> np.ndarray:
     grow = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * width + 3,) * 2)
     outside = cv2.dilate(spot_mask.astype(np.uint8), grow)
     contours, _ = cv2.findContours(outside, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
-    cv2.drawContours(out, contours, -1, (0, 0, 0), width + 2, lineType=cv2.LINE_AA)
-    cv2.drawContours(out, contours, -1, SPOT_COLOUR, width, lineType=cv2.LINE_AA)
+    cv2.drawContours(out, contours, -1, (0, 0, 0), width + 2, lineType=cv2.LINE_8)
+    cv2.drawContours(out, contours, -1, SPOT_COLOUR, width, lineType=cv2.LINE_8)
     return out
 
 

@@ -26,8 +26,6 @@ import pytest
 from tracker.config import Config
 from tracker.jobs import TaskQueue
 from tracker.models import make_engine, make_sessionmaker
-from tracker.models.vocabulary import CONSENT_PHOTOGRAPHY
-from tracker.services import patients
 from tracker.services.dispatch import bind_sink
 from tracker.services.intake import IntakeLimits, PhotoTags, ingest_photo
 from tracker.storage import storage_from_config
@@ -104,18 +102,15 @@ def _seed(instance: Path) -> dict[str, str]:
     queue = TaskQueue(config, storage=storage, session_factory=factory)
     limits = IntakeLimits.from_config(config)
     with bind_sink(factory(), queue) as s:
-        world = make_world(s, name="Riverside Laser Clinic", prefix="riverside", sessions=0)
-        pat_one = patients.create_patient(s, world.tech, patients.PatientInput(
-            full_name="Pat One", date_of_birth=dt.date(1984, 6, 2), fitzpatrick=3,
-            concerns=["fine_lines", "texture"]))
-        patients.grant_consent(s, world.tech, pat_one.id, CONSENT_PHOTOGRAPHY)
-        s.commit()
+        world = make_world(s, name="Riverside Laser Clinic", prefix="riverside", admin_name="Dana Okafor",
+                           tech_name="Robin Meyer", patient_name="Pat One", with_series=False)
+        pat_one = world.patient
         pat_two, _, visit_two = add_patient_with_series(s, world.tech, "Pat Two",
                                                         start=dt.date.today() - dt.timedelta(days=30))
         photo_two = ingest_photo(s, storage, world.tech, visit_two.id, simulated_visit(23)[("front", "before")],
                                  filename="pat-two.jpg", tags=PhotoTags(view="front", time_point="before"),
                                  limits=limits)
-        other, _, other_visit = add_patient_with_series(s, world.tech, "Other Person")
+        other, _, other_visit = add_patient_with_series(s, world.tech, "Sam Other")
         other_photo = ingest_photo(s, storage, world.tech, other_visit.id, jpeg_bytes(1200, 900, seed=202),
                                    filename="other.jpg", tags=PhotoTags(view="front", time_point="before"),
                                    limits=limits)

@@ -93,29 +93,34 @@ class World:
 
 
 def make_world(session: Session, *, name: str = "Clinic A", prefix: str = "a", consent: bool = True,
-               sessions: int = 2, follow_up: bool = False, start: dt.date = dt.date(2024, 1, 10)) -> World:
+               sessions: int = 2, follow_up: bool = False, start: dt.date = dt.date(2024, 1, 10),
+               admin_name: str | None = None, tech_name: str | None = None, patient_name: str | None = None,
+               with_series: bool = True) -> World:
     """A clinic with an admin, a technician, one patient (photo consent), one series and visits."""
     clinic, admin = accounts.create_clinic(session, name=name, admin_email=f"admin@{prefix}.test",
-                                           admin_password=PASSWORD, admin_name=f"Admin {prefix.upper()}")
-    tech, _ = accounts.create_staff(session, admin, email=f"tech@{prefix}.test", full_name=f"Tech {prefix.upper()}",
-                                    role=TECHNICIAN, password=PASSWORD)
+                                           admin_password=PASSWORD, admin_name=admin_name or f"Admin {prefix.upper()}")
+    tech, _ = accounts.create_staff(session, admin, email=f"tech@{prefix}.test",
+                                    full_name=tech_name or f"Tech {prefix.upper()}", role=TECHNICIAN,
+                                    password=PASSWORD)
     patient = patients.create_patient(session, tech, patients.PatientInput(
-        full_name=f"Patient {prefix.upper()}", date_of_birth=dt.date(1980, 5, 17), fitzpatrick=2,
+        full_name=patient_name or f"Patient {prefix.upper()}", date_of_birth=dt.date(1980, 5, 17), fitzpatrick=2,
         concerns=["fine_lines", "sun_spots"]))
     if consent:
         patients.grant_consent(session, tech, patient.id, CONSENT_PHOTOGRAPHY, granted_on=start)
-    s = series_svc.create_series(session, tech, patient.id, series_svc.SeriesInput(
-        treatment_type="fractional_co2", treated_areas=["full_face"]))
+    s = None
     visits = []
-    for i in range(sessions):
-        visits.append(series_svc.create_visit(session, tech, s.id, series_svc.VisitInput(
-            kind=VISIT_TREATMENT, visit_date=start + dt.timedelta(days=91 * i), device="CO2RE",
-            energy_mj=40.0, density_pct=10.0, passes=2, anaesthesia="topical")))
-    if follow_up:
-        visits.append(series_svc.create_visit(session, tech, s.id, series_svc.VisitInput(
-            kind=VISIT_FOLLOW_UP, visit_date=start + dt.timedelta(days=91 * sessions + 30))))
+    if with_series:
+        s = series_svc.create_series(session, tech, patient.id, series_svc.SeriesInput(
+            treatment_type="fractional_co2", treated_areas=["full_face"]))
+        for i in range(sessions):
+            visits.append(series_svc.create_visit(session, tech, s.id, series_svc.VisitInput(
+                kind=VISIT_TREATMENT, visit_date=start + dt.timedelta(days=91 * i), device="CO2RE",
+                energy_mj=40.0, density_pct=10.0, passes=2, anaesthesia="topical")))
+        if follow_up:
+            visits.append(series_svc.create_visit(session, tech, s.id, series_svc.VisitInput(
+                kind=VISIT_FOLLOW_UP, visit_date=start + dt.timedelta(days=91 * sessions + 30))))
     session.commit()
-    return World(clinic, admin, tech, patient, s, visits)
+    return World(clinic, admin, tech, patient, s, visits)  # type: ignore[arg-type]
 
 
 def add_patient_with_series(session: Session, actor: User, name: str, *, consent: bool = True,

@@ -75,6 +75,9 @@ def test_a_quality_failed_photo_is_skipped(db, storage, world, limits):
     base = baseline_of(db, s1_before)
     assert base.id == s2_before.id
     assert baselines.baseline_label(base) == "baseline: session 2"
+    # The unusable photo is not measured again against the new baseline (it would be refused again).
+    assert db.scalar(select(Analysis).where(Analysis.photo_id == s1_before.id,
+                                            Analysis.baseline_photo_id == s2_before.id)) is None
 
 
 def test_a_photo_passes_until_an_analysis_refuses_it(db, storage, world, limits):

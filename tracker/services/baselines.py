@@ -80,9 +80,15 @@ def baseline_label(photo: Photo) -> str:
 
 
 def _requeue_view(session: Session, key: ViewKey, baseline_id: str | None) -> int:
-    """Queue analyses of every photo of the view against ``baseline_id``; returns how many are new."""
+    """Queue analyses of every photo of the view against ``baseline_id``; returns how many are new.
+
+    A photo the analysis already found unusable is skipped: its quality does not depend on the
+    baseline, so measuring it again would only be refused again (and cost minutes of work).
+    """
     created = 0
     for photo in photos_of_view(session, key):
+        if photo.id != baseline_id and photo_quality_failed(session, photo.id):
+            continue
         _, new = ensure_analysis(session, photo, None if photo.id == baseline_id else baseline_id)
         created += int(new)
     return created

@@ -76,3 +76,15 @@ def test_derivatives_of_a_photo_deleted_meanwhile_leave_nothing_behind(db, stora
     queue.run_pending(only=("make_derivatives",))
     assert db.get(Photo, photo_id) is None
     assert storage.iter_keys() == []
+
+
+def test_a_worker_start_requeues_previews_the_queue_lost(db, storage, queue, world, limits):
+    photo = ingest_photo(db, storage, world.tech, world.visits[0].id, jpeg_bytes(seed=3), filename="c.jpg",
+                         tags=PhotoTags(view="front", time_point="before"), limits=limits)
+    queue.huey.flush()  # the queue's own database was lost
+    assert queue.pending_count() == 0
+    assert queue.requeue_missing_derivatives() == 1
+    queue.run_pending(only=("make_derivatives",))
+    db.expire_all()
+    assert db.get(Photo, photo.id).derivatives_state == "ready"
+    assert queue.requeue_missing_derivatives() == 0

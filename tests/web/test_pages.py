@@ -225,3 +225,14 @@ def test_staff_can_stop_and_allow_a_patients_sign_in(app, clients, site):
     assert refused.status_code == 401 and "deactivated" in text(refused)
     tech.post(f"/patients/{site.patient_id}/access", data={"active": "1"})
     login(app.test_client(), site.patient_email, PATIENT_PASSWORD)
+
+
+def test_invitation_errors_appear_next_to_the_field(app, site):
+    client = app.test_client()
+    taken = client.post(f"/invite/{site.invitation_token}", data={
+        "email": site.tech_email, "new_password": "a long password 1", "confirm": "a long password 1"})
+    assert taken.status_code == 200 and "already belongs to another account" in text(taken)
+    # Nothing was used up: the patient can still accept with their own address.
+    ok = client.post(f"/invite/{site.invitation_token}", data={
+        "email": "sam.other@example.org", "new_password": "a long password 1", "confirm": "a long password 1"})
+    assert ok.status_code == 302

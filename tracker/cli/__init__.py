@@ -267,6 +267,9 @@ def worker(workers: int, drain: bool) -> None:
         ran = queue.run_pending()
         click.echo(f"Ran {ran} queued jobs.")
         return
+    missing = queue.requeue_missing_derivatives()
+    if missing:
+        click.echo(f"Queued previews for {missing} photos that were still waiting for them.")
     queue.consumer(workers=max(1, workers)).run()
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from huey import Huey, SqliteHuey
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.models import Analysis, Photo, make_engine, make_sessionmaker, utcnow
@@ -148,6 +149,19 @@ class TaskQueue:
             return
         refresh_baseline(session, key_of(photo), clinic_id=photo.clinic_id)
         session.commit()
+
+    def requeue_missing_derivatives(self) -> int:
+        """Queue previews for photos still waiting for them (e.g. the queue lost its jobs).
+
+        Making previews twice is harmless, so this runs whenever a worker starts.
+        """
+        from tracker.models.vocabulary import DERIVATIVES_PENDING
+
+        with self.session() as session:
+            ids = list(session.scalars(select(Photo.id).where(Photo.derivatives_state == DERIVATIVES_PENDING)))
+        for photo_id in ids:
+            self.make_derivatives(photo_id)
+        return len(ids)
 
     # Running tasks ---------------------------------------------------------------------
     def run_pending(self, *, only: tuple[str, ...] | None = None, limit: int = 1000) -> int:

@@ -14,6 +14,7 @@ from tracker.services.errors import AuthenticationFailed, DomainError, Invitatio
 from .access import EVERYONE, SIGNED_IN, role_required
 from .context import actor, get_db
 from .forms import AcceptInvitationForm, ChangePasswordForm, LoginForm
+from .helpers import show_error
 
 bp = Blueprint("auth", __name__)
 
@@ -101,8 +102,7 @@ def accept_invitation(token: str) -> Any:
             db.commit()
         except DomainError as e:
             db.rollback()
-            (getattr(form, e.field).errors.append(e.message) if e.field in ("email", "password")
-             else flash(e.message, "error"))
+            show_error(form, e, password="new_password")
         else:
             if current_user.is_authenticated:
                 logout_user()
@@ -124,8 +124,7 @@ def change_password() -> Any:
             db.commit()
         except DomainError as e:
             db.rollback()
-            target = getattr(form, e.field, None) if e.field else None
-            (target.errors.append(e.message) if target is not None else flash(e.message, "error"))
+            show_error(form, e)
         else:
             _sign_in(user)  # the session id includes the auth version, which just changed
             flash("Your password has been changed.", "success")

@@ -128,7 +128,7 @@ def test_spot_contrast_is_reported_in_mi_units() -> None:
     mi = np.where(np.hypot(yy - 100, xx - 100) <= 15, 60.0, 40.0).astype(np.float32)
     labels, props, contrast = detect_spots_props(mi, np.ones(mi.shape, bool), px_per_mm=15.0)
     assert len(props) == 1
-    assert props[0].peak_contrast_mi == pytest.approx(20.0, abs=1.0)
+    assert props[0].contrast_mi == pytest.approx(20.0, abs=1.0)
     assert props[0].area_px == pytest.approx(math.pi * 15**2, rel=0.05)
     assert contrast.shape == mi.shape
 

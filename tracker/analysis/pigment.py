@@ -39,7 +39,9 @@ class PigmentMeasure:
         above the local background) summed over the region and divided by the
         region area, MI units. Equivalently MI*mm^2 of excess per mm^2 of skin.
         Falls when spots fade even if their outline does not move. Includes a
-        small floor from texture and noise (about 0.2-0.5 on spot-free skin).
+        floor from the skin's own mottling (the contrast is measured against
+        the median skin level): about 0.6 MI on the simulator's spot-free type
+        II skin, 1.2-1.3 on type IV.
     spot_mask : ndarray, shape (H, W), bool
         Pixels inside spots.
     spot_contrast_mean_mi : float

@@ -25,7 +25,7 @@ ITA_CLASSES: tuple[tuple[str, float], ...] = (
 )
 
 #: Region pixels sampled for the Lab conversion (deterministic stride).
-_SAMPLE_PIXELS = 200_000
+_SAMPLE_PIXELS = 50_000
 
 
 @dataclass(frozen=True)
@@ -97,8 +97,11 @@ def skin_tone(linear: np.ndarray, region: np.ndarray) -> SkinTone:
         raise ValueError(f"region must have shape {linear.shape[:2]}, got {region.shape}")
     if not region.any():
         raise ValueError("region is empty: no pixel to measure")
-    pixels = linear[region]
-    pixels = pixels[:: max(1, int(np.ceil(len(pixels) / _SAMPLE_PIXELS)))]
+    # A regular grid of region pixels: medians need no more than ~50 000 of them.
+    step = max(1, int(np.sqrt(region.sum() / _SAMPLE_PIXELS)))
+    pixels = linear[::step, ::step][region[::step, ::step]]
+    if len(pixels) == 0:
+        pixels = linear[region]
     lab = linear_to_lab(pixels[:, None, :].astype(np.float32))[:, 0, :]
     lightness = float(np.median(lab[:, 0]))
     yellowness = float(np.median(lab[:, 2]))

@@ -40,6 +40,7 @@ from tracker.analysis import redness as _redness
 from tracker.analysis import roi as _roi
 from tracker.analysis import texture as _texture
 from tracker.analysis import tone as _tone
+from tracker.analysis.chart_reference import DEFAULT_CHART
 from tracker.analysis.colour import linear_to_srgb
 from tracker.analysis.mdc import DIRECTIONS, EXPOSURE_DEPENDENT, mdc_provenance, mdc_table
 from tracker.analysis.version import ANALYSIS_VERSION
@@ -63,6 +64,21 @@ MIN_REGION_PX = 2000
 MIN_COMMON_SHARE = 0.5
 
 pillow_heif.register_heif_opener()
+
+#: Colour measures compared across lights further apart than this (in mireds, 1e6/K)
+#: are not comparable: skin and chart differ spectrally (haemoglobin's 540-580 nm
+#: bands), so no chart correction carries skin colour exactly from one light to
+#: another. Measured on the simulator against a 6500 K baseline: photos at 6000-7500 K
+#: recover 95-99 % of a true redness change, but at 5500 K (28 mired away) with a 20 %
+#: gradient only 88 %, and a light-only change there reads +0.7 EI.
+LIGHT_MISMATCH_MIRED = 20.0
+#: Below this colour temperature even a same-light pair misreads redness changes
+#: (a chart-corrected 2700 K pair reports about 118 % of the true change).
+MIN_COLOUR_CCT_K = 3500.0
+#: The measures that depend on the colour of the skin (not on its geometry).
+COLOUR_MEASURES = frozenset(
+    {"erythema_index_mean", "red_area_pct", "melanin_index_mean", "background_melanin_index_mean", "pigment_load"}
+)
 
 ImageSource = str | os.PathLike[str] | bytes
 MaskSource = str | os.PathLike[str] | np.ndarray
@@ -201,12 +217,13 @@ def _prepare_frame(
     chart_corners: Any,
     mm_per_px: float | None,
     what: str,
+    chart_model: str | None = None,
 ) -> _Frame:
     reduce = _full_size_and_reduce(source, mm_per_px)
     decoded = _decode.decode_image(source, reduce=reduce)
     srgb = decoded.srgb
     corners = _parse_corners(chart_corners, scale=decoded.scale, what=f"{what} chart corners")
-    calib = _calibration.calibrate(srgb, chart_corners=corners)
+    calib = _calibration.calibrate(srgb, chart_corners=corners, chart_model=chart_model or DEFAULT_CHART)
     # Skin is found, and photos are aligned, on the corrected image: under a 2700 K
     # cast raw skin chromaticity leaves any skin model. Clipping is judged on the raw one.
     corrected_srgb = linear_to_srgb(calib.linear)
@@ -233,6 +250,7 @@ def prepare_baseline(
     roi: MaskSource | None = None,
     chart_corners: Any = None,
     mm_per_px: float | None = None,
+    chart_model: str | None = None,
 ) -> PreparedBaseline:
     """Decode, calibrate and index a baseline photo for repeated comparisons.
 
@@ -246,8 +264,12 @@ def prepare_baseline(
         The chart's corners (TL, TR, BR, BL; full-resolution px) when detection fails.
     mm_per_px : float, optional
         Known scale of the full-resolution baseline, used when no chart gives one.
+    chart_model : str, optional
+        Which chart the clinic uses (``chart_reference.CHART_SIZES_MM``): gives the scale.
     """
-    frame = _prepare_frame(baseline, roi=roi, chart_corners=chart_corners, mm_per_px=mm_per_px, what="baseline")
+    frame = _prepare_frame(
+        baseline, roi=roi, chart_corners=chart_corners, mm_per_px=mm_per_px, what="baseline", chart_model=chart_model
+    )
     reference = _alignment.prepare_reference(frame.srgb, mask=_alignment_mask(frame))
     return PreparedBaseline(frame=frame, reference=reference, roi_supplied=roi is not None)
 
@@ -301,11 +323,31 @@ def _measure(linear: np.ndarray, region: np.ndarray, px_per_mm: float | None) ->
     return measures, {"erythema_map": ei_map, "spot_mask": pig.spot_mask, "line_map": tex.line_map}
 
 
-def _judge(measure: str, photo: float, baseline: float, *, mdc: float, calibrated: bool) -> MeasureChange:
+def _light_problem(photo_cct: float | None, baseline_cct: float | None) -> str | None:
+    """Why the two photos' light makes colour measures incomparable, or None."""
+    for label, cct in (("this photo", photo_cct), ("the baseline", baseline_cct)):
+        if cct is not None and cct < MIN_COLOUR_CCT_K:
+            return f"{label} was taken under warm light (about {cct:,.0f} K): retake under the clinic's daylight lamp"
+    if photo_cct is None or baseline_cct is None:
+        return None
+    mired = abs(1e6 / photo_cct - 1e6 / baseline_cct)
+    if mired > LIGHT_MISMATCH_MIRED:
+        return (
+            f"the light differs from the baseline's (about {photo_cct:,.0f} K vs {baseline_cct:,.0f} K):"
+            " retake under the same light as the baseline"
+        )
+    return None
+
+
+def _judge(
+    measure: str, photo: float, baseline: float, *, mdc: float, calibrated: bool, light_problem: str | None = None
+) -> MeasureChange:
     direction = DIRECTIONS[measure]
     if not (np.isfinite(photo) and np.isfinite(baseline)):
         return MeasureChange(measure, photo, baseline, None, mdc, direction, "not comparable", "not measurable in one of the photos")
     delta = float(photo) - float(baseline)
+    if light_problem is not None and measure in COLOUR_MEASURES:
+        return MeasureChange(measure, photo, baseline, delta, mdc, direction, "not comparable", light_problem)
     if not calibrated and measure in EXPOSURE_DEPENDENT:
         note = "depends on exposure and light, and neither photo has a colour reference: no verdict"
         return MeasureChange(measure, photo, baseline, delta, mdc, direction, "not comparable", note)
@@ -353,7 +395,9 @@ def _calibration_summary(frame: _Frame) -> CalibrationSummary:
     if c.chart_corners is not None:
         corners = tuple((float(x) / s, float(y) / s) for x, y in np.asarray(c.chart_corners).reshape(4, 2))
     mm_full = c.mm_per_px * s if c.mm_per_px is not None else None
-    return CalibrationSummary(c.method, c.calibrated, c.chart_delta_e_mean, c.chart_delta_e_max, mm_full, corners, tuple(c.notes))
+    return CalibrationSummary(
+        c.method, c.calibrated, c.chart_delta_e_mean, c.chart_delta_e_max, mm_full, corners, tuple(c.notes), c.light_cct_k
+    )
 
 
 def _full_res_matrix(matrix: np.ndarray, *, photo_scale: float, baseline_scale: float) -> np.ndarray:
@@ -379,6 +423,7 @@ def analyze_photo(
     chart_corners: Any = None,
     baseline_chart_corners: Any = None,
     mm_per_px: float | None = None,
+    chart_model: str | None = None,
 ) -> Analysis:
     """Measure redness, pigment and texture of a photo, against its baseline when given.
 
@@ -398,6 +443,8 @@ def analyze_photo(
     mm_per_px : float, optional
         Scale of the full-resolution photo (and of a baseline given as a path) when no
         chart gives one.
+    chart_model : str, optional
+        The clinic's chart model (default ``chart_reference.DEFAULT_CHART``), for the scale.
 
     Returns
     -------
@@ -417,11 +464,22 @@ def analyze_photo(
         base_future = None
         if baseline is not None and not isinstance(baseline, PreparedBaseline):
             base_future = pool.submit(
-                prepare_baseline, baseline, roi=roi, chart_corners=baseline_chart_corners, mm_per_px=mm_per_px
+                prepare_baseline,
+                baseline,
+                roi=roi,
+                chart_corners=baseline_chart_corners,
+                mm_per_px=mm_per_px,
+                chart_model=chart_model,
             )
         photo_roi = roi if baseline is None else None
         frame_future = pool.submit(
-            _prepare_frame, photo, roi=photo_roi, chart_corners=chart_corners, mm_per_px=mm_per_px, what="photo"
+            _prepare_frame,
+            photo,
+            roi=photo_roi,
+            chart_corners=chart_corners,
+            mm_per_px=mm_per_px,
+            what="photo",
+            chart_model=chart_model,
         )
         frame = frame_future.result()
         prepared = base_future.result() if base_future is not None else baseline
@@ -432,6 +490,8 @@ def analyze_photo(
         "min_working_long_side_px": MIN_WORKING_LONG_SIDE_PX,
         "min_working_px_per_mm": MIN_WORKING_PX_PER_MM,
         "red_area_ei_threshold": float(_redness.RED_AREA_EI_THRESHOLD),
+        "light_mismatch_mired": LIGHT_MISMATCH_MIRED,
+        "min_colour_cct_k": MIN_COLOUR_CCT_K,
         "mdc": mdc_provenance(),
         "roi_supplied": roi is not None or bool(prepared and prepared.roi_supplied),
     }
@@ -520,9 +580,14 @@ def _compare(
     calibrated = frame.calibration.calibrated and base.calibration.calibrated
     mdc = mdc_table(calibrated=calibrated)
     pv, bv = _measure_values(photo_m), _measure_values(base_m)
-    changes = tuple(_judge(k, pv[k], bv[k], mdc=mdc[k], calibrated=calibrated) for k in DIRECTIONS)
+    light_problem = _light_problem(frame.calibration.light_cct_k, base.calibration.light_cct_k)
+    changes = tuple(
+        _judge(k, pv[k], bv[k], mdc=mdc[k], calibrated=calibrated, light_problem=light_problem) for k in DIRECTIONS
+    )
 
     notes: list[str] = []
+    if light_problem is not None:
+        notes.append("colour measures not compared: " + light_problem)
     if not calibrated:
         notes.append("uncalibrated: at least one photo has no colour reference, so the detectable change is wider")
     base_region_px = int(base.region.sum())

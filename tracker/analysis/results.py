@@ -103,6 +103,7 @@ class CalibrationSummary:
     mm_per_px: float | None  # of the full-resolution image
     chart_corners: tuple[tuple[float, float], ...] | None  # full-resolution px, TL TR BR BL
     notes: tuple[str, ...]
+    light_cct_k: float | None = None  # colour temperature of the light, from the chart's greys
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -112,6 +113,7 @@ class CalibrationSummary:
             "chart_delta_e_max": _clean(self.chart_delta_e_max),
             "mm_per_px": _clean(self.mm_per_px),
             "chart_corners": [list(map(_clean, c)) for c in self.chart_corners] if self.chart_corners else None,
+            "light_cct_k": _clean(self.light_cct_k),
             "notes": list(self.notes),
         }
 

@@ -63,6 +63,9 @@ class Photo(Base):
     )
     thumb_key: Mapped[str | None] = mapped_column(String(200), default=None)
     display_key: Mapped[str | None] = mapped_column(String(200), default=None)
+    #: SHA-256 of the derived files as written (``tracker verify`` re-hashes them).
+    thumb_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
+    display_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
     derivatives_state: Mapped[str] = mapped_column(String(20), default=DERIVATIVES_PENDING)
     derivatives_error: Mapped[str | None] = mapped_column(Text, default=None)
 
@@ -143,6 +146,8 @@ class Analysis(Base):
     error: Mapped[str | None] = mapped_column(Text, default=None)
     result_json: Mapped[str | None] = mapped_column(Text, default=None)
     overlay_keys: Mapped[str | None] = mapped_column(Text, default=None)
+    #: JSON ``{storage key: SHA-256}`` of the overlay files as written.
+    overlay_sha256: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
 

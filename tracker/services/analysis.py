@@ -11,6 +11,7 @@ too; anything unexpected is raised for the caller to record as "failed".
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
 import threading
@@ -24,10 +25,10 @@ from tracker.models import Analysis, Photo
 from tracker.models.base import utcnow
 from tracker.storage import Storage
 
+from .analysis_leases import Claim, LeaseLost, LeasePolicy, claim_analysis, renew
+
 log = logging.getLogger(__name__)
 
-#: A worker holds a job this long before another may take it over (renewed while working).
-LEASE = dt.timedelta(minutes=5)
 
 #: Prepared baselines kept per worker process: a visit brings several photos of a view.
 _BASELINE_CACHE_SIZE = 4
@@ -64,12 +65,21 @@ def _refuse(row: Analysis, reason: str, result: dict[str, Any] | None = None) ->
     row.lease_expires_at = None
 
 
-def run_analysis(session: Session, storage: Storage, analysis_id: str) -> Analysis | None:
+def _hold(session: Session, claim: Claim | None, policy: LeasePolicy) -> None:
+    """Lock the row for the result write if our lease still holds; else :class:`LeaseLost`."""
+    if claim is not None and not renew(session, claim, policy, commit=False):
+        raise LeaseLost(f"analysis {claim.analysis_id}: attempt {claim.attempt} lost its lease")
+
+
+def run_analysis(session: Session, storage: Storage, analysis_id: str, *, claim: Claim | None = None,
+                 policy: LeasePolicy | None = None) -> Analysis | None:
     """Analyse the photo of one ``analyses`` row and store the outcome on the row.
 
     Returns the row, or None when it no longer exists. Rows already finished are
     left alone; a row of another analysis version is refused as stale, so that
-    figures of two versions are never mixed.
+    figures of two versions are never mixed. The job runner passes its ``claim``
+    (see :mod:`tracker.services.analysis_leases`); without one the row is claimed
+    here. Only the claim's holder writes the outcome (else :class:`LeaseLost`).
     """
     from tracker.analysis import analyze_photo
     from tracker.analysis.decode import ImageDecodeError
@@ -78,14 +88,16 @@ def run_analysis(session: Session, storage: Storage, analysis_id: str) -> Analys
     row = session.get(Analysis, analysis_id)
     if row is None or row.state in ("done", "refused"):
         return row
+    policy = policy or LeasePolicy()
     if row.analysis_version != ANALYSIS_VERSION:
+        _hold(session, claim, policy)
         _refuse(row, f"stale: made for analysis version {row.analysis_version}, this worker runs {ANALYSIS_VERSION}")
         session.commit()
         return row
-    row.state = "running"
-    row.attempts = (row.attempts or 0) + 1
-    row.lease_expires_at = utcnow() + LEASE
-    session.commit()
+    if claim is None:
+        claim = claim_analysis(session, row.id, policy)
+        if claim is None:  # another worker holds it, or it is out of attempts
+            return row
 
     photo = session.get(Photo, row.photo_id)
     if photo is None:
@@ -96,20 +108,24 @@ def run_analysis(session: Session, storage: Storage, analysis_id: str) -> Analys
         prepared = _prepared_baseline(storage, baseline, row.roi_revision) if baseline is not None else None
         analysis = analyze_photo(storage.read(photo.original_key), baseline=prepared, chart_corners=corners)
     except ImageDecodeError as e:
+        _hold(session, claim, policy)
         _refuse(row, f"The photo could not be read: {e}")
         session.commit()
         return row
 
     result = analysis.to_dict()
-    keys = {}
+    keys, hashes = {}, {}
     for name, data in overlay_pngs(analysis).items():
         key = overlay_key(row.id, name)
         storage.put_bytes(key, data)
         keys[name.removesuffix(".png")] = key
+        hashes[key] = hashlib.sha256(data).hexdigest()
 
+    _hold(session, claim, policy)
     session.refresh(row)
     row.result_json = json.dumps(result, allow_nan=False)
     row.overlay_keys = json.dumps(keys)
+    row.overlay_sha256 = json.dumps(hashes)
     row.finished_at = utcnow()
     row.lease_expires_at = None
     if not result["quality"]["ok"]:

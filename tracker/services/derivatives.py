@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 
 from sqlalchemy.orm import Session
@@ -52,6 +53,8 @@ def build_derivatives(session: Session, storage: Storage, photo_id: str) -> Phot
             storage.delete(key)
         return None
     photo.thumb_key, photo.display_key = tkey, dkey
+    photo.thumb_sha256 = hashlib.sha256(made.thumb_jpeg).hexdigest()
+    photo.display_sha256 = hashlib.sha256(made.display_jpeg).hexdigest()
     photo.derivatives_state = DERIVATIVES_READY
     photo.derivatives_error = None
     session.commit()

@@ -69,7 +69,21 @@ def _open(data: bytes, content_type: str) -> Image.Image:
 def inspect_image(data: bytes, *, max_pixels: int, filename: str = "") -> ImageInfo:
     """Check that ``data`` is a complete, decodable JPEG/PNG/HEIC of acceptable size.
 
+    The decoding happens in a separate, resource-limited process
+    (:mod:`tracker.services.safe_decode`): a decoder crash, a runaway allocation or
+    an endless loop refuses the file instead of taking the server down.
     Raises :class:`UploadRefused` (or a subclass) with a sentence saying why not.
+    """
+    if not data:
+        raise UploadRefused("The file is empty (0 bytes). Choose the photo again.")
+    from .safe_decode import inspect_isolated
+
+    return inspect_isolated(data, max_pixels=max_pixels)
+
+
+def inspect_image_in_process(data: bytes, *, max_pixels: int) -> ImageInfo:
+    """The checks of :func:`inspect_image`, run in this process (the isolated child calls it).
+
     The whole image is decoded (JPEG at 1/8 scale, which still reads every byte),
     so a truncated file is caught here rather than in a later job.
     """
@@ -77,9 +91,11 @@ def inspect_image(data: bytes, *, max_pixels: int, filename: str = "") -> ImageI
         raise UploadRefused("The file is empty (0 bytes). Choose the photo again.")
     content_type = sniff_content_type(data)
     if content_type is None:
-        raise UnsupportedFile(
-            f"This is not a photo this system can read: upload {ACCEPTED_DESCRIPTION} files."
-        )
+        raise _unsupported(data)
+    markup = embedded_markup(data, content_type)
+    if markup:
+        raise UploadRefused(f"The file hides web page content ({markup}) inside the image, so it was refused. "
+                            "Upload the photo as it came from the camera.")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # we apply our own limit
         try:
@@ -105,11 +121,124 @@ def inspect_image(data: bytes, *, max_pixels: int, filename: str = "") -> ImageI
                     "The file is incomplete or damaged (it may have been cut off during copying). "
                     "Upload the original photo again."
                 ) from e
+            if getattr(im, "is_animated", False) or getattr(im, "n_frames", 1) > 1:
+                raise UploadRefused(f"The file holds {im.n_frames} images (an animation or a burst); "
+                                    "upload one still photo.")
             exif = im.getexif()
-    orientation = int(exif.get(0x0112, 1) or 1)
+            raw_exif = im.info.get("exif") or b""
+    if len(raw_exif) > MAX_EXIF_BYTES:
+        raise UploadRefused(f"The photo's metadata (EXIF) is {len(raw_exif) // 1024} KB, far more than a camera "
+                            "writes; the file was refused.")
+    orientation = exif_orientation(exif)
     if orientation in (5, 6, 7, 8):
         width, height = height, width
     return ImageInfo(content_type, width, height, orientation, exif_capture_time(exif))
+
+
+#: Cameras write well under 64 KB of EXIF; more is a sign of a crafted file.
+MAX_EXIF_BYTES = 256 * 1024
+#: Web content that has no business inside a photo (a polyglot file).
+_MARKUP = (b"<script", b"<html", b"<svg", b"<iframe", b"<body", b"<!doctype", b"<object", b"<embed",
+           b"javascript:")
+
+
+def _unsupported(data: bytes) -> UploadRefused:
+    head = data[:512].lstrip().lower()
+    if head.startswith(b"gif8") or (data[:4] == b"RIFF" and data[8:12] == b"WEBP"):
+        kind = "GIF" if head.startswith(b"gif8") else "WebP"
+        return UnsupportedFile(f"{kind} files are not accepted (they are often animations): "
+                               f"upload the photo as {ACCEPTED_DESCRIPTION}.")
+    if any(m in head for m in (b"<html", b"<!doctype", b"<svg", b"<?xml", b"<script")):
+        return UnsupportedFile("This is a web page or drawing (HTML/SVG), not a photo: "
+                               f"upload {ACCEPTED_DESCRIPTION} files.")
+    return UnsupportedFile(f"This is not a photo this system can read: upload {ACCEPTED_DESCRIPTION} files.")
+
+
+def _jpeg_metadata_and_tail(data: bytes) -> list[bytes]:
+    """The JPEG's metadata segments (APPn, COM) and anything after its last EOI marker."""
+    parts: list[bytes] = []
+    i = 2
+    while i + 4 <= len(data) and data[i] == 0xFF:
+        marker = data[i + 1]
+        if marker == 0xFF:
+            i += 1
+            continue
+        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
+            i += 2
+            continue
+        length = int.from_bytes(data[i + 2:i + 4], "big")
+        if marker == 0xDA:  # start of scan: entropy-coded data follows
+            break
+        if 0xE0 <= marker <= 0xEF or marker == 0xFE:
+            parts.append(data[i + 4:i + 2 + length])
+        i += 2 + length
+    end = data.rfind(b"\xff\xd9")
+    if end != -1:
+        parts.append(data[end + 2:])
+    return parts
+
+
+def _png_metadata_and_tail(data: bytes) -> list[bytes]:
+    parts: list[bytes] = []
+    i = 8
+    while i + 8 <= len(data):
+        length = int.from_bytes(data[i:i + 4], "big")
+        kind = data[i + 4:i + 8]
+        if kind != b"IDAT":
+            parts.append(data[i + 8:i + 8 + length])
+        i += 12 + length
+        if kind == b"IEND":
+            parts.append(data[i:])
+            break
+    return parts
+
+
+def _heif_metadata_and_tail(data: bytes) -> list[bytes]:
+    parts: list[bytes] = []
+    i = 0
+    while i + 8 <= len(data):
+        size = int.from_bytes(data[i:i + 4], "big")
+        kind = data[i + 4:i + 8]
+        if size == 1 and i + 16 <= len(data):
+            size = int.from_bytes(data[i + 8:i + 16], "big")
+        elif size == 0:
+            size = len(data) - i
+        if size < 8:
+            parts.append(data[i:])
+            break
+        if kind != b"mdat":
+            parts.append(data[i:i + size])
+        i += size
+    return parts
+
+
+def embedded_markup(data: bytes, content_type: str) -> str | None:
+    """The HTML/SVG/script marker hidden in the file's metadata or trailing bytes, if any.
+
+    Pixel data is not searched (compressed bytes can spell anything by chance).
+
+    >>> embedded_markup(b"\\x89PNG\\r\\n\\x1a\\n" + bytes(4) + b"IEND" + bytes(4) + b"<html>", "image/png")
+    '<html'
+    """
+    split = {"image/jpeg": _jpeg_metadata_and_tail, "image/png": _png_metadata_and_tail,
+             "image/heic": _heif_metadata_and_tail}[content_type]
+    for part in split(data):
+        lowered = part.lower()
+        for marker in _MARKUP:
+            if marker in lowered:
+                return marker.decode()
+    return None
+
+
+def exif_orientation(exif: Image.Exif) -> int:
+    """The EXIF orientation 1-8 (missing or 0: 1); an impossible value refuses the file."""
+    raw = exif.get(0x0112, 1)
+    if raw in (None, 0):
+        return 1
+    if not isinstance(raw, int) or not 1 <= raw <= 8:
+        raise UploadRefused(f"The photo's orientation tag has an impossible value ({str(raw)[:20]}); "
+                            "the file was refused. Export the photo again from the camera or phone.")
+    return raw
 
 
 def _bomb(size: tuple[int, int] | None, max_pixels: int) -> UploadRefused:

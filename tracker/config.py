@@ -15,6 +15,12 @@ TRACKER_MAX_IMAGE_MEGAPIXELS larger images are refused as decompression      100
                              bombs
 TRACKER_BROKER_URL           task queue: ``sqlite:///path`` (Huey SQLite)    Huey SQLite in the instance
                              or ``redis://...`` (RedisHuey, scale extra)
+TRACKER_ANALYSIS_LEASE_SECONDS  a worker's claim on an analysis lasts this    60
+                             long unless renewed (renewed every third);
+                             a crashed worker's job is retried after it
+TRACKER_ANALYSIS_MAX_ATTEMPTS claims per analysis before it is "failed"     3
+TRACKER_SWEEP_SECONDS        how often each worker re-queues analyses of    30
+                             vanished workers and lost doorbells
 TRACKER_INVITATION_DAYS      days a patient invitation stays valid           7
 TRACKER_SECURE_COOKIES       ``1`` when served over HTTPS                    0
 ===========================  ==============================================  =========================
@@ -99,6 +105,9 @@ class Config:
         self.MAX_UPLOAD_MB = _int_env("TRACKER_MAX_UPLOAD_MB", 40)
         self.MAX_IMAGE_MEGAPIXELS = _int_env("TRACKER_MAX_IMAGE_MEGAPIXELS", 100)
         self.INVITATION_DAYS = _int_env("TRACKER_INVITATION_DAYS", 7)
+        self.ANALYSIS_LEASE_SECONDS = _int_env("TRACKER_ANALYSIS_LEASE_SECONDS", 60)
+        self.ANALYSIS_MAX_ATTEMPTS = _int_env("TRACKER_ANALYSIS_MAX_ATTEMPTS", 3)
+        self.SWEEP_SECONDS = _int_env("TRACKER_SWEEP_SECONDS", 30)
         secure = _bool_env("TRACKER_SECURE_COOKIES", False)
         self.SESSION_COOKIE_SECURE = secure
         self.REMEMBER_COOKIE_SECURE = secure

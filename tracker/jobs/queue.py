@@ -11,9 +11,20 @@ from typing import Any
 
 from huey import Huey, SqliteHuey
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.models import Analysis, Photo, make_engine, make_sessionmaker, utcnow
+from tracker.services.analysis_leases import (
+    Heartbeat,
+    LeaseLost,
+    LeasePolicy,
+    SweepReport,
+    claim_analysis,
+    give_up,
+    sweep,
+    waiting_ids,
+)
 from tracker.services.baselines import key_of, refresh_baseline
 from tracker.services.derivatives import build_derivatives
 from tracker.services.dispatch import ANALYSIS, DERIVATIVES, bind_sink
@@ -58,6 +69,7 @@ class TaskQueue:
         self.huey = make_huey(config.BROKER_URL)
         self._storage = storage
         self._session_factory = session_factory
+        self.lease_policy = LeasePolicy.from_config(config)
         self._lock = threading.Lock()
         huey = self.huey
 
@@ -111,21 +123,58 @@ class TaskQueue:
             build_derivatives(session, self.storage, photo_id)
 
     def run_analysis(self, analysis_id: str) -> None:
-        """Run :func:`tracker.services.analysis.run_analysis`; record a failure on the row."""
+        """Claim the row, run :func:`tracker.services.analysis.run_analysis` while a heartbeat
+        renews the lease, and record a failure on the row.
+
+        A doorbell for a row that is finished or held by a live worker does nothing.
+        An error is final ("failed": the same inputs would fail again), except a lost
+        database connection, which re-queues the row while it has attempts left.
+        """
         with self.session() as session:
             try:
                 from tracker.services.analysis import run_analysis
             except ImportError as e:
                 self._mark_failed(session, analysis_id, f"The analysis module is not available: {e}")
                 return
+            policy = self.lease_policy
+            claim = claim_analysis(session, analysis_id, policy)
+            if claim is None:
+                return
+            log.info("analysis %s: claimed (attempt %d)", analysis_id, claim.attempt)
             try:
-                run_analysis(session, self.storage, analysis_id)
-                session.commit()
+                with Heartbeat(self._factory(), claim, policy):
+                    run_analysis(session, self.storage, analysis_id, claim=claim, policy=policy)
+            except LeaseLost:
+                session.rollback()
+                log.warning("analysis %s: lease lost (another worker took over); result not written", analysis_id)
+                return
+            except OperationalError as e:
+                log.exception("analysis %s: database error", analysis_id)
+                session.rollback()
+                if give_up(session, claim, f"database error: {e}", policy, retry=True) == "queued":
+                    self.analyze_photo.schedule((analysis_id,), delay=policy.renew_every_s)
+                return
             except Exception as e:
                 log.exception("analysis %s failed", analysis_id)
                 session.rollback()
-                self._mark_failed(session, analysis_id, f"{type(e).__name__}: {e}")
+                give_up(session, claim, f"{type(e).__name__}: {e}", policy, retry=False)
             self._after_analysis(session, analysis_id)
+
+    def sweep(self) -> SweepReport:
+        """Re-queue analyses whose worker vanished and ring again for rows whose doorbell was lost.
+
+        Every worker runs this at start-up and periodically (:class:`tracker.jobs.sweeper.Sweeper`).
+        Queued rows are rung again only when the broker holds nothing: a busy queue already
+        has their doorbells, and ringing twice is harmless but wasteful.
+        """
+        with self.session() as session:
+            report = sweep(session, self.lease_policy)
+            ring = list(report.requeued)
+            if self.pending_count() == 0:
+                ring += waiting_ids(session)
+        for analysis_id in dict.fromkeys(ring):
+            self.analyze_photo(analysis_id)
+        return report
 
     @staticmethod
     def _mark_failed(session: Session, analysis_id: str, error: str) -> None:
@@ -192,6 +241,9 @@ class TaskQueue:
         return int(self.huey.pending_count())
 
     def consumer(self, *, workers: int = 2) -> Any:
-        """A Huey consumer (call ``.run()`` in a process's main thread)."""
-        return self.huey.create_consumer(workers=workers, worker_type="thread", periodic=False,
-                                         initial_delay=0.1, backoff=1.15, max_delay=1.0)
+        """A Huey consumer that also sweeps (call ``.run()`` in a process's main thread)."""
+        from .sweeper import SweepingConsumer
+
+        huey_consumer = self.huey.create_consumer(workers=workers, worker_type="thread", periodic=False,
+                                                  initial_delay=0.1, backoff=1.15, max_delay=1.0)
+        return SweepingConsumer(huey_consumer, self, interval_s=float(getattr(self.config, "SWEEP_SECONDS", 30)))

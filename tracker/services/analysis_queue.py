@@ -138,3 +138,28 @@ def analysis_against(session: Session, photo: Photo, baseline_photo_id: str | No
     stmt = (select(Analysis).where(Analysis.photo_id == photo.id, cond)
             .order_by(Analysis.created_at.desc()).limit(1))
     return session.scalar(stmt)
+
+
+def photo_ids_in_order(session: Session) -> list[str]:
+    """Every photo id (oldest first): what ``tracker reanalyze`` walks through."""
+    return list(session.scalars(select(Photo.id).order_by(Photo.uploaded_at, Photo.id)))
+
+
+def reanalyze_photo(session: Session, photo_id: str) -> bool:
+    """Make sure ``photo_id`` has an analysis for today's inputs (current baseline and analysis
+    version); returns True when a new one was queued. Running it again queues nothing.
+
+    A photo the current analysis version already found unusable is left alone, as when a
+    baseline moves: its quality does not depend on the baseline.
+    """
+    from .baselines import current_baseline_photo_id, key_of
+
+    photo = session.get(Photo, photo_id)
+    if photo is None:
+        return False
+    baseline_id = current_baseline_photo_id(session, key_of(photo))
+    refused = quality_refusal(session, photo.id)
+    if refused is not None and photo.id != baseline_id and refused.analysis_version == current_analysis_version():
+        return False
+    _, created = ensure_analysis(session, photo, baseline_id)
+    return created

@@ -1,0 +1,62 @@
+"""CLI commands of the background work: ``tracker reanalyze`` and ``tracker bench-queue``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+#: Photos per transaction: their analyses reach the workers while the rest is still being checked.
+BATCH = 50
+
+
+@click.command("reanalyze")
+def reanalyze() -> None:
+    """Queue an analysis for every photo whose result is stale (older analysis version,
+    changed baseline); safe to run again: nothing is queued twice. Workers do the work."""
+    from tracker.cli import _check_migrated, _config, _engine
+    from tracker.jobs import TaskQueue
+    from tracker.models import make_sessionmaker
+    from tracker.services.analysis_queue import current_analysis_version, photo_ids_in_order, reanalyze_photo
+    from tracker.services.dispatch import bind_sink
+
+    config = _config()
+    engine = _engine(config)
+    _check_migrated(engine)
+    factory = make_sessionmaker(engine)
+    queue = TaskQueue(config, session_factory=factory)
+    queued = 0
+    with bind_sink(factory(), queue) as session:
+        ids = photo_ids_in_order(session)
+        with click.progressbar(ids, label=f"Checking {len(ids)} photos (analysis {current_analysis_version()})",
+                               show_pos=True) as bar:
+            for n, photo_id in enumerate(bar, start=1):
+                queued += int(reanalyze_photo(session, photo_id))
+                if n % BATCH == 0:
+                    session.commit()  # releases this batch's jobs to the queue
+            session.commit()
+    engine.dispose()
+    click.echo(f"{len(ids)} photos checked: {queued} analyses queued, {len(ids) - queued} up to date or "
+               "already queued.")
+
+
+@click.command("bench-queue")
+@click.option("--photos", default=20, show_default=True, type=int, help="Photos per run.")
+@click.option("--workers", "worker_counts", default="1,2", show_default=True,
+              help="Comma-separated numbers of `tracker worker` processes to measure.")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Folder for the runs' instances (default: a temporary folder).")
+def bench_queue(photos: int, worker_counts: str, out: Path | None) -> None:
+    """Photos analysed per minute with N workers on 12 MP JPEGs, and upload-to-done latency.
+
+    Uses the configured database and broker (TRACKER_DATABASE_URL / TRACKER_BROKER_URL);
+    by default a fresh embedded instance (SQLite + SqliteHuey) per run.
+    """
+    from tracker.evaluation.throughput import run_benchmark
+
+    counts = [int(x) for x in worker_counts.split(",") if x.strip()]
+    for line in run_benchmark(photos=photos, worker_counts=counts, out=out, echo=click.echo):
+        click.echo(line)
+
+
+commands = [reanalyze, bench_queue]

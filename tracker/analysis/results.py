@@ -23,7 +23,8 @@ def _clean(value: Any) -> Any:
         return int(value)
     if isinstance(value, float) or hasattr(value, "item"):
         v = float(value)
-        return None if not math.isfinite(v) else round(v, 4)
+        # Six significant digits: small measures (line density ~0.01) keep their precision.
+        return None if not math.isfinite(v) else float(f"{v:.6g}")
     return value
 
 

@@ -49,7 +49,9 @@ CLOSE_UP_FRAME: dict[str, tuple[tuple[int, int], float]] = {
 #: Chart model per view: a nano card beside a close-up, a classic chart for the face.
 CHART_MODEL: dict[str, str] = {"close-up": "nano", "front": "classic"}
 #: Front-view scene size (square) per size; the frame crops 5 % each side.
-FRONT_SIZE: dict[str, int] = {"small": 1088, "full": 2048}
+#: The front view is upscaled from a 512 px portrait; beyond ~2x it is honestly
+#: blurred and the quality gate (rightly) asks for a retake.
+FRONT_SIZE: dict[str, int] = {"small": 1088, "full": 1024}
 CLOSE_UP_REGION = "left cheek"
 
 SceneParams = Union[SkinSceneParams, FrontSceneParams]
@@ -207,13 +209,22 @@ def _truth_dict(scene: SkinScene | FrontScene, mask: np.ndarray, state: _State, 
     })
 
 
-def _draw_capture(rng: np.random.Generator, *, view: str, out: tuple[int, int], chart: bool, seed: int) -> CaptureParams:
-    cct = float(rng.uniform(3000.0, 6500.0))
+def _draw_capture(
+    rng: np.random.Generator,
+    *,
+    view: str,
+    out: tuple[int, int],
+    chart: bool,
+    seed: int,
+    cct_range_k: tuple[float, float] = (3000.0, 6500.0),
+) -> CaptureParams:
+    cct = float(rng.uniform(*cct_range_k))
     kinds = ["blackbody", "led"] + (["daylight"] if cct >= 4000 else [])
     light = str(rng.choice(kinds, p=[0.5, 0.2, 0.3] if len(kinds) == 3 else [0.7, 0.3]))
     position = str(rng.choice(["top-left", "top-right", "bottom-left", "bottom-right"] if view == "close-up" else ["bottom-left", "bottom-right"]))
     return CaptureParams(
-        seed=seed, exposure=float(rng.uniform(0.7, 1.2)), cct_k=cct, gradient=float(rng.uniform(0.0, 0.15)),
+        # The portrait's bright forehead clips above ~1.0 exposure; close-ups tolerate 1.2.
+        seed=seed, exposure=float(rng.uniform(0.7, 1.0 if view == "front" else 1.2)), cct_k=cct, gradient=float(rng.uniform(0.0, 0.15)),
         gradient_angle_deg=float(rng.uniform(0.0, 360.0)), rotation_deg=float(rng.uniform(-3.0, 3.0)),
         scale=float(rng.uniform(0.97, 1.03)),
         shift_px=(float(rng.uniform(-0.02, 0.02) * out[1]), float(rng.uniform(-0.02, 0.02) * out[0])),
@@ -237,6 +248,7 @@ def simulate_series(
     after_days: int = 4,
     skin_type: int = 2,
     jpeg_quality: int = 92,
+    cct_range_k: tuple[float, float] = (6000.0, 6800.0),
 ) -> Series:
     """Simulate a treatment series of photos with known truths.
 
@@ -256,13 +268,18 @@ def simulate_series(
     views : tuple of str
         Any of "front", "close-up".
     size : {"small", "full"}
-        "small": ~1 MP photos for tests; "full": 3 MP close-ups and a 2048 px front scene.
+        "small": ~1 MP photos for tests; "full": 3 MP close-ups and a 1024 px front scene (the portrait is 512 px).
     after_sessions : tuple of int
         Sessions that also get an "after" photo ``after_days`` later (treatment erythema).
     skin_type : int
         Fitzpatrick type 1-6 of the close-up skin.
     jpeg_quality : int
         JPEG quality of the photos.
+    cct_range_k : (float, float)
+        Range of the light's colour temperature, drawn per photo. The default is a
+        clinic's standard daylight lamp (6000-6800 K, within 20 mired of each other);
+        (3000, 6500) simulates a clinic without one, whose colour comparisons the
+        analysis marks "not comparable".
 
     Returns
     -------
@@ -308,7 +325,10 @@ def simulate_series(
                 else:
                     scene = _front_scene(seed, size, state, front_spots)
                     out, region = front_out, "face"
-                params = _draw_capture(rng, view=view, out=out, chart=index in chart_sessions, seed=int(rng.integers(2**31)))
+                params = _draw_capture(
+                    rng, view=view, out=out, chart=index in chart_sessions, seed=int(rng.integers(2**31)),
+                    cct_range_k=cct_range_k,
+                )
                 shot = capture(scene, **params.as_kwargs())  # type: ignore[arg-type]
                 reference = reference_render(scene)
                 photos.append(SeriesPhoto(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 import re
 import secrets
 
@@ -9,14 +11,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from tracker.models import Clinic, User, utcnow
+from tracker.models import AuditEvent, Clinic, User, utcnow
 from tracker.models.vocabulary import CLINIC_ADMIN, ROLES, STAFF_ROLES
 
 from . import audit
 from .access import get_staff_member, require_admin
-from .errors import AuthenticationFailed, Conflict, ValidationFailed
+from .errors import AuthenticationFailed, Conflict, TooManyAttempts, ValidationFailed
 
 MIN_PASSWORD_LENGTH = 10
+#: Wrong passwords allowed per account within THROTTLE_WINDOW before it is paused.
+MAX_FAILED_SIGN_INS = 5
+THROTTLE_WINDOW = dt.timedelta(minutes=15)
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 # A real hash to compare against when the email is unknown, so that a wrong email
@@ -82,21 +87,63 @@ def create_clinic(session: Session, *, name: str, admin_email: str, admin_passwo
     return clinic, admin
 
 
-def authenticate(session: Session, email: str, password: str) -> User:
-    """The active user with this email and password, or :class:`AuthenticationFailed`."""
+def recent_failures(session: Session, user: User, now: dt.datetime) -> list[dt.datetime]:
+    """Times of the failed sign-ins counted against ``user`` now (oldest first): those of the
+    last :data:`THROTTLE_WINDOW` after their latest successful sign-in."""
+    since = now - THROTTLE_WINDOW
+    if user.last_login_at is not None and user.last_login_at > since:
+        since = user.last_login_at
+    stmt = (select(AuditEvent.created_at)
+            .where(AuditEvent.object_type == "user", AuditEvent.object_id == user.id,
+                   AuditEvent.action == "user.sign_in_failed", AuditEvent.created_at > since)
+            .order_by(AuditEvent.created_at))
+    return list(session.scalars(stmt))
+
+
+def _throttled_for(session: Session, user: User, now: dt.datetime) -> dt.timedelta | None:
+    failures = recent_failures(session, user, now)
+    if len(failures) < MAX_FAILED_SIGN_INS:
+        return None
+    return failures[-MAX_FAILED_SIGN_INS] + THROTTLE_WINDOW - now
+
+
+def authenticate(session: Session, email: str, password: str, *, client: str = "") -> User:
+    """The active user with this email and password, or :class:`AuthenticationFailed`.
+
+    After :data:`MAX_FAILED_SIGN_INS` wrong passwords within :data:`THROTTLE_WINDOW`
+    the account refuses every attempt (even the right password) until the window
+    has passed: :class:`TooManyAttempts`. Failures and refusals are audited.
+    """
     value = (email or "").strip().lower()
     user = session.scalar(select(User).where(User.email == value)) if value else None
     if user is None:
         check_password_hash(_DUMMY_HASH, password or "")
         raise AuthenticationFailed("That email and password do not match an account.")
+    now = utcnow()
+    wait = _throttled_for(session, user, now)
+    if wait is not None:
+        check_password_hash(_DUMMY_HASH, password or "")
+        audit.record(session, None, "user.sign_in_throttled", "user", user.id, clinic_id=user.clinic_id,
+                     client=client[:64])
+        minutes = max(1, math.ceil(wait.total_seconds() / 60))
+        raise TooManyAttempts(f"Too many failed sign-ins for this account. Try again in {minutes} "
+                              f"minute{'s' if minutes != 1 else ''}, or ask your clinic admin to reset the password.")
     if not check_password_hash(user.password_hash, password or ""):
-        audit.record(session, None, "user.sign_in_failed", "user", user.id, clinic_id=user.clinic_id)
+        audit.record(session, None, "user.sign_in_failed", "user", user.id, clinic_id=user.clinic_id,
+                     client=client[:64])
         raise AuthenticationFailed("That email and password do not match an account.")
     if not user.active:
         raise AuthenticationFailed("This account has been deactivated. Ask your clinic admin.")
-    user.last_login_at = utcnow()
-    audit.record(session, user, "user.signed_in", "user", user.id)
+    user.last_login_at = now
+    audit.record(session, user, "user.signed_in", "user", user.id, client=client[:64])
     return user
+
+
+def sign_out_everywhere(session: Session, actor: User) -> User:
+    """End every open session of ``actor`` (on all devices): the session version moves on."""
+    actor.auth_version += 1
+    audit.record(session, actor, "user.signed_out_everywhere", "user", actor.id)
+    return actor
 
 
 def load_session_user(session: Session, session_id: str) -> User | None:

@@ -59,3 +59,57 @@ def _jsonable(value: Any) -> Any:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return str(value)
+
+
+# Reading the trail (clinic admins) ------------------------------------------------------
+#: Columns of the CSV export, in order.
+CSV_COLUMNS = ("when_utc", "actor_name", "actor_email", "actor_role", "action", "object_type", "object_id",
+               "patient_id", "detail")
+
+
+def clinic_events(session: Session, actor: User, *, limit: int | None = 200,
+                  action_prefix: str = "") -> list[AuditEvent]:
+    """The actor's clinic's events, newest first (clinic admins only)."""
+    from .access import require_admin
+
+    require_admin(actor)
+    stmt = select(AuditEvent).where(AuditEvent.clinic_id == actor.clinic_id)
+    if action_prefix:
+        stmt = stmt.where(AuditEvent.action.startswith(action_prefix, autoescape=True))
+    stmt = stmt.order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(session.scalars(stmt))
+
+
+def export_csv(session: Session, actor: User) -> str:
+    """The clinic's whole audit trail as CSV (oldest first); the export itself is recorded.
+
+    Values that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``) are
+    prefixed with an apostrophe.
+    """
+    import csv
+    import io
+    import json
+
+    events = list(reversed(clinic_events(session, actor, limit=None)))
+    users = {u.id: u for u in session.scalars(select(User).where(User.clinic_id == actor.clinic_id))}
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(CSV_COLUMNS)
+    for e in events:
+        who = users.get(e.actor_id or "")
+        detail = dict(e.detail or {})
+        writer.writerow([_cell(v) for v in (
+            e.created_at.isoformat(timespec="seconds"), who.full_name if who else "system",
+            who.email if who else "", who.role if who else "", e.action, e.object_type, e.object_id,
+            detail.get("patient_id", e.object_id if e.object_type == "patient" else ""),
+            json.dumps(detail, sort_keys=True, ensure_ascii=False),
+        )])
+    record(session, actor, "audit.exported", "clinic", actor.clinic_id, events=len(events))
+    return buf.getvalue()
+
+
+def _cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

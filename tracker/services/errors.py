@@ -49,6 +49,12 @@ class AuthenticationFailed(DomainError):
     status = 401
 
 
+class TooManyAttempts(AuthenticationFailed):
+    """Sign-in paused for an account after repeated failures."""
+
+    status = 429
+
+
 # Photo intake refusals: one file is refused, the others of the upload go on. ------------
 class UploadRefused(DomainError):
     status = 422

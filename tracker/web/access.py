@@ -70,6 +70,8 @@ ROUTE_ACCESS: dict[str, frozenset[str]] = {
     "clinic.reset_password": ADMIN,
     "clinic.set_active": ADMIN,
     "clinic.activity": ADMIN,
+    "clinic.activity_export": ADMIN,
+    "clinic.erase_patient": ADMIN,
     # patients' own pages
     "patient.home": PATIENT_ONLY,
     "patient.series": PATIENT_ONLY,
@@ -77,6 +79,14 @@ ROUTE_ACCESS: dict[str, frozenset[str]] = {
     # images (object-level check decides whose)
     "media.thumb": MEDIA,
     "media.display": MEDIA,
+    # exports (services decide: clinic admins, technicians where the clinic allows)
+    "exports.series_page": STAFF,
+    "exports.comparison": STAFF,
+    "exports.marketing": STAFF,
+    "exports.report": STAFF,
+    "exports.bundle": STAFF,
+    "exports.clinic_exports": ADMIN,
+    "exports.settings": ADMIN,
     # JSON API
     "api.upload": STAFF,
     "api.photo_status": STAFF,

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
-from tracker.services import accounts, invitations
+from tracker.services import accounts, audit, invitations
 from tracker.services.errors import AuthenticationFailed, DomainError, InvitationInvalid
 
 from .access import EVERYONE, SIGNED_IN, role_required
@@ -60,27 +60,37 @@ def login() -> Any:
     if current_user.is_authenticated:
         return redirect(home_url())
     form = LoginForm()
-    error = None
+    error, status = None, 200
     if form.validate_on_submit():
         db = get_db()
         try:
-            user = accounts.authenticate(db, form.email.data, form.password.data)
+            user = accounts.authenticate(db, form.email.data, form.password.data,
+                                         client=request.remote_addr or "")
         except AuthenticationFailed as e:
             db.commit()  # keep the record of the failed attempt
-            error = e.message
+            error, status = e.message, e.status
         else:
             db.commit()
             _sign_in(user)
             return redirect(_safe_next(request.args.get("next")) or home_url())
-    return render_template("auth/login.html", form=form, error=error), (401 if error else 200)
+    return render_template("auth/login.html", form=form, error=error), status
 
 
 @bp.post("/logout")
 @role_required(*SIGNED_IN)
 def logout() -> Any:
+    """Sign out here; with ``everywhere=1``, end this account's sessions on every device
+    (a lost phone, a shared computer)."""
+    db, me = get_db(), actor()
+    everywhere = request.form.get("everywhere") == "1"
+    if everywhere:
+        accounts.sign_out_everywhere(db, me)
+    else:
+        audit.record(db, me, "user.signed_out", "user", me.id)
+    db.commit()
     logout_user()
     session.clear()
-    flash("You are signed out.", "info")
+    flash("You are signed out on every device." if everywhere else "You are signed out.", "info")
     return redirect(url_for("auth.login"))
 
 

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from tracker.models import AuditEvent, User
-from tracker.services import accounts
-from tracker.services.errors import DomainError
+from tracker.models import User, utcnow
+from tracker.services import accounts, audit, erasure
+from tracker.services.access import get_patient
+from tracker.services.errors import DomainError, ValidationFailed
 
 from .access import ADMIN, role_required
-from .context import actor, get_db
+from .context import actor, get_db, get_storage
 from .forms import StaffForm
 from .helpers import show_error
 
@@ -70,13 +71,49 @@ def set_active(user_id: str) -> Any:
     return redirect(url_for("clinic.staff"))
 
 
+#: Filters of the activity page: label -> action prefix.
+ACTIVITY_FILTERS = {"all": "", "sign-ins": "user.sign", "photo views": "photo.viewed", "photos": "photo.",
+                    "patients": "patient.", "exports": "export", "audit exports": "audit."}
+
+
 @bp.get("/activity")
 @admin_only
 def activity() -> Any:
     me = actor()
     db = get_db()
-    events = list(db.scalars(
-        select(AuditEvent).where(AuditEvent.clinic_id == me.clinic_id)
-        .order_by(AuditEvent.created_at.desc()).limit(200)))
+    shown = request.args.get("show", "all")
+    events = audit.clinic_events(db, me, limit=200, action_prefix=ACTIVITY_FILTERS.get(shown, ""))
     names = {u.id: u.full_name for u in db.scalars(select(User).where(User.clinic_id == me.clinic_id))}
-    return render_template("clinic/activity.html", events=events, names=names)
+    return render_template("clinic/activity.html", events=events, names=names, filters=ACTIVITY_FILTERS,
+                           shown=shown if shown in ACTIVITY_FILTERS else "all")
+
+
+@bp.get("/activity.csv")
+@admin_only
+def activity_export() -> Any:
+    db = get_db()
+    body = audit.export_csv(db, actor())
+    db.commit()
+    response = Response(body, mimetype="text/csv")
+    response.headers["Content-Disposition"] = f"attachment; filename=audit-{utcnow():%Y%m%d-%H%M%S}.csv"
+    return response
+
+
+@bp.route("/patients/<patient_id>/erase", methods=["GET", "POST"])
+@admin_only
+def erase_patient(patient_id: str) -> Any:
+    db, me = get_db(), actor()
+    patient = get_patient(db, me, patient_id)
+    error = None
+    if request.method == "POST":
+        try:
+            result = erasure.erase_patient(db, get_storage(), me, patient.id,
+                                           confirm_name=request.form.get("confirm_name", "")[:300])
+        except ValidationFailed as e:
+            db.rollback()
+            error = e.message
+        else:
+            flash(f"The patient's records, {result.photos} photos and their files were erased. "
+                  "The activity log keeps that it happened.", "success")
+            return redirect(url_for("staff.patients"))
+    return render_template("clinic/erase_patient.html", patient=patient, error=error), (400 if error else 200)

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Blueprint, abort, send_file
 
-from tracker.services import access as obj
+from tracker.services import access as obj, audit
 
 from .access import MEDIA, role_required
 from .context import actor, get_db, get_storage
@@ -19,13 +19,16 @@ media_access = role_required(*MEDIA)
 
 
 def _send(photo_id: str, which: str) -> Any:
-    photo = obj.get_photo(get_db(), actor(), photo_id)
+    db, me = get_db(), actor()
+    photo = obj.get_photo(db, me, photo_id)
     key = photo.thumb_key if which == "thumb" else photo.display_key
     if not key:
         abort(404)
     path = get_storage().local_path(key)
     if path is None or not path.is_file():
         abort(404)
+    audit.record(db, me, "photo.viewed", "photo", photo.id, image=which, patient_id=photo.patient_id)
+    db.commit()
     response = send_file(path, mimetype="image/jpeg", conditional=True, etag=True, max_age=0)
     # The browser may keep it for the session but must check back; shared caches never keep it.
     response.headers["Cache-Control"] = "private, no-cache"

@@ -1,9 +1,11 @@
 """Security headers on every response: a strict Content-Security-Policy (no inline
-script or style), no framing, no MIME sniffing, a same-origin referrer."""
+script or style), no framing, no MIME sniffing, a same-origin referrer; over HTTPS,
+HSTS and Secure session cookies (HttpOnly and SameSite=Lax always)."""
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response, has_request_context, request
+from flask.sessions import SecureCookieSessionInterface
 
 CSP = "; ".join([
     "default-src 'self'",
@@ -34,5 +36,21 @@ def set_security_headers(response: Response) -> Response:
     return response
 
 
+class TrackerSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, marked Secure whenever the request came over HTTPS
+    (directly or through the trusted proxy), not only when configured."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(super().get_cookie_secure(app) or (has_request_context() and request.is_secure))
+
+
+def set_transport_headers(response: Response) -> Response:
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    return response
+
+
 def register_security(app: Flask) -> None:
+    app.session_interface = TrackerSessionInterface()
     app.after_request(set_security_headers)
+    app.after_request(set_transport_headers)

@@ -1,0 +1,87 @@
+"""Safekeeping commands: ``tracker backup DEST``, ``tracker restore SRC`` and the
+re-hashing ``tracker verify`` (replaces the plain existence check)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+
+def _setup():  # type: ignore[no-untyped-def]
+    from tracker.cli import _config
+    from tracker.storage import FileSystemStorage, storage_from_config
+
+    config = _config()
+    storage = storage_from_config(config)
+    if not isinstance(storage, FileSystemStorage):
+        raise click.ClickException("backup, restore and verify need the filesystem image store")
+    return config, storage
+
+
+@click.command("backup")
+@click.argument("dest", type=click.Path(file_okay=False))
+def backup_cmd(dest: str) -> None:
+    """Snapshot the database and every image into the new folder DEST (safe while the app runs)."""
+    from tracker.services.backup import BackupError, backup
+
+    config, storage = _setup()
+    try:
+        result = backup(config.DATABASE_URL, storage, dest)
+    except BackupError as e:
+        raise click.ClickException(e.message) from e
+    for key in result.altered:
+        click.echo(f"ALTERED  {key} (copied as it is; its hash differs from the database)")
+    for key in result.missing:
+        click.echo(f"MISSING  {key} (deleted before it could be copied)")
+    click.echo(f"Backed up the database ({result.database}) and {result.files} image files "
+               f"({result.bytes / 1048576:.1f} MB) to {result.path}.")
+
+
+@click.command("restore")
+@click.argument("src", type=click.Path(exists=True, file_okay=False))
+@click.option("--replace", is_flag=True, help="Overwrite a database that already holds clinics.")
+def restore_cmd(src: str, replace: bool) -> None:
+    """Bring back a backup made by `tracker backup` (stop the server and worker first)."""
+    from tracker.services.backup import BackupError, restore
+
+    config, storage = _setup()
+    try:
+        result = restore(src, config.DATABASE_URL, storage, replace=replace)
+    except BackupError as e:
+        raise click.ClickException(e.message) from e
+    click.echo(f"Restored the database ({result.database}) and {result.files} image files from {src}. "
+               "Run `tracker verify` to re-check them.")
+
+
+@click.command("verify")
+def verify_cmd() -> None:
+    """Re-hash every stored original and derived image against the database; report missing,
+    altered and orphan files (exit status 1 when anything is missing or altered)."""
+    from tracker.cli import _engine
+    from tracker.models import make_sessionmaker
+    from tracker.services.integrity import verify_integrity
+
+    config, storage = _setup()
+    engine = _engine(config)
+    try:
+        with make_sessionmaker(engine)() as session:
+            report = verify_integrity(session, storage)
+    finally:
+        engine.dispose()
+    for f in report.missing:
+        click.echo(f"MISSING  {f.key}  ({f.what})")
+    for f in report.altered:
+        click.echo(f"ALTERED  {f.key}  ({f.what}: its SHA-256 no longer matches the database)")
+    for key in report.orphans:
+        click.echo(f"ORPHAN   {key}")
+    if report.unhashed:
+        click.echo(f"{len(report.unhashed)} derived files were made before hashes were recorded: present, "
+                   "not re-hashable.")
+    click.echo(f"{report.checked} stored files checked: {len(report.missing)} missing, "
+               f"{len(report.orphans)} orphan files, {len(report.altered)} altered.")
+    if not report.ok:
+        sys.exit(1)
+
+
+commands = [backup_cmd, restore_cmd, verify_cmd]

@@ -20,7 +20,8 @@ from tracker import __version__
 from tracker.config import Config, ConfigError
 
 #: Modules that add commands to ``tracker`` if they exist.
-OPTIONAL_COMMAND_MODULES = ("tracker.cli.analysis_commands", "tracker.cli.jobs_commands", "tracker.cli.admin_commands")
+OPTIONAL_COMMAND_MODULES = ("tracker.cli.analysis_commands", "tracker.cli.jobs_commands", "tracker.cli.admin_commands",
+                            "tracker.cli.export_commands")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

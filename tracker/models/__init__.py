@@ -5,6 +5,7 @@ from .audit import AuditEvent
 from .base import Base, new_id, utcnow
 from .clinical import Consent, Patient, TreatmentSeries, Visit
 from .db import make_engine, make_sessionmaker
+from .exports import ExportRecord, ExportSettings
 from .photos import Analysis, Baseline, Photo, analysis_inputs_key
 
 __all__ = [
@@ -14,6 +15,8 @@ __all__ = [
     "Baseline",
     "Clinic",
     "Consent",
+    "ExportRecord",
+    "ExportSettings",
     "Invitation",
     "Patient",
     "Photo",

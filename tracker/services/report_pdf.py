@@ -1,0 +1,359 @@
+"""The PDF progress report of a treatment series (reportlab), for the patient file and the patient.
+
+Layout only: the numbers come from :mod:`tracker.services.exports` (the same analysis
+results the app shows). Pages: summary and sessions; one section per view with the
+aligned comparison, its chart of change against the baseline with the band of
+no measurable change, and the table of measures; notes on comparability.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from reportlab.graphics.shapes import Circle, Drawing, Line, PolyLine, Rect, String
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_LEFT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import (
+    CondPageBreak,
+    Image as RLImage,
+    KeepTogether,
+    PageBreak,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from tracker.models.vocabulary import ANAESTHESIA, CONCERNS, ROMAN, TREATED_AREAS, TREATMENT_TYPES
+
+if TYPE_CHECKING:
+    from tracker.models import TreatmentSeries
+
+    from .exports import ChartSeries, ProgressPair
+
+INK = colors.HexColor("#1e293b")
+MUTED = colors.HexColor("#64748b")
+LINE = colors.HexColor("#e2e8f0")
+ACCENT = colors.HexColor("#0f766e")
+BAND = colors.HexColor("#e2e8f0")
+VERDICT_COLOURS = {
+    "improved": colors.HexColor("#15803d"),
+    "worse": colors.HexColor("#b91c1c"),
+    "no measurable change": colors.HexColor("#475569"),
+    "not comparable": colors.HexColor("#a16207"),
+    "baseline": INK,
+}
+VERDICT_WORDS = {
+    "improved": "Improved",
+    "worse": "Worse",
+    "no measurable change": "No measurable change",
+    "not comparable": "Not comparable",
+}
+#: Measures drawn as charts (the rest are in the table).
+CHARTED = ("erythema_index_mean", "red_area_pct", "spot_count", "spot_area_pct", "roughness", "line_density")
+
+_FONTS_READY = False
+
+
+def _fonts() -> None:
+    global _FONTS_READY
+    if _FONTS_READY:
+        return
+    import reportlab
+
+    folder = Path(reportlab.__file__).parent / "fonts"
+    pdfmetrics.registerFont(TTFont("Body", str(folder / "Vera.ttf")))
+    pdfmetrics.registerFont(TTFont("Body-Bold", str(folder / "VeraBd.ttf")))
+    pdfmetrics.registerFont(TTFont("Body-Italic", str(folder / "VeraIt.ttf")))
+    pdfmetrics.registerFontFamily("Body", normal="Body", bold="Body-Bold", italic="Body-Italic")
+    _FONTS_READY = True
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    base = ParagraphStyle("base", fontName="Body", fontSize=9.5, leading=13.5, textColor=INK, alignment=TA_LEFT)
+    return {
+        "base": base,
+        "muted": ParagraphStyle("muted", parent=base, textColor=MUTED, fontSize=8.5, leading=12),
+        "small": ParagraphStyle("small", parent=base, fontSize=8, leading=10.5),
+        "kicker": ParagraphStyle("kicker", parent=base, textColor=ACCENT, fontName="Body-Bold", fontSize=9),
+        "title": ParagraphStyle("title", parent=base, fontName="Body-Bold", fontSize=20, leading=25),
+        "h2": ParagraphStyle("h2", parent=base, fontName="Body-Bold", fontSize=13, leading=17, spaceBefore=10,
+                             spaceAfter=5),
+        "h3": ParagraphStyle("h3", parent=base, fontName="Body-Bold", fontSize=10.5, leading=14, spaceBefore=6,
+                             spaceAfter=3),
+        "cell": ParagraphStyle("cell", parent=base, fontSize=8.5, leading=11),
+        "cellb": ParagraphStyle("cellb", parent=base, fontSize=8.5, leading=11, fontName="Body-Bold"),
+    }
+
+
+def _esc(text: Any) -> str:
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _table(rows: list[list[Any]], widths: list[float], *, header: bool = True, zebra: bool = True) -> Table:
+    t = Table(rows, colWidths=widths, repeatRows=1 if header else 0, hAlign="LEFT")
+    style = [
+        ("FONT", (0, 0), (-1, -1), "Body", 8.5),
+        ("TEXTCOLOR", (0, 0), (-1, -1), INK),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("TOPPADDING", (0, 0), (-1, -1), 3.5),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 3.5),
+        ("LINEBELOW", (0, 0), (-1, -1), 0.4, LINE),
+    ]
+    if header:
+        style += [("FONT", (0, 0), (-1, 0), "Body-Bold", 8), ("TEXTCOLOR", (0, 0), (-1, 0), MUTED),
+                  ("LINEBELOW", (0, 0), (-1, 0), 0.8, MUTED)]
+    if zebra:
+        for i in range(1 if header else 0, len(rows), 2):
+            style.append(("BACKGROUND", (0, i), (-1, i), colors.HexColor("#f8fafc")))
+    t.setStyle(TableStyle(style))
+    return t
+
+
+# Sections ------------------------------------------------------------------------------
+def _summary_lines(pairs: list[ProgressPair]) -> list[str]:
+    from .exports import MEASURE_LABELS, fmt_measure, stage_label
+
+    lines = []
+    for pair in pairs:
+        if pair.later is None:
+            lines.append(f"<b>{_esc(pair.label)}</b>: no later photo has been measured against the baseline yet.")
+            continue
+        parts = []
+        for measure in ("erythema_index_mean", "spot_area_pct", "spot_count", "roughness", "line_density"):
+            d = pair.delta.get(measure)
+            if not d:
+                continue
+            name = MEASURE_LABELS[measure].split(" (")[0].lower()
+            verdict = d.get("verdict")
+            if verdict in ("improved", "worse"):
+                parts.append(f"{name} {'improved' if verdict == 'improved' else 'worse'} "
+                             f"(from {fmt_measure(measure, d.get('baseline'))} to {fmt_measure(measure, d.get('photo'))})")
+            elif verdict == "no measurable change":
+                parts.append(f"{name}: no measurable change yet")
+        text = "; ".join(parts) if parts else "no measure could be compared"
+        lines.append(f"<b>{_esc(pair.label)}</b>, {_esc(stage_label(pair.later).lower())} "
+                     f"({pair.later.visit.visit_date:%d %b %Y}) compared with the baseline "
+                     f"({pair.baseline.visit.visit_date:%d %b %Y}): {_esc(text)}.")
+    return lines
+
+
+def _header(series: TreatmentSeries, st: dict[str, ParagraphStyle], clinic_name: str, prepared_by: str) -> list[Any]:
+    p = series.patient
+    visits = sorted(series.visits, key=lambda v: v.visit_date)
+    span = (f"{visits[0].visit_date:%d %b %Y} to {visits[-1].visit_date:%d %b %Y}" if visits else "no visits yet")
+    concerns = ", ".join(CONCERNS.get(c, c) for c in (p.concerns or [])) or "not recorded"
+    facts = [
+        ["Patient", Paragraph(f"<b>{_esc(p.full_name)}</b>", st["cell"]), "Date of birth",
+         f"{p.date_of_birth:%d %b %Y}"],
+        ["Treatment", Paragraph(_esc(TREATMENT_TYPES.get(series.treatment_type, series.treatment_type)), st["cell"]),
+         "Skin type", f"Fitzpatrick {ROMAN.get(p.fitzpatrick, p.fitzpatrick)}"],
+        ["Treated areas", Paragraph(_esc(", ".join(TREATED_AREAS.get(a, a) for a in series.treated_areas)),
+                                    st["cell"]),
+         "Sessions", f"{len(series.treatment_visits)} of {series.planned_sessions} planned"],
+        ["Concerns", Paragraph(_esc(concerns), st["cell"]), "Visits", span],
+    ]
+    t = Table(facts, colWidths=[26 * mm, 72 * mm, 26 * mm, 50 * mm], hAlign="LEFT")
+    t.setStyle(TableStyle([
+        ("FONT", (0, 0), (-1, -1), "Body", 9), ("FONT", (0, 0), (0, -1), "Body", 8),
+        ("FONT", (2, 0), (2, -1), "Body", 8), ("TEXTCOLOR", (0, 0), (0, -1), MUTED),
+        ("TEXTCOLOR", (2, 0), (2, -1), MUTED), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("TOPPADDING", (0, 0), (-1, -1), 3), ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+        ("BOX", (0, 0), (-1, -1), 0.6, LINE), ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#f8fafc")),
+    ]))
+    return [
+        Paragraph(_esc(clinic_name.upper()), st["kicker"]),
+        Paragraph("Treatment progress report", st["title"]),
+        Paragraph(f"Prepared by {_esc(prepared_by)} on {dt.date.today():%d %B %Y}", st["muted"]),
+        Spacer(1, 6 * mm), t,
+    ]
+
+
+def _sessions(series: TreatmentSeries, st: dict[str, ParagraphStyle]) -> list[Any]:
+    rows: list[list[Any]] = [["Date", "Visit", "Technician", "Device and settings", "Numbing", "Notes"]]
+    for v in sorted(series.visits, key=lambda v: (v.visit_date, v.created_at)):
+        s = v.settings_summary
+        bits = [v.device] if v.device else []
+        for key, unit in (("energy_mj", "mJ"), ("fluence_j_cm2", "J/cm²"), ("density_pct", "% density"),
+                          ("passes", "passes"), ("spot_size_mm", "mm spot")):
+            if s.get(key) is not None:
+                value = s[key]
+                bits.append(f"{value:g} {unit}" if isinstance(value, float) else f"{value} {unit}")
+        rows.append([
+            f"{v.visit_date:%d %b %Y}", v.label, Paragraph(_esc(v.technician.full_name if v.technician else "-"),
+                                                           st["cell"]),
+            Paragraph(_esc(", ".join(bits) or "-"), st["cell"]),
+            Paragraph(_esc(ANAESTHESIA.get(v.anaesthesia, v.anaesthesia) if v.kind == "treatment" else "-"),
+                      st["cell"]),
+            Paragraph(_esc(v.notes or "-"), st["cell"]),
+        ])
+    return [Paragraph("Sessions", st["h2"]),
+            _table(rows, [22 * mm, 20 * mm, 25 * mm, 50 * mm, 23 * mm, 34 * mm])]
+
+
+def _measures_table(pair: ProgressPair, st: dict[str, ParagraphStyle]) -> Table:
+    from .exports import MEASURES, fmt_measure
+
+    rows: list[list[Any]] = [["Measure", "Baseline", "Latest", "Change", "Detectable", "Verdict"]]
+    for measure, label, _ in MEASURES:
+        d = pair.delta.get(measure)
+        if not d:
+            continue
+        verdict = d.get("verdict") or "not comparable"
+        colour = VERDICT_COLOURS.get(verdict, INK).hexval().replace("0x", "#")
+        rows.append([
+            Paragraph(_esc(label), st["cell"]), fmt_measure(measure, d.get("baseline")),
+            fmt_measure(measure, d.get("photo")), fmt_measure(measure, d.get("value"), signed=True),
+            f"± {fmt_measure(measure, d.get('mdc'))}",
+            Paragraph(f'<font color="{colour}"><b>{_esc(VERDICT_WORDS.get(verdict, verdict))}</b></font>',
+                      st["cell"]),
+        ])
+    t = _table(rows, [50 * mm, 20 * mm, 20 * mm, 20 * mm, 22 * mm, 42 * mm])
+    t.setStyle(TableStyle([("ALIGN", (1, 0), (4, -1), "RIGHT")]))
+    return t
+
+
+def chart_drawing(chart: ChartSeries, *, width: float = 84 * mm, height: float = 46 * mm) -> Drawing:
+    """Change vs baseline over the visits: the band of no measurable change, points coloured by verdict."""
+    from .exports import fmt_measure
+
+    d = Drawing(width, height)
+    left, right, bottom, top = 12 * mm, 3 * mm, 9 * mm, 8 * mm
+    pw, ph = width - left - right, height - bottom - top
+    d.add(String(0, height - 9, chart.label, fontName="Body-Bold", fontSize=8, fillColor=INK))
+    values = [p.change for p in chart.points if p.change is not None]
+    mdc = float(chart.mdc or 0.0)
+    span = max([abs(v) for v in values] + [mdc * 1.4, 1e-6]) * 1.15
+    lo, hi = -span, span
+
+    def y(v: float) -> float:
+        return bottom + (v - lo) / (hi - lo) * ph
+
+    dates = [p.date for p in chart.points]
+    d0, d1 = min(dates), max(dates)
+    days = max((d1 - d0).days, 1)
+
+    def x(day: dt.date) -> float:
+        return left + (day - d0).days / days * pw
+
+    if mdc > 0:
+        d.add(Rect(left, y(-mdc), pw, y(mdc) - y(-mdc), fillColor=BAND, strokeColor=None))
+    d.add(Line(left, y(0), left + pw, y(0), strokeColor=MUTED, strokeWidth=0.6, strokeDashArray=[2, 2]))
+    d.add(Line(left, bottom, left, bottom + ph, strokeColor=MUTED, strokeWidth=0.5))
+    for v in (lo, 0.0, hi):
+        d.add(String(left - 2, y(v) - 2.5, fmt_measure(chart.measure, v, signed=True), fontName="Body",
+                     fontSize=6, fillColor=MUTED, textAnchor="end"))
+    pts = [(x(p.date), y(p.change)) for p in chart.points if p.change is not None]
+    if len(pts) > 1:
+        d.add(PolyLine([c for pt in pts for c in pt], strokeColor=ACCENT, strokeWidth=1.2))
+    for p in chart.points:
+        if p.change is None:
+            continue
+        colour = VERDICT_COLOURS.get(p.verdict, MUTED)
+        d.add(Circle(x(p.date), y(p.change), 2.2, fillColor=colour, strokeColor=colors.white, strokeWidth=0.6))
+    for i, p in enumerate(chart.points):
+        anchor = "start" if i == 0 else ("end" if i == len(chart.points) - 1 else "middle")
+        d.add(String(x(p.date), 1.5, f"{p.date:%d %b %y}", fontName="Body", fontSize=6, fillColor=MUTED,
+                     textAnchor=anchor))
+    return d
+
+
+def _charts(view: str, charts: list[ChartSeries], st: dict[str, ParagraphStyle]) -> list[Any]:
+    mine = [c for c in charts if c.view == view and c.measure in CHARTED]
+    if not mine:
+        return []
+    cells = [chart_drawing(c) for c in mine]
+    rows = [cells[i:i + 2] + [""] * (2 - len(cells[i:i + 2])) for i in range(0, len(cells), 2)]
+    grid = Table(rows, colWidths=[88 * mm, 88 * mm], hAlign="LEFT")
+    grid.setStyle(TableStyle([("TOPPADDING", (0, 0), (-1, -1), 4), ("BOTTOMPADDING", (0, 0), (-1, -1), 4)]))
+    legend = Paragraph("Change from the baseline at each visit. The grey band is the smallest change the "
+                       "measurement can detect: a point inside it is <b>no measurable change</b>. Points: "
+                       '<font color="#15803d">improved</font>, <font color="#b91c1c">worse</font>, '
+                       '<font color="#475569">no measurable change</font>, '
+                       '<font color="#a16207">not comparable</font>.', st["muted"])
+    return [Paragraph("Across the visits", st["h3"]), grid, legend]
+
+
+def _view_section(pair: ProgressPair, image: bytes | None, charts: list[ChartSeries],
+                  st: dict[str, ParagraphStyle]) -> list[Any]:
+    from .exports import stage_label
+
+    out: list[Any] = [PageBreak(), Paragraph(f"{_esc(pair.label)} view", st["h2"])]
+    if pair.later is None or image is None:
+        out.append(Paragraph("No later photo of this view has been measured against the baseline yet.", st["base"]))
+        return out
+    out.append(Paragraph(
+        f"Baseline ({_esc(pair.baseline.visit.label.lower())}, {pair.baseline.visit.visit_date:%d %b %Y}) and "
+        f"{_esc(stage_label(pair.later).lower())} ({_esc(pair.later.visit.label.lower())}, "
+        f"{pair.later.visit.visit_date:%d %b %Y}). The later photo is aligned to the baseline so that the same "
+        "skin is compared.", st["muted"]))
+    from PIL import Image as PILImage
+
+    with PILImage.open(io.BytesIO(image)) as im:
+        w, h = im.size
+    width = 176 * mm
+    out += [Spacer(1, 3 * mm), RLImage(io.BytesIO(image), width=width, height=width * h / w), Spacer(1, 2 * mm)]
+    out += _charts(pair.label, charts, st)
+    out += [CondPageBreak(70 * mm), Paragraph("Measures", st["h3"]), _measures_table(pair, st)]
+    notes = list(pair.notes) + [f"{_esc(k)}: {_esc(v.get('note'))}" for k, v in pair.delta.items() if v.get("note")]
+    if notes:
+        out.append(Spacer(1, 2 * mm))
+        out.append(Paragraph("Comparability: " + "; ".join(_esc(n) for n in dict.fromkeys(notes)) + ".",
+                             st["muted"]))
+    return out
+
+
+def _about(st: dict[str, ParagraphStyle]) -> list[Any]:
+    text = [
+        "Photos are compared with the baseline photo of the same view, taken before the first session. Only "
+        "photos taken before a session (after the skin has had time to heal) or at a follow-up count as "
+        "progress; photos taken in the days after a session show healing redness, not the result.",
+        "Each later photo is aligned to the baseline before measuring, and both photos are measured over the same "
+        "skin. A change smaller than the detectable change (the grey band in the charts) is reported as "
+        "<b>no measurable change</b>: it is within the noise of taking two photos.",
+        "When two photos were taken under different light, without a colour reference card, or could not be "
+        "aligned, the colour measures are marked <b>not comparable</b> instead of printing a verdict. Redness "
+        "within about three months of a session may still include healing pinkness.",
+    ]
+    return [KeepTogether([Paragraph("How to read this report", st["h2"])] +
+                         [Paragraph(t, st["base"]) for t in text])]
+
+
+def render_report(series: TreatmentSeries, pairs: list[ProgressPair], images: dict[str, bytes],
+                  charts: list[ChartSeries], *, clinic_name: str, export_id: str, prepared_by: str) -> bytes:
+    """The report as PDF bytes."""
+    _fonts()
+    st = _styles()
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=17 * mm, rightMargin=17 * mm, topMargin=16 * mm,
+                            bottomMargin=18 * mm, title=f"Treatment progress report: {series.patient.full_name}",
+                            author=clinic_name, subject=series.title, creator="tracker")
+
+    def footer(canvas: Any, document: Any) -> None:
+        canvas.saveState()
+        canvas.setFont("Body", 7.5)
+        canvas.setFillColor(MUTED)
+        canvas.drawString(17 * mm, 10 * mm, f"{clinic_name} · {series.patient.full_name} · confidential health "
+                                             "information")
+        canvas.drawRightString(A4[0] - 17 * mm, 10 * mm, f"Export {export_id} · page {document.page}")
+        canvas.restoreState()
+
+    story: list[Any] = _header(series, st, clinic_name, prepared_by)
+    story += [Paragraph("Summary", st["h2"])]
+    story += [Paragraph(line, st["base"]) for line in _summary_lines(pairs)] or [
+        Paragraph("No photos have been measured yet.", st["base"])]
+    story += _sessions(series, st)
+    story += [Spacer(1, 4 * mm)] + _about(st)
+    for pair in pairs:
+        story += _view_section(pair, images.get(pair.key), charts, st)
+    doc.build(story, onFirstPage=footer, onLaterPages=footer)
+    return buf.getvalue()

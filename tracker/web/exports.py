@@ -1,0 +1,103 @@
+"""Exports: comparison images, the PDF report, the ZIP bundle and marketing images.
+
+Every download is a POST (it is recorded); the services decide who may export and refuse
+a marketing image without the patient's marketing consent.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+
+from tracker.models.vocabulary import CONSENT_MARKETING
+from tracker.services import access as obj, exports
+from tracker.services.errors import ConsentRequired, DomainError
+from tracker.services.patients import active_consent
+
+from .access import ADMIN, STAFF, role_required
+from .context import actor, get_db, get_storage
+
+bp = Blueprint("exports", __name__)
+staff_only = role_required(*STAFF)
+admin_only = role_required(*ADMIN)
+
+
+def _page(series_id: str, status: int = 200) -> Any:
+    db, me = get_db(), actor()
+    series = obj.get_series(db, me, series_id)
+    return render_template(
+        "exports/series.html", series=series, patient=series.patient, pairs=exports.progress_pairs(db, series),
+        may_export=exports.can_export(db, me), marketing_consent=active_consent(series.patient, CONSENT_MARKETING),
+        history=exports.exports_for_series(db, me, series.id),
+    ), status
+
+
+@bp.get("/series/<series_id>/exports")
+@staff_only
+def series_page(series_id: str) -> Any:
+    return _page(series_id)
+
+
+def _download(series_id: str, make: Any) -> Any:
+    db = get_db()
+    try:
+        out = make(db)
+        db.commit()
+    except DomainError as e:
+        if isinstance(e, ConsentRequired):
+            db.commit()  # keeps the audit entry of the refusal; nothing was produced
+        else:
+            db.rollback()
+        flash(e.message, "error")
+        return _page(series_id, e.status)
+    return send_file(io.BytesIO(out.data), mimetype=out.mimetype, as_attachment=True, download_name=out.filename,
+                     max_age=0)
+
+
+@bp.post("/series/<series_id>/exports/comparison")
+@staff_only
+def comparison(series_id: str) -> Any:
+    view, fmt = request.form.get("view", ""), request.form.get("format", "png")
+    return _download(series_id, lambda db: exports.export_comparison(db, get_storage(), actor(), series_id, view,
+                                                                     fmt=fmt))
+
+
+@bp.post("/series/<series_id>/exports/marketing")
+@staff_only
+def marketing(series_id: str) -> Any:
+    view, crop = request.form.get("view", ""), request.form.get("crop") == "1"
+    return _download(series_id, lambda db: exports.export_marketing(db, get_storage(), actor(), series_id, view,
+                                                                    crop=crop))
+
+
+@bp.post("/series/<series_id>/exports/report")
+@staff_only
+def report(series_id: str) -> Any:
+    return _download(series_id, lambda db: exports.export_report(db, get_storage(), actor(), series_id))
+
+
+@bp.post("/series/<series_id>/exports/bundle")
+@staff_only
+def bundle(series_id: str) -> Any:
+    return _download(series_id, lambda db: exports.export_bundle(db, get_storage(), actor(), series_id))
+
+
+@bp.get("/clinic/exports")
+@admin_only
+def clinic_exports() -> Any:
+    db, me = get_db(), actor()
+    return render_template("exports/clinic.html", records=exports.list_exports(db, me),
+                           settings=exports.settings_for(db, me.clinic_id))
+
+
+@bp.post("/clinic/exports/settings")
+@admin_only
+def settings() -> Any:
+    db = get_db()
+    allowed = request.form.get("technicians_may_export") == "1"
+    exports.set_technicians_may_export(db, actor(), allowed)
+    db.commit()
+    flash("Technicians can now export." if allowed else "Only clinic admins can export now.", "success")
+    return redirect(url_for("exports.clinic_exports"))

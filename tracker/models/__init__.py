@@ -7,6 +7,7 @@ from .clinical import Consent, Patient, TreatmentSeries, Visit
 from .db import make_engine, make_sessionmaker
 from .exports import ExportRecord, ExportSettings
 from .photos import Analysis, Baseline, Photo, analysis_inputs_key
+from .progress import ClinicDisplaySettings, HealingWindow, PhotoRetake, RegionRevision
 
 __all__ = [
     "Analysis",
@@ -14,12 +15,16 @@ __all__ = [
     "Base",
     "Baseline",
     "Clinic",
+    "ClinicDisplaySettings",
     "Consent",
     "ExportRecord",
     "ExportSettings",
+    "HealingWindow",
     "Invitation",
     "Patient",
     "Photo",
+    "PhotoRetake",
+    "RegionRevision",
     "TreatmentSeries",
     "User",
     "Visit",

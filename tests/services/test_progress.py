@@ -1,0 +1,182 @@
+"""Progress: pairs, healing windows, verdicts, chart JSON and CSV, flags, summaries, outcomes.
+
+Simulated series (improving, stable, worsening) go through the real intake and the real
+queue, so every number is what the analysis stored.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+
+from tracker.models.vocabulary import VIEW_CLOSEUP
+from tracker.services import progress
+from tracker.services.errors import Forbidden, NotFound, ValidationFailed
+
+from .factories import add_patient_with_series, make_world
+from .simulated import START, analyse_all, load_series
+
+VIEW = (VIEW_CLOSEUP, "left cheek")
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    """A real SQLite database, file storage and queue shared by this module (the analysis is slow)."""
+    from tracker.config import TestConfig
+    from tracker.jobs import TaskQueue
+    from tracker.models import Base, make_engine, make_sessionmaker
+    from tracker.services.dispatch import bind_sink
+    from tracker.services.intake import IntakeLimits
+    from tracker.storage import FileSystemStorage
+
+    cfg = TestConfig(tmp_path_factory.mktemp("progress") / "instance")
+    cfg.ensure_instance()
+    engine = make_engine(cfg.DATABASE_URL)
+    Base.metadata.create_all(engine)
+    factory = make_sessionmaker(engine)
+    storage = FileSystemStorage(cfg.STORAGE_PATH)
+    queue = TaskQueue(cfg, storage=storage, session_factory=factory)
+    session = bind_sink(factory(), queue)
+    yield session, storage, queue, IntakeLimits.from_config(cfg)
+    session.close()
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def loaded(env):
+    """One clinic with three patients: an improving, a stable and a worsening series."""
+    db, storage, queue, limits = env
+    world = make_world(db, sessions=0)
+    out = {}
+    for trend in ("improving", "stable", "worsening"):
+        patient, series, first = add_patient_with_series(db, world.tech, f"Patient {trend}", start=START)
+        series.treatment_type = "fractional_co2"
+        db.commit()
+        ids = load_series(db, storage, limits, world.tech, series, trend)
+        out[trend] = (series, ids)
+    analyse_all(queue)
+    db.expire_all()
+    return world, out
+
+
+@pytest.fixture
+def db(env):
+    return env[0]
+
+
+def _pair(db, world, series):
+    views = progress.series_progress(db, world.tech, series.id)
+    assert [(v.view, v.region) for v in views] == [VIEW]
+    return views[0]
+
+
+def test_progress_pair_healing_pair_and_verdicts_follow_the_true_trend(db, loaded):
+    world, by_trend = loaded
+    verdicts = {}
+    for trend, (series, ids) in by_trend.items():
+        vp = _pair(db, world, series)
+        # baseline = before session 1; progress = before session 2 ("after 1 session"); the
+        # 4-days-after photo is a healing pair, never progress.
+        assert vp.pair is not None
+        assert vp.pair.baseline.photo.id == ids[0]
+        assert vp.pair.later.photo.id == ids[2]
+        assert vp.pair.label == "After 1 session"
+        assert [(h.baseline.photo.id, h.later.photo.id) for h in vp.healing] == [(ids[0], ids[1])]
+        assert "healing, not progress" in vp.healing[0].label
+        healing_point = next(pt for pt in vp.points if pt.photo.id == ids[1])
+        assert healing_point.kind == "healing"
+        assert all(c.verdict == "not comparable" for c in progress.changes(healing_point))
+        verdicts[trend] = {c.measure.key: c.verdict for c in progress.changes(vp.pair.later)}
+    assert verdicts["improving"]["erythema_index_mean"] == "improved"
+    assert verdicts["improving"]["red_area_pct"] == "improved"
+    assert verdicts["stable"]["erythema_index_mean"] == "no measurable change"
+    assert verdicts["stable"]["red_area_pct"] == "no measurable change"
+    assert verdicts["worsening"]["erythema_index_mean"] == "worse"
+    assert verdicts["worsening"]["pigment_load"] == "worse"
+
+
+def test_worsening_series_raises_the_flags_prominent_for_dark_skin(db, loaded):
+    world, by_trend = loaded
+    kinds = {trend: {f.kind for f in _pair(db, world, s).flags} for trend, (s, _) in by_trend.items()}
+    assert "hyperpigmentation" in kinds["worsening"]
+    assert "prolonged_redness" in kinds["worsening"]
+    assert not kinds["improving"] & {"hyperpigmentation", "prolonged_redness"}
+    assert not kinds["stable"] & {"hyperpigmentation", "prolonged_redness"}
+    # The factory's patients are Fitzpatrick IV: the flags are prominent.
+    assert all(f.prominent for f in _pair(db, world, by_trend["worsening"][0]).flags)
+
+
+def test_chart_json_and_csv_hold_the_same_numbers(db, loaded):
+    world, by_trend = loaded
+    series, ids = by_trend["improving"]
+    data = progress.chart_data(db, world.tech, series.id, *VIEW)
+    assert [p["photo_id"] for p in data["points"]] == ids
+    assert [p["kind"] for p in data["points"]] == ["baseline", "healing", "progress"]
+    red = next(m for m in data["measures"] if m["key"] == "red_area_pct")
+    assert red["mdc"] and red["baseline"] is not None
+    later = data["points"][2]
+    assert later["values"]["red_area_pct"] < red["baseline"] - red["mdc"]  # below the band: improved
+    assert later["verdicts"]["red_area_pct"] == "improved"
+    assert [s["label"] for s in data["sessions"]] == ["Session 1", "Session 2"]
+    assert data["sessions"][1]["settings"]["energy_mj"] == 40.0
+    rows = list(csv.DictReader(io.StringIO(progress.chart_csv(data))))
+    from_csv = {(r["date"], r["measure"]): float(r["value"]) for r in rows if r["value"]}
+    from_json = {(p["date"], k): v for p in data["points"] for k, v in p["values"].items() if v is not None}
+    assert from_csv == from_json
+    assert len(from_json) >= 12
+
+
+def test_plain_summaries_use_areas_not_log_indices(db, loaded):
+    world, by_trend = loaded
+    improving = _pair(db, world, by_trend["improving"][0]).summary
+    assert any(line.startswith("Red area down from ") and line.endswith("of the treated skin.") for line in improving)
+    stable = _pair(db, world, by_trend["stable"][0]).summary
+    assert "Red area: no measurable change yet." in stable
+    assert not any("index" in line.lower() or "EI" in line for line in improving + stable)
+
+
+def test_chart_refuses_other_clinics_and_other_patients(db, loaded):
+    world, by_trend = loaded
+    series, _ = by_trend["improving"]
+    other = make_world(db, name="Clinic B", prefix="b", sessions=0)
+    with pytest.raises(NotFound):
+        progress.chart_data(db, other.tech, series.id, *VIEW)
+
+
+def test_healing_windows_are_editable_per_clinic(db, loaded):
+    world, by_trend = loaded
+    assert progress.healing_windows(db, world.clinic.id)["fractional_co2"] == 14
+    assert progress.healing_windows(db, world.clinic.id)["erbium"] == 3
+    with pytest.raises(Forbidden):
+        progress.set_healing_window(db, world.tech, "fractional_co2", 100)
+    with pytest.raises(ValidationFailed):
+        progress.set_healing_window(db, world.admin, "fractional_co2", 100)
+    # A window longer than the 91 days between sessions makes "before session 2" healing too.
+    progress.set_healing_window(db, world.admin, "fractional_co2", 90)
+    db.commit()
+    vp = _pair(db, world, by_trend["improving"][0])
+    assert vp.pair is not None  # 91 days: just outside
+    series, ids = by_trend["improving"]
+    series.visits[1].visit_date = series.visits[0].visit_date + dt.timedelta(days=60)
+    db.commit()
+    vp = _pair(db, world, series)
+    assert vp.pair is None
+    later = next(pt for pt in vp.points if pt.photo.id == ids[2])
+    assert later.kind == "healing" and "90-day healing window" in later.reason
+    series.visits[1].visit_date = series.visits[0].visit_date + dt.timedelta(days=91)
+    progress.set_healing_window(db, world.admin, "fractional_co2", 14)
+    db.commit()
+
+
+def test_outcomes_per_treatment_type(db, loaded):
+    world, by_trend = loaded
+    rows, flagged = progress.outcomes(db, world.admin)
+    assert [(r.treatment_type, r.series_count) for r in rows] == [("fractional_co2", 3)]
+    mean, n = rows[0].means[1]["red_area_pct"]
+    assert n == 3
+    assert any(s.id == by_trend["worsening"][0].id for s, _ in flagged)
+    rows, _ = progress.outcomes(db, world.admin, since=dt.date(2030, 1, 1))
+    assert rows == []

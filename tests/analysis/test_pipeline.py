@@ -152,3 +152,21 @@ def test_twelve_megapixel_photo_is_analysed_at_a_reduced_working_scale():
     assert result["calibration"]["mm_per_px"] == pytest.approx(0.025, rel=0.03)
     assert result["px_per_mm"] == pytest.approx(20.0, rel=0.03)
     assert result["pigment"]["spot_count"] >= 1
+
+
+def test_shallower_lines_lower_line_density_through_the_whole_chain():
+    deep, shallow = scene(33, line_depth_mm=0.08, n_spots=0), scene(33, line_depth_mm=0.056, n_spots=0)
+    _, base_jpeg = shoot(deep, seed=1, chart=True)
+    prepared = prepare_baseline(base_jpeg)
+    _, same_jpeg = shoot(deep, seed=2, chart=True, exposure=0.85, **POSE)
+    _, smoother_jpeg = shoot(shallow, seed=3, chart=True, exposure=0.85, **POSE)
+
+    unchanged = analyze_photo(same_jpeg, baseline=prepared).result.comparison
+    smoother = analyze_photo(smoother_jpeg, baseline=prepared).result.comparison
+
+    def relative_change(comparison) -> float:
+        change = next(c for c in comparison.changes if c.measure == "line_density")
+        return change.delta / change.baseline
+
+    assert abs(relative_change(unchanged)) < 0.10  # no true change: under 10 %
+    assert -0.45 <= relative_change(smoother) <= -0.15  # lines 30 % shallower

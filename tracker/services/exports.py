@@ -201,7 +201,9 @@ def stage_label(photo: Photo) -> str:
 
 
 def photo_caption(photo: Photo) -> str:
-    """"Session 3, before treatment, 10 Jul 2024"."""
+    """"Session 3, before treatment, 10 Jul 2024" or "Follow-up visit, 10 Jul 2025"."""
+    if photo.time_point == TIME_FOLLOW_UP:
+        return f"Follow-up visit, {photo.visit.visit_date:%d %b %Y}"
     return f"{photo.visit.label}, {photo.time_point_label.lower()}, {photo.visit.visit_date:%d %b %Y}"
 
 
@@ -293,16 +295,26 @@ def _fit(im: Image.Image, max_side: int) -> Image.Image:
     return out
 
 
-def crop_box(aligned: Image.Image, *, margin: float = 0.04) -> tuple[int, int, int, int]:
-    """The area both photos cover: the aligned photo's non-empty pixels, trimmed by a margin."""
+def treated_region_box(storage: Storage, pair: ProgressPair, size: tuple[int, int], *,
+                       margin: float = 0.08) -> tuple[int, int, int, int]:
+    """Bounding box of the skin the analysis measured (the treated region), in the aligned frame.
+
+    The stored redness overlay is grey outside the measured region and coloured inside it.
+    """
     import numpy as np
 
-    valid = np.asarray(aligned.convert("L")) > 8
-    rows, cols = np.flatnonzero(valid.any(axis=1)), np.flatnonzero(valid.any(axis=0))
+    assert pair.analysis is not None
+    keys = json.loads(pair.analysis.overlay_keys or "{}")
+    if not keys.get("redness"):
+        return (0, 0, *size)
+    overlay = np.asarray(_upright_rgb(storage.read(keys["redness"])).resize(size), dtype=np.int16)
+    region = (overlay.max(axis=2) - overlay.min(axis=2)) > 12
+    rows, cols = np.flatnonzero(region.any(axis=1)), np.flatnonzero(region.any(axis=0))
     if rows.size == 0 or cols.size == 0:
-        return (0, 0, aligned.width, aligned.height)
-    h, w = rows[-1] - rows[0], cols[-1] - cols[0]
-    return (int(cols[0] + margin * w), int(rows[0] + margin * h), int(cols[-1] - margin * w), int(rows[-1] - margin * h))
+        return (0, 0, *size)
+    dy, dx = margin * (rows[-1] - rows[0]), margin * (cols[-1] - cols[0])
+    return (max(0, int(cols[0] - dx)), max(0, int(rows[0] - dy)),
+            min(size[0], int(cols[-1] + dx) + 1), min(size[1], int(rows[-1] + dy) + 1))
 
 
 @dataclass(frozen=True)
@@ -370,12 +382,12 @@ def comparison_picture(storage: Storage, pair: ProgressPair, *, clinic_name: str
     moving = aligned_image(storage, pair)
     fixed = baseline_image(storage, pair, moving.size)
     if crop:
-        box = crop_box(moving)
+        box = treated_region_box(storage, pair, moving.size)
         moving, fixed = moving.crop(box), fixed.crop(box)
     later = pair.later
     if watermark:  # marketing: no dates that could identify a visit, no names
         panels = [Panel(fixed, "Before", pair.label), Panel(moving, stage_label(later), pair.label)]
-        return compose(panels, title=f"{pair.label}: before and after", footer=clinic_name,
+        return compose(panels, title=f"{pair.label}: before and after", footer="",
                        watermark=clinic_name)
     panels = [
         Panel(fixed, f"Baseline: {pair.baseline.visit.visit_date:%d %b %Y}", photo_caption(pair.baseline)),

@@ -1,0 +1,257 @@
+"""Exports on a real, analysed simulated series: comparison images without metadata, the PDF
+report's text and first page, the ZIP bundle and `tracker verify-export`, marketing consent."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import subprocess
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tracker.cli import main
+from tracker.config import TestConfig
+from tracker.jobs import TaskQueue
+from tracker.models import AuditEvent, Base, ExportRecord, Photo, TreatmentSeries, User, make_engine, make_sessionmaker
+from tracker.models.vocabulary import CONSENT_MARKETING
+from tracker.services import exports, patients
+from tracker.services.demo import LOGINS, load_demo
+from tracker.services.dispatch import bind_sink
+from tracker.services.errors import ConsentRequired, Forbidden
+from tracker.services.intake import IntakeLimits
+from tracker.storage import FileSystemStorage
+
+
+@dataclass
+class Analysed:
+    instance: object
+    session: Session
+    storage: FileSystemStorage
+    admin: User
+    tech: User
+    series: TreatmentSeries
+
+
+@pytest.fixture(scope="module")
+def analysed(tmp_path_factory) -> Iterator[Analysed]:
+    """The demo's simulated series (small photos), every photo analysed by the real queue (~1 min)."""
+    instance = tmp_path_factory.mktemp("exports") / "instance"
+    config = TestConfig(instance)
+    config.ensure_instance()
+    engine = make_engine(config.DATABASE_URL)
+    Base.metadata.create_all(engine)
+    factory = make_sessionmaker(engine)
+    storage = FileSystemStorage(config.STORAGE_PATH)
+    queue = TaskQueue(config, storage=storage, session_factory=factory)
+    session = bind_sink(factory(), queue)
+    result = load_demo(session, storage, IntakeLimits.from_config(config), size="small")
+    while queue.run_pending():
+        pass
+    session.expire_all()
+    admin = session.scalar(select(User).where(User.email == LOGINS[0].email))
+    tech = session.scalar(select(User).where(User.email == LOGINS[1].email))
+    yield Analysed(instance, session, storage, admin, tech, session.get(TreatmentSeries, result.series_id))
+    session.close()
+    engine.dispose()
+
+
+def _metadata_blocks(data: bytes) -> list[str]:
+    """Names of the blocks in a PNG or JPEG file that could carry metadata (EXIF, GPS, XMP, ICC, text)."""
+    found = []
+    if data.startswith(b"\x89PNG"):
+        pos = 8
+        while pos < len(data):
+            length = int.from_bytes(data[pos:pos + 4], "big")
+            kind = data[pos + 4:pos + 8].decode("latin-1")
+            if kind not in ("IHDR", "IDAT", "IEND", "PLTE"):
+                found.append(kind)
+            pos += 12 + length
+        return found
+    pos = 2
+    while pos < len(data) and data[pos] == 0xFF and data[pos + 1] != 0xDA:
+        marker = data[pos + 1]
+        length = int.from_bytes(data[pos + 2:pos + 4], "big")
+        if 0xE1 <= marker <= 0xEF or marker == 0xFE:  # APP1-APP15 (EXIF, XMP, ICC...), comments
+            found.append(f"APP{marker - 0xE0}" if marker != 0xFE else "COM")
+        pos += 2 + length
+    return found
+
+
+def _front(a: Analysed) -> exports.ProgressPair:
+    return next(p for p in exports.progress_pairs(a.session, a.series) if p.key == "front")
+
+
+def _count(a: Analysed, kind: str | None = None) -> int:
+    stmt = select(func.count()).select_from(ExportRecord)
+    if kind:
+        stmt = stmt.where(ExportRecord.kind == kind)
+    return a.session.scalar(stmt)
+
+
+def test_progress_pair_is_baseline_vs_latest_before_or_follow_up_photo(analysed):
+    pair = _front(analysed)
+    assert pair.baseline.visit.session_number == 1 and pair.baseline.time_point == "before"
+    assert pair.later is not None and pair.later.time_point == "follow_up"
+    assert pair.analysis is not None and pair.analysis.baseline_photo_id == pair.baseline.id
+
+
+@pytest.mark.parametrize("fmt", ["png", "jpeg"])
+def test_comparison_image_is_aligned_labelled_by_name_and_has_no_metadata(analysed, fmt):
+    a = analysed
+    out = exports.export_comparison(a.session, a.storage, a.admin, a.series.id, "front", fmt=fmt)
+    a.session.commit()
+    pair = _front(a)
+    date = pair.later.visit.visit_date
+    assert out.filename == f"front_baseline-vs-follow-up_{date:%Y-%m-%d}.{'png' if fmt == 'png' else 'jpg'}"
+    with Image.open(io.BytesIO(out.data)) as im:
+        assert im.format == ("PNG" if fmt == "png" else "JPEG")
+        assert not im.getexif(), "exported images must carry no EXIF (GPS, camera)"
+        assert not {"exif", "icc_profile", "xmp", "XML:com.adobe.xmp", "photoshop"} & set(im.info)
+        # Two panels of the aligned pair, each as wide as the baseline frame at working scale.
+        assert im.width > 1.8 * im.height * 0.8
+    assert _metadata_blocks(out.data) == [], "no EXIF/XMP/ICC/text blocks in the file"
+    assert out.record.originals == {pair.baseline.id: pair.baseline.sha256, pair.later.id: pair.later.sha256}
+    assert out.record.created_by_id == a.admin.id and out.record.sha256 == exports.sha256(out.data)
+
+
+def test_pdf_report_has_name_dates_values_and_renders(analysed, tmp_path):
+    a = analysed
+    out = exports.export_report(a.session, a.storage, a.admin, a.series.id)
+    a.session.commit()
+    pdf = tmp_path / out.filename
+    pdf.write_bytes(out.data)
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert a.series.patient.full_name in text
+    for visit in a.series.visits:
+        assert f"{visit.visit_date:%d %b %Y}" in text
+    pair = _front(a)
+    red = pair.delta["erythema_index_mean"]
+    for value in (red["baseline"], red["photo"]):
+        assert exports.fmt_measure("erythema_index_mean", value) in text
+    assert "Sessions" in text and "How to read this report" in text
+    subprocess.run(["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")],
+                   check=True)
+    with Image.open(next(tmp_path.glob("page*.png"))) as page:
+        grey = np.asarray(page.convert("L"))
+        assert page.width > 300 and len(np.unique(grey)) > 20 and (grey < 128).mean() > 0.01  # text, not blank
+
+
+def _rezip(data: bytes, replace: dict[str, bytes]) -> bytes:
+    src = zipfile.ZipFile(io.BytesIO(data))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as out:
+        for info in src.infolist():
+            out.writestr(info.filename, replace.get(info.filename, src.read(info)))
+    return buf.getvalue()
+
+
+def _tamper(png: bytes) -> bytes:
+    with Image.open(io.BytesIO(png)) as im:
+        im = im.convert("RGB")
+        im.putpixel((10, 10), (255, 0, 255))
+        buf = io.BytesIO()
+        im.save(buf, "PNG")
+    return buf.getvalue()
+
+
+def test_bundle_manifest_matches_files_and_verify_catches_tampering(analysed, tmp_path, monkeypatch):
+    a = analysed
+    out = exports.export_bundle(a.session, a.storage, a.admin, a.series.id)
+    a.session.commit()
+    zf = zipfile.ZipFile(io.BytesIO(out.data))
+    manifest = json.loads(zf.read("manifest.json"))
+    assert manifest["export_id"] == out.record.id
+    names = {f["name"] for f in manifest["files"]}
+    assert {"measures.csv", "measures.json"} <= names
+    assert any(n.startswith("comparisons/front_baseline-vs-") for n in names)
+    assert any(n.startswith("aligned/front_") for n in names)
+    for f in manifest["files"]:
+        assert exports.sha256(zf.read(f["name"])) == f["sha256"]
+    stored = {p.id: p.sha256 for p in a.session.scalars(select(Photo))}
+    assert manifest["originals"] and all(stored[o["photo_id"]] == o["sha256"] for o in manifest["originals"])
+    assert "erythema_index_mean" in zf.read("measures.csv").decode()
+
+    monkeypatch.setenv("TRACKER_INSTANCE_PATH", str(a.instance))
+    for name in ("TRACKER_DATABASE_URL", "TRACKER_STORAGE_PATH", "TRACKER_BROKER_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+    def verify(data: bytes):
+        path = tmp_path / "bundle.zip"
+        path.write_bytes(data)
+        return CliRunner().invoke(main, ["verify-export", str(path)], catch_exceptions=False)
+
+    ok = verify(out.data)
+    assert ok.exit_code == 0, ok.output
+    assert "Verified" in ok.output
+
+    image = next(n for n in names if n.startswith("comparisons/"))
+    forged = _tamper(zf.read(image))
+    modified = verify(_rezip(out.data, {image: forged}))
+    assert modified.exit_code == 1
+    assert f"FAILED    {image}: MODIFIED" in modified.output
+
+    manifest["files"] = [{**f, "sha256": exports.sha256(forged)} if f["name"] == image else f
+                         for f in manifest["files"]]
+    both = verify(_rezip(out.data, {image: forged, "manifest.json": json.dumps(manifest, indent=2).encode()}))
+    assert both.exit_code == 1
+    assert f"{image}: MODIFIED: not what the server produced (its manifest entry was changed to match)" in both.output
+    assert "manifest.json differs from the manifest the server produced" in both.output
+    other = next(n for n in names if n.startswith("aligned/"))
+    assert f"OK        {other}: what the server produced" in both.output
+
+
+def test_marketing_needs_consent_then_is_watermarked_without_name(analysed):
+    a = analysed
+    before = _count(a)
+    with pytest.raises(ConsentRequired, match="not given marketing consent"):
+        exports.export_marketing(a.session, a.storage, a.admin, a.series.id, "front")
+    a.session.commit()
+    assert _count(a) == before, "a refused marketing export must not be recorded as produced"
+    refusal = a.session.scalar(select(AuditEvent).where(AuditEvent.action == "export.marketing_refused"))
+    assert refusal is not None and refusal.actor_id == a.admin.id
+
+    patients.grant_consent(a.session, a.admin, a.series.patient_id, CONSENT_MARKETING, granted_on=dt.date.today())
+    a.session.commit()
+    full = exports.export_marketing(a.session, a.storage, a.admin, a.series.id, "front")
+    cropped = exports.export_marketing(a.session, a.storage, a.admin, a.series.id, "front", crop=True)
+    a.session.commit()
+    name = a.series.patient.full_name
+    for out in (full, cropped):
+        assert out.filename.endswith("_marketing.png") and "alex" not in out.filename.lower()
+        assert name.encode() not in out.data
+        with Image.open(io.BytesIO(out.data)) as im:
+            assert not im.getexif() and _metadata_blocks(out.data) == []
+    with Image.open(io.BytesIO(full.data)) as f, Image.open(io.BytesIO(cropped.data)) as c:
+        assert c.width < f.width
+    plain = exports.comparison_picture(a.storage, _front(a), clinic_name="x")
+    with Image.open(io.BytesIO(full.data)) as marked:
+        assert marked.size != plain.size or not np.array_equal(np.asarray(marked), np.asarray(plain))
+    assert _count(a, "marketing") == 2
+
+
+def test_technicians_export_only_where_the_clinic_allows(analysed):
+    a = analysed
+    with pytest.raises(Forbidden):
+        exports.export_comparison(a.session, a.storage, a.tech, a.series.id, "front")
+    with pytest.raises(Forbidden):
+        exports.set_technicians_may_export(a.session, a.tech, True)
+    exports.set_technicians_may_export(a.session, a.admin, True)
+    a.session.commit()
+    out = exports.export_comparison(a.session, a.storage, a.tech, a.series.id, "front")
+    a.session.commit()
+    assert out.record.created_by_id == a.tech.id
+    listed = exports.list_exports(a.session, a.admin)
+    assert listed[0].id == out.record.id and {r.kind for r in listed} >= {"comparison", "report", "bundle"}
+    with pytest.raises(Forbidden):
+        exports.list_exports(a.session, a.tech)
+    exports.set_technicians_may_export(a.session, a.admin, False)
+    a.session.commit()

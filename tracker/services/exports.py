@@ -45,7 +45,7 @@ from tracker.storage import Storage
 from . import audit
 from .access import get_series, require_admin
 from .analysis_queue import analysis_against, photo_quality_failed, result_of
-from .errors import ConsentRequired, Forbidden, NotFound, ValidationFailed
+from .errors import Conflict, ConsentRequired, Forbidden, ValidationFailed
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = "tracker-export-bundle/1"
@@ -181,9 +181,9 @@ def find_pair(session: Session, series: TreatmentSeries, view_key: str) -> Progr
     for pair in progress_pairs(session, series):
         if pair.key == view_key:
             if pair.later is None or pair.analysis is None:
-                raise NotFound(f"{pair.label}: there is no measured later photo to compare with the baseline yet.")
+                raise Conflict(f"{pair.label}: there is no measured later photo to compare with the baseline yet.")
             return pair
-    raise NotFound("That view has no baseline in this series.")
+    raise ValidationFailed("Choose a view that has a baseline in this series.", field="view")
 
 
 # Labels and file names -----------------------------------------------------------------
@@ -519,7 +519,7 @@ def export_bundle(session: Session, storage: Storage, actor: User, series_id: st
     series = get_series(session, actor, series_id)
     pairs = [p for p in progress_pairs(session, series) if p.later is not None]
     if not pairs:
-        raise NotFound("Nothing to export yet: no view has a measured photo to compare with its baseline.")
+        raise Conflict("Nothing to export yet: no view has a measured photo to compare with its baseline.")
     export_id = new_id()
     clinic = actor.clinic.name
     files: dict[str, bytes] = {}

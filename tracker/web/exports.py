@@ -13,7 +13,7 @@ from flask import Blueprint, flash, redirect, render_template, request, send_fil
 
 from tracker.models.vocabulary import CONSENT_MARKETING
 from tracker.services import access as obj, exports
-from tracker.services.errors import ConsentRequired, DomainError
+from tracker.services.errors import ConsentRequired, DomainError, Forbidden
 from tracker.services.patients import active_consent
 
 from .access import ADMIN, STAFF, role_required
@@ -45,11 +45,17 @@ def _download(series_id: str, make: Any) -> Any:
     try:
         out = make(db)
         db.commit()
+    except Forbidden as e:  # this clinic lets only admins export: back to the page, which says so
+        db.rollback()
+        flash(e.message, "error")
+        return redirect(url_for("exports.series_page", series_id=series_id), 303)
     except DomainError as e:
         if isinstance(e, ConsentRequired):
             db.commit()  # keeps the audit entry of the refusal; nothing was produced
         else:
             db.rollback()
+        if e.status == 404:
+            raise
         flash(e.message, "error")
         return _page(series_id, e.status)
     return send_file(io.BytesIO(out.data), mimetype=out.mimetype, as_attachment=True, download_name=out.filename,

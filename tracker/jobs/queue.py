@@ -47,12 +47,13 @@ def make_huey(broker_url: str, *, name: str = "tracker") -> Huey:
         return SqliteHuey(name, filename=str(path), results=False, utc=True, timeout=30)
     if broker_url.startswith(("redis://", "rediss://", "unix://")):
         try:
-            from huey import RedisHuey
+            from huey import PriorityRedisHuey
             import redis  # noqa: F401 - the scale extra
         except ImportError as e:  # pragma: no cover - depends on the extra
             raise BrokerConfigError("TRACKER_BROKER_URL is redis://, but the redis client is not installed "
                                     "(pip install 'tracker[scale]')") from e
-        return RedisHuey(name, url=broker_url, results=False, utc=True)
+        # The priority flavour: previews (priority 10) go before analyses, as on SQLite.
+        return PriorityRedisHuey(name, url=broker_url, results=False, utc=True)
     raise BrokerConfigError(f"unsupported TRACKER_BROKER_URL {broker_url!r}: use sqlite:///path or redis://host")
 
 

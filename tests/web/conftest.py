@@ -120,6 +120,8 @@ class Site:
     invitation_id: str
     invitation_token: str
     no_consent_visit_id: str
+    #: A finished analysis of ``photo_id`` with one stored overlay (for the progress routes).
+    analysis_id: str = ""
 
 
 def make_site(app: Flask) -> Site:
@@ -146,9 +148,26 @@ def make_site(app: Flask) -> Site:
         inv, open_token = invitations.create_invitation(s, a.tech, other.id)
         s.commit()
         res.queue.run_pending(only=("make_derivatives",))
+        analysis_id = _finished_analysis(s, res.storage, mine)
         return Site(a.clinic.id, "admin@a.test", "tech@a.test", spare.id, "patient@a.test", a.patient.id,
                     a.series.id, a.visits[0].id, mine.id, other.id, other_series.id, theirs.id, foreign.id,
-                    b.visits[0].id, inv.id, open_token, no_consent_visit.id)
+                    b.visits[0].id, inv.id, open_token, no_consent_visit.id, analysis_id)
+
+
+def _finished_analysis(session: Session, storage, photo) -> str:
+    """Mark the photo's queued analysis finished with one overlay PNG, as a worker would leave it."""
+    import json
+
+    from tracker.models import Analysis
+    from tracker.services.analysis import overlay_key
+
+    row = session.query(Analysis).filter_by(photo_id=photo.id).first()
+    key = overlay_key(row.id, "redness.png")
+    storage.put_bytes(key, (Path(__file__).parents[2] / "tracker/web/static/img/favicon.svg").read_bytes())
+    row.state, row.overlay_keys = "done", json.dumps({"redness": key})
+    row.result_json = json.dumps({"quality": {"ok": True, "reasons": []}, "comparison": None, "alignment": None})
+    session.commit()
+    return row.id
 
 
 @pytest.fixture

@@ -20,6 +20,8 @@ def url_for_rule(rule: Rule, site: Site) -> str:
         "invitation_id": site.invitation_id,
         "token": site.invitation_token,
         "filename": "css/app.css",
+        "analysis_id": site.analysis_id,
+        "name": "redness",
     }
     if rule.endpoint == "staff.patient_access":
         values["patient_id"] = site.other_patient_id  # do not lock the signed-in patient out mid-test

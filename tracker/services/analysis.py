@@ -40,16 +40,23 @@ def overlay_key(analysis_id: str, name: str) -> str:
     return f"analyses/{analysis_id}/{name}"
 
 
-def _prepared_baseline(storage: Storage, baseline: Photo, roi_revision: int) -> Any:
-    """The baseline decoded and indexed once per worker, keyed by photo and region revision."""
+def _prepared_baseline(storage: Storage, baseline: Photo, roi_revision: int, region: Any = None) -> Any:
+    """The baseline decoded and indexed once per worker, keyed by photo and region revision.
+
+    ``region`` (a :class:`tracker.models.RegionRevision`) brings the technician's mask and chart corners.
+    """
     from tracker.analysis import prepare_baseline
 
-    key = (baseline.sha256, roi_revision, None)
+    from .regions import corners_of, load_mask
+
+    key = (baseline.sha256, roi_revision, region.id if region is not None else None)
     with _baseline_lock:
         if key in _baseline_cache:
             _baseline_cache.move_to_end(key)
             return _baseline_cache[key]
-    prepared = prepare_baseline(storage.read(baseline.original_key))
+    prepared = prepare_baseline(storage.read(baseline.original_key),
+                                roi=load_mask(storage, region) if region is not None else None,
+                                chart_corners=corners_of(region))
     with _baseline_lock:
         _baseline_cache[key] = prepared
         while len(_baseline_cache) > _BASELINE_CACHE_SIZE:
@@ -85,6 +92,8 @@ def run_analysis(session: Session, storage: Storage, analysis_id: str, *, claim:
     from tracker.analysis.decode import ImageDecodeError
     from tracker.analysis.outputs import overlay_pngs
 
+    from .regions import load_mask, revision_for
+
     row = session.get(Analysis, analysis_id)
     if row is None or row.state in ("done", "refused"):
         return row
@@ -105,8 +114,11 @@ def run_analysis(session: Session, storage: Storage, analysis_id: str, *, claim:
     baseline = session.get(Photo, row.baseline_photo_id) if row.baseline_photo_id else None
     corners = json.loads(row.chart_corners) if row.chart_corners else None
     try:
-        prepared = _prepared_baseline(storage, baseline, row.roi_revision) if baseline is not None else None
-        analysis = analyze_photo(storage.read(photo.original_key), baseline=prepared, chart_corners=corners)
+        region = revision_for(session, (baseline or photo).id, row.roi_revision)
+        prepared = _prepared_baseline(storage, baseline, row.roi_revision, region) if baseline is not None else None
+        own_roi = load_mask(storage, region) if region is not None and baseline is None else None
+        analysis = analyze_photo(storage.read(photo.original_key), baseline=prepared, chart_corners=corners,
+                                 roi=own_roi)
     except ImageDecodeError as e:
         _hold(session, claim, policy)
         _refuse(row, f"The photo could not be read: {e}")

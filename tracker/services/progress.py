@@ -586,3 +586,94 @@ def outcomes(session: Session, actor: User, *, since: dt.date | None = None, unt
                 mean, n = row.means[k].get(key, (0.0, 0))
                 row.means[k][key] = ((mean * n + sum(vals)) / (n + len(vals)), n + len(vals))
     return sorted(rows.values(), key=lambda r: r.label), all_flags
+
+
+# One photo's measurement, for the technician ----------------------------------------------
+@dataclass
+class PhotoMeasures:
+    state: str  # waiting | queued | running | done | refused | failed
+    quality_ok: bool | None
+    quality_reasons: list[str]
+    alignment_ok: bool | None
+    alignment_reason: str | None
+    residual_px: float | None
+    changes: list[Change]
+    notes: list[str]
+    retake_reason: str | None  # set when a retake is needed
+    healing_reason: str | None
+    superseded_by: str | None = None
+    retake_of: list[PhotoRetake] = field(default_factory=list)
+
+
+def photo_measures(session: Session, actor: User, photo_id: str) -> PhotoMeasures:
+    """Quality, alignment, measures and verdicts of a photo against its baseline, with retake advice."""
+    from .access import get_photo
+
+    photo = get_photo(session, actor, photo_id)
+    retake = session.get(PhotoRetake, photo.id)
+    retake_of = list(session.scalars(select(PhotoRetake).where(PhotoRetake.retake_photo_id == photo.id)))
+    points = view_points(session, photo.series, photo.view, photo.region or "")
+    pt = next((x for x in points if x.photo.id == photo.id), None)
+    if pt is None:  # superseded: shown on its own
+        analysis = analysis_against(session, photo, None)
+        pt = Point(photo, photo_date(photo), "refused", 0, None, analysis,
+                   result_of(analysis) if analysis else None, analysis.error if analysis else None)
+    res = pt.result or {}
+    quality = res.get("quality") or {}
+    align = res.get("alignment")
+    state = pt.analysis.state if pt.analysis is not None else "waiting"
+    retake_reason = None
+    if pt.kind == "refused" or (state == "refused"):
+        retake_reason = pt.reason or (pt.analysis.error if pt.analysis else None) or "the photo failed the check"
+    elif align and not align.get("ok"):
+        retake_reason = f"it could not be aligned with the baseline: {align.get('reason') or 'unknown reason'}"
+    return PhotoMeasures(
+        state=state, quality_ok=quality.get("ok") if quality else None, quality_reasons=list(quality.get("reasons") or []),
+        alignment_ok=align.get("ok") if align else None, alignment_reason=align.get("reason") if align else None,
+        residual_px=align.get("residual_px") if align else None, changes=changes(pt),
+        notes=comparison_notes(pt) if pt.result else [], retake_reason=retake_reason,
+        healing_reason=pt.reason if pt.kind == "healing" else None,
+        superseded_by=retake.retake_photo_id if retake else None, retake_of=retake_of)
+
+
+def overlay_key_for(session: Session, actor: User, analysis_id: str, name: str) -> str:
+    """The storage key of one overlay PNG, if ``actor`` may see it (patients: unless the clinic hides them)."""
+    from .access import get_photo
+
+    row = session.get(Analysis, analysis_id) if analysis_id else None
+    if row is None or name not in ("redness", "spots", "lines", "aligned"):
+        raise NotFound("That image does not exist.")
+    get_photo(session, actor, row.photo_id)
+    if actor.role not in ("technician", "clinic_admin") and name != "aligned" and \
+            overlays_hidden_from_patients(session, actor.clinic_id):
+        raise NotFound("That image does not exist.")
+    keys = json.loads(row.overlay_keys) if row.overlay_keys else {}
+    if name not in keys:
+        raise NotFound("That image does not exist.")
+    return str(keys[name])
+
+
+def record_retake(session: Session, actor: User, refused_photo_id: str, retake_photo_id: str) -> PhotoRetake:
+    """The retake supersedes the refused photo, which is kept (hidden) with its reason."""
+    from .access import get_photo
+
+    require_staff(actor)
+    if not retake_photo_id:
+        raise ValidationFailed("Upload the retake first.")
+    refused = get_photo(session, actor, refused_photo_id)
+    retake = get_photo(session, actor, retake_photo_id)
+    if (refused.series_id, refused.view, refused.region) != (retake.series_id, retake.view, retake.region):
+        raise ValidationFailed("A retake must be of the same view of the same series.")
+    analysis = analysis_against(session, refused, None) or None
+    from .analysis_queue import quality_refusal
+
+    refusal = quality_refusal(session, refused.id)
+    reason = (refusal.error if refusal else None) or (analysis.error if analysis else None) or "retaken"
+    row = session.get(PhotoRetake, refused.id)
+    if row is None:
+        row = PhotoRetake(refused_photo_id=refused.id, clinic_id=refused.clinic_id, retake_photo_id=retake.id,
+                          reason=reason, created_by_id=actor.id)
+        session.add(row)
+    audit.record(session, actor, "photo.retaken", "photo", refused.id, retake_photo_id=retake.id, reason=reason)
+    session.flush()
+    return row

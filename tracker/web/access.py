@@ -87,6 +87,17 @@ ROUTE_ACCESS: dict[str, frozenset[str]] = {
     "exports.bundle": STAFF,
     "exports.clinic_exports": ADMIN,
     "exports.settings": ADMIN,
+    # progress (object checks in services: a patient sees only their own series)
+    "progress.compare": MEDIA,
+    "progress.charts": MEDIA,
+    "progress.chart_json": MEDIA,
+    "progress.chart_csv": MEDIA,
+    "progress.overlay": MEDIA,
+    "progress.outcomes": ADMIN,
+    "progress.settings": ADMIN,
+    "progress.capture": STAFF,
+    "progress.retake": STAFF,
+    "progress.region_editor": STAFF,
     # JSON API
     "api.upload": STAFF,
     "api.photo_status": STAFF,

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, render_template
 
-from tracker.services import access as obj, baselines, gallery, series as series_svc
+from tracker.services import access as obj, baselines, gallery, progress, series as series_svc
 
 from .access import PATIENT_ONLY, role_required
 from .context import actor, get_db
@@ -29,7 +29,8 @@ def home() -> Any:
 def series(series_id: str) -> Any:
     grid = gallery.series_grid(get_db(), actor(), series_id)
     return render_template("patient/series.html", grid=grid, series=grid.series,
-                           timeline=series_svc.timeline(grid.series))
+                           timeline=series_svc.timeline(grid.series),
+                           progress_views=progress.series_progress(get_db(), actor(), series_id))
 
 
 @bp.get("/photos/<photo_id>")

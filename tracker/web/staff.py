@@ -19,6 +19,7 @@ from tracker.services import (
     invitations,
     patients,
     photos as photo_svc,
+    progress,
     series as series_svc,
 )
 from tracker.services.analysis_queue import analysis_against, quality_refusal
@@ -179,7 +180,8 @@ def edit_series(series_id: str) -> Any:
 @staff_only
 def series(series_id: str) -> Any:
     grid = gallery.series_grid(get_db(), actor(), series_id)
-    return render_template("staff/series.html", grid=grid, series=grid.series, patient=grid.series.patient)
+    return render_template("staff/series.html", grid=grid, series=grid.series, patient=grid.series.patient,
+                           progress_views=progress.series_progress(get_db(), actor(), series_id))
 
 
 def _visit_form(visit: Visit | None = None) -> VisitForm:
@@ -278,7 +280,7 @@ def photo(photo_id: str) -> Any:
     return render_template(
         "staff/photo.html", photo=p, series=p.series, patient=p.patient, status=status,
         analysis=analysis_against(db, p, status.baseline.id if status.baseline else None),
-        refusal=quality_refusal(db, p.id),
+        refusal=quality_refusal(db, p.id), measures=progress.photo_measures(db, me, p.id),
         retag_form=_retag_form(p, move_to), delete_form=DeletePhotoForm(),
         move_to=obj.get_patient(db, me, move_to) if move_to else None,
         other_patients=[x for x in patients.list_patients(db, me) if x.id != p.patient_id],

@@ -1,0 +1,120 @@
+"""Progress pages over HTTP: who may see compare, charts, CSV and overlays; settings; retake
+prompts; the region editor queues new measurements."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from sqlalchemy import select
+
+from tracker.models import Analysis, HealingWindow, RegionRevision
+
+from .conftest import login
+
+
+def status(client, url: str) -> int:
+    response = client.get(url)
+    response.close()  # send_file responses hold their file open until closed
+    return response.status_code
+
+
+def _other_clinic_tech(app):
+    return login(app.test_client(), "tech@b.test")
+
+
+def test_patient_sees_own_progress_pages_and_nothing_of_another_patient(clients, site):
+    patient = clients["patient"]
+    own = [f"/series/{site.series_id}/compare", f"/series/{site.series_id}/charts",
+           f"/api/series/{site.series_id}/chart.json?view=front", f"/series/{site.series_id}/chart.csv?view=front"]
+    for url in own:
+        assert patient.get(url).status_code == 200, url
+    for url in (u.replace(site.series_id, site.other_series_id) for u in own):
+        assert patient.get(url).status_code == 404, url
+    assert status(patient, f"/analyses/{site.analysis_id}/redness.png") == 200
+
+
+def test_technician_of_another_clinic_gets_404_everywhere(app, site):
+    other = _other_clinic_tech(app)
+    for url in (f"/series/{site.series_id}/compare", f"/series/{site.series_id}/charts",
+                f"/api/series/{site.series_id}/chart.json?view=front", f"/series/{site.series_id}/chart.csv",
+                f"/analyses/{site.analysis_id}/redness.png", f"/photos/{site.photo_id}/region",
+                f"/visits/{site.visit_id}/capture"):
+        assert status(other, url) == 404, url
+
+
+def test_anonymous_is_sent_to_sign_in_and_json_answers_401(clients, site):
+    anon = clients["anonymous"]
+    assert anon.get(f"/api/series/{site.series_id}/chart.json").status_code == 401
+    assert "/login" in anon.get(f"/series/{site.series_id}/chart.csv").headers["Location"]
+
+
+def test_chart_csv_matches_the_json(clients, site):
+    tech = clients["technician"]
+    data = tech.get(f"/api/series/{site.series_id}/chart.json?view=front").get_json()
+    assert [p["kind"] for p in data["points"]][0] == "baseline"
+    assert data["view_label"] == "Front"
+    response = tech.get(f"/series/{site.series_id}/chart.csv?view=front")
+    assert response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    from_csv = {(r["date"], r["measure"]): r["value"] for r in rows}
+    from_json = {(p["date"], k): "" if v is None else str(v) for p in data["points"] for k, v in p["values"].items()}
+    assert from_csv == from_json
+
+
+def test_clinic_can_hide_overlays_from_patients_only(clients, site, db):
+    admin, patient, tech = clients["clinic_admin"], clients["patient"], clients["technician"]
+    page = admin.get("/clinic/progress-settings")
+    assert b"Healing windows" in page.data and b'value="14"' in page.data
+    assert admin.post("/clinic/progress-settings", data={"days_fractional_co2": "10", "hide_overlays": "1"}
+                      ).status_code == 302
+    row = db.scalar(select(HealingWindow).where(HealingWindow.treatment_type == "fractional_co2"))
+    assert row.days == 10
+    assert status(patient, f"/analyses/{site.analysis_id}/redness.png") == 404
+    assert status(tech, f"/analyses/{site.analysis_id}/redness.png") == 200
+    bad = admin.post("/clinic/progress-settings", data={"days_erbium": "ten"}, follow_redirects=True)
+    assert b"whole numbers of days" in bad.data
+    assert patient.post("/clinic/progress-settings", data={}).status_code == 403
+
+
+def test_photo_page_shows_a_retake_prompt_with_the_reason(clients, site, db):
+    row = db.get(Analysis, site.analysis_id)
+    row.state, row.error = "refused", "too blurred: hold the camera still"
+    row.result_json = json.dumps({"quality": {"ok": False, "reasons": ["too blurred: hold the camera still"]},
+                                  "alignment": None, "comparison": None})
+    db.commit()
+    page = clients["technician"].get(f"/photos/{site.photo_id}").get_data(as_text=True)
+    assert "Retake needed:" in page and "too blurred" in page
+    assert f"/visits/{site.visit_id}/capture?retake_of={site.photo_id}" in page
+    capture = clients["technician"].get(f"/visits/{site.visit_id}/capture?retake_of={site.photo_id}")
+    assert b"Retake of the front photo" in capture.data
+
+
+def test_region_editor_saves_a_revision_and_requeues_the_view(clients, site, db, app):
+    tech = clients["technician"]
+    assert b"Measurement region" in tech.get(f"/photos/{site.photo_id}/region").data
+    polygon = json.dumps([[10, 10], [300, 20], [200, 250]])
+    corners = json.dumps([[5, 5], [50, 5], [50, 40], [5, 40]])
+    response = tech.post(f"/photos/{site.photo_id}/region", data={"polygon": polygon, "corners": corners},
+                         follow_redirects=True)
+    assert b"Region revision 1 saved" in response.data
+    rev = db.scalar(select(RegionRevision))
+    assert rev.revision == 1 and json.loads(rev.chart_corners) == [5, 5, 50, 5, 50, 40, 5, 40]
+    from tracker.web.context import EXTENSION
+
+    assert app.extensions[EXTENSION].storage.read(rev.mask_key)[:8] == b"\x89PNG\r\n\x1a\n"
+    queued = db.scalars(select(Analysis).where(Analysis.roi_revision == 1)).all()
+    assert {a.photo_id for a in queued} >= {site.photo_id}
+    own = next(a for a in queued if a.photo_id == site.photo_id)
+    assert own.chart_corners == rev.chart_corners
+    bad = tech.post(f"/photos/{site.photo_id}/region", data={"polygon": "[[1,1],[2,2]]", "corners": ""},
+                    follow_redirects=True)
+    assert b"at least three points" in bad.data
+
+
+def test_outcomes_page_for_admins(clients):
+    page = clients["clinic_admin"].get("/clinic/outcomes")
+    assert page.status_code == 200 and b"Outcomes across patients" in page.data
+    assert clients["technician"].get("/clinic/outcomes").status_code == 403

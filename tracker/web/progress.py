@@ -1,0 +1,192 @@
+"""Progress pages: compare two photos, charts (page, JSON, CSV), overlays, capture, region editor,
+clinic outcomes and progress settings. Access: the table in access.py plus object checks in services."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, send_file, url_for
+
+from tracker.models.vocabulary import STAFF_ROLES, TREATMENT_TYPES
+from tracker.services import access as obj, accounts, progress, regions
+from tracker.services.errors import DomainError, ValidationFailed
+
+from .access import ADMIN, MEDIA, STAFF, role_required
+from .context import actor, get_db, get_storage
+
+bp = Blueprint("progress", __name__)
+signed_in = role_required(*MEDIA)
+staff_only = role_required(*STAFF)
+admin_only = role_required(*ADMIN)
+
+
+def _view_args() -> tuple[str | None, str]:
+    return request.args.get("view") or None, request.args.get("region", "")
+
+
+def _is_staff() -> bool:
+    return actor().role in STAFF_ROLES
+
+
+@bp.get("/series/<series_id>/compare")
+@signed_in
+def compare(series_id: str) -> Any:
+    db, me = get_db(), actor()
+    series = obj.get_series(db, me, series_id)
+    view, region = _view_args()
+    all_views = progress.series_progress(db, me, series.id)
+    chosen = progress.series_progress(db, me, series.id, view=view or (all_views[0].view if all_views else None),
+                                      region=region if view else (all_views[0].region if all_views else ""),
+                                      later_id=request.args.get("b")) if all_views else []
+    vp = chosen[0] if chosen else None
+    hide = not _is_staff() and progress.overlays_hidden_from_patients(db, me.clinic_id)
+    pair = vp.pair if vp else None
+    healing_id = request.args.get("healing")
+    if vp and healing_id:
+        pair = next((h for h in vp.healing if h.later.photo.id == healing_id), pair)
+    images = {"base": _images(pair.baseline, hide), "later": _images(pair.later, hide)} if pair else None
+    return render_template("progress/compare.html", series=series, patient=series.patient, views=all_views, vp=vp,
+                           pair=pair, images=images, hide_overlays=hide, is_staff=_is_staff(),
+                           pair_changes=progress.changes(pair.later) if pair else [],
+                           pair_notes=progress.comparison_notes(pair.later) if pair else [])
+
+
+def _images(point: progress.Point, hide_overlays: bool) -> dict[str, str | None]:
+    """URLs of a photo in the baseline frame and its overlays (None where there is none)."""
+    keys = progress.overlay_keys(point)
+    aid = point.analysis.id if point.analysis is not None else None
+    out: dict[str, str | None] = {
+        name: url_for("progress.overlay", analysis_id=aid, name=name) if aid and name in keys and not hide_overlays
+        else None for name in ("redness", "spots", "lines")}
+    if point.kind == "baseline":
+        out["photo"] = url_for("media.display", photo_id=point.photo.id) if point.photo.display_key else None
+    else:
+        out["photo"] = url_for("progress.overlay", analysis_id=aid, name="aligned") if aid and "aligned" in keys else None
+    return out
+
+
+@bp.get("/series/<series_id>/charts")
+@signed_in
+def charts(series_id: str) -> Any:
+    db, me = get_db(), actor()
+    series = obj.get_series(db, me, series_id)
+    views = progress.series_progress(db, me, series.id)
+    return render_template("progress/charts.html", series=series, patient=series.patient, views=views,
+                           is_staff=_is_staff())
+
+
+@bp.get("/api/series/<series_id>/chart.json")
+@signed_in
+def chart_json(series_id: str) -> Any:
+    view, region = _view_args()
+    data = progress.chart_data(get_db(), actor(), series_id, view or "front", region)
+    if not _is_staff():
+        data["flags"] = []  # flags are for the technician
+    return jsonify(data)
+
+
+@bp.get("/series/<series_id>/chart.csv")
+@signed_in
+def chart_csv(series_id: str) -> Any:
+    view, region = _view_args()
+    data = progress.chart_data(get_db(), actor(), series_id, view or "front", region)
+    name = f"chart-{data['view_label'].lower().replace(' ', '-').replace(':', '')}-{series_id}.csv"
+    return Response(progress.chart_csv(data), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+
+
+@bp.get("/analyses/<analysis_id>/<name>.png")
+@signed_in
+def overlay(analysis_id: str, name: str) -> Any:
+    key = progress.overlay_key_for(get_db(), actor(), analysis_id, name)
+    path = get_storage().local_path(key)
+    if path is None or not path.is_file():
+        abort(404)
+    response = send_file(path, mimetype="image/png", max_age=0)
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@bp.get("/clinic/outcomes")
+@admin_only
+def outcomes() -> Any:
+    db, me = get_db(), actor()
+    since, until = _date(request.args.get("since")), _date(request.args.get("until"))
+    tech = request.args.get("technician") or None
+    rows, flagged = progress.outcomes(db, me, since=since, until=until, technician_id=tech)
+    return render_template("progress/outcomes.html", rows=rows, flagged=flagged, measures=progress.MEASURES,
+                           technicians=accounts.technicians(db, me.clinic_id), since=since, until=until, tech=tech)
+
+
+def _date(value: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+@bp.route("/clinic/progress-settings", methods=["GET", "POST"])
+@admin_only
+def settings() -> Any:
+    db, me = get_db(), actor()
+    if request.method == "POST":
+        try:
+            for kind in TREATMENT_TYPES:
+                raw = request.form.get(f"days_{kind}", "").strip()
+                if raw:
+                    if not raw.isdigit():
+                        raise ValidationFailed("Healing windows are whole numbers of days (0 to 90).")
+                    progress.set_healing_window(db, me, kind, int(raw))
+            progress.set_overlays_hidden(db, me, request.form.get("hide_overlays") == "1")
+            db.commit()
+            flash("Progress settings saved.", "success")
+            return redirect(url_for("progress.settings"))
+        except DomainError as e:
+            db.rollback()
+            flash(e.message, "error")
+    return render_template("progress/settings.html", windows=progress.healing_windows(db, me.clinic_id),
+                           kinds=TREATMENT_TYPES, hide=progress.overlays_hidden_from_patients(db, me.clinic_id))
+
+
+@bp.get("/visits/<visit_id>/capture")
+@staff_only
+def capture(visit_id: str) -> Any:
+    db, me = get_db(), actor()
+    visit = obj.get_visit(db, me, visit_id)
+    retake_of = obj.get_photo(db, me, request.args["retake_of"]) if request.args.get("retake_of") else None
+    ghosts = regions.baseline_ghosts(db, me, visit.series_id)
+    return render_template("progress/capture.html", visit=visit, series=visit.series, patient=visit.series.patient,
+                           ghosts=ghosts, retake_of=retake_of)
+
+
+@bp.post("/photos/<photo_id>/retake")
+@staff_only
+def retake(photo_id: str) -> Any:
+    db = get_db()
+    row = progress.record_retake(db, actor(), photo_id, request.form.get("retake_photo_id", ""))
+    db.commit()
+    return jsonify(refused=row.refused_photo_id, retake=row.retake_photo_id,
+                   url=url_for("staff.photo", photo_id=row.retake_photo_id))
+
+
+@bp.route("/photos/<photo_id>/region", methods=["GET", "POST"])
+@staff_only
+def region_editor(photo_id: str) -> Any:
+    db, me = get_db(), actor()
+    photo = obj.get_photo(db, me, photo_id)
+    if request.method == "POST":
+        try:
+            rev = regions.save_region(db, get_storage(), me, photo.id, polygon=request.form.get("polygon", ""),
+                                      chart_corners=request.form.get("corners", ""))
+            db.commit()
+            flash(f"Region revision {rev.revision} saved. The view's photos are measured again with it.", "success")
+            return redirect(url_for("progress.region_editor", photo_id=photo.id))
+        except DomainError as e:
+            db.rollback()
+            if e.status == 404:
+                raise
+            flash(e.message, "error")
+    current = regions.current_revision(db, photo.series_id, photo.view, photo.region or "")
+    return render_template("progress/region.html", photo=photo, series=photo.series, patient=photo.patient,
+                           current=current, is_baseline=regions.is_baseline(db, photo))

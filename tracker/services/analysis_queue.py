@@ -163,3 +163,30 @@ def reanalyze_photo(session: Session, photo_id: str) -> bool:
         return False
     _, created = ensure_analysis(session, photo, baseline_id)
     return created
+
+
+#: What a person sees for each analysis state (state, badge label).
+STATE_LABELS = {"queued": "queued", "running": "analysing", "done": "measured", "refused": "refused",
+                "failed": "failed", "none": "not analysed"}
+
+
+def photo_state(session: Session, photo: Photo) -> dict[str, Any]:
+    """The state of ``photo``'s current analysis (against its view's baseline) for the live badges:
+    ``{"state": queued|analysing|done|refused|failed|none, "label", "reason", "attempts"}``."""
+    from .baselines import current_baseline_photo_id, key_of
+
+    row = analysis_against(session, photo, current_baseline_photo_id(session, key_of(photo)))
+    if row is None:
+        row = quality_refusal(session, photo.id)  # unusable: not measured again against a new baseline
+    if row is None:
+        return {"state": "none", "label": STATE_LABELS["none"], "reason": None, "attempts": 0}
+    state = "analysing" if row.state == "running" else row.state
+    reason = row.error if row.state in ("refused", "failed") else None
+    return {"state": state, "label": STATE_LABELS.get(row.state, row.state), "reason": reason,
+            "attempts": row.attempts}
+
+
+def series_photo_states(session: Session, series_id: str) -> dict[str, dict[str, Any]]:
+    """:func:`photo_state` of every photo of a series (the caller has checked access to it)."""
+    photos = session.scalars(select(Photo).where(Photo.series_id == series_id).order_by(Photo.uploaded_at))
+    return {photo.id: photo_state(session, photo) for photo in photos}

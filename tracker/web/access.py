@@ -101,6 +101,7 @@ ROUTE_ACCESS: dict[str, frozenset[str]] = {
     # JSON API
     "api.upload": STAFF,
     "api.photo_status": STAFF,
+    "api.analysis_states": STAFF,
 }
 
 #: Endpoints a user who must change their password may still use.

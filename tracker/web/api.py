@@ -11,7 +11,7 @@ from flask import Blueprint, jsonify, request, url_for
 
 from tracker.models import Photo
 from tracker.services import access as obj, baselines
-from tracker.services.analysis_queue import latest_analysis
+from tracker.services.analysis_queue import latest_analysis, series_photo_states
 from tracker.services.errors import DuplicatePhoto, UploadRefused
 from tracker.services.intake import PhotoTags, ingest_photo
 
@@ -75,3 +75,13 @@ def upload(visit_id: str) -> Any:
 def photo_status(photo_id: str) -> Any:
     db = get_db()
     return jsonify(photo=photo_json(db, obj.get_photo(db, actor(), photo_id)))
+
+
+@bp.get("/series/<series_id>/analysis-states")
+@staff_only
+def analysis_states(series_id: str) -> Any:
+    """Each photo's analysis state for the live badges (live_status.js polls it)."""
+    db = get_db()
+    series = obj.get_series(db, actor(), series_id)  # another clinic's series: 404
+    states = series_photo_states(db, series.id)
+    return jsonify(photos=states, busy=any(s["state"] in ("queued", "analysing") for s in states.values()))

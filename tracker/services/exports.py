@@ -28,23 +28,22 @@ from PIL import Image, ImageDraw, ImageFont, ImageOps
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker.models import Analysis, Baseline, ExportRecord, ExportSettings, Photo, TreatmentSeries, User, Visit
+from tracker.models import Analysis, ExportRecord, ExportSettings, Photo, TreatmentSeries, User, Visit
 from tracker.models.base import new_id, utcnow
 from tracker.models.exports import EXPORT_BUNDLE, EXPORT_COMPARISON, EXPORT_MARKETING, EXPORT_REPORT
 from tracker.models.vocabulary import (
     CLINIC_ADMIN,
     CONSENT_MARKETING,
     TECHNICIAN,
-    TIME_BEFORE,
     TIME_FOLLOW_UP,
     VISIT_TREATMENT,
     view_label,
 )
 from tracker.storage import Storage
 
-from . import audit
+from . import audit, progress
 from .access import get_series, require_admin
-from .analysis_queue import analysis_against, photo_quality_failed, result_of
+from .analysis_queue import result_of
 from .errors import Conflict, ConsentRequired, Forbidden, ValidationFailed
 
 MANIFEST = "manifest.json"
@@ -141,39 +140,22 @@ class ProgressPair:
         return list(comparison.get("notes") or [])
 
 
-def _visit_order(p: Photo) -> tuple[dt.date, dt.datetime]:
-    return (p.visit.visit_date, p.uploaded_at)
-
-
-def progress_candidates(session: Session, baseline: Photo) -> list[Photo]:
-    """Later "before"/"follow-up" photos of the baseline's view that passed the quality check, oldest first."""
-    photos = session.scalars(select(Photo).where(
-        Photo.series_id == baseline.series_id, Photo.view == baseline.view, Photo.region == baseline.region,
-        Photo.time_point.in_((TIME_BEFORE, TIME_FOLLOW_UP)), Photo.id != baseline.id))
-    later = [p for p in photos if _visit_order(p) > _visit_order(baseline)]
-    return sorted((p for p in later if not photo_quality_failed(session, p.id)), key=_visit_order)
-
-
-def _done_against(session: Session, photo: Photo, baseline: Photo) -> Analysis | None:
-    row = analysis_against(session, photo, baseline.id)
-    return row if row is not None and row.state == "done" else None
-
-
 def progress_pairs(session: Session, series: TreatmentSeries) -> list[ProgressPair]:
-    """One pair per view with a baseline; ``later`` is None until a later photo has been measured."""
-    baselines = session.scalars(select(Baseline).where(Baseline.series_id == series.id))
+    """One pair per view with a baseline (the rule of :mod:`tracker.services.progress`): the latest later
+    "before treatment" or "follow-up" photo outside the healing window whose analysis against the
+    baseline is done. ``later`` is None until there is one."""
     pairs = []
-    for b in sorted(baselines, key=lambda b: (b.view != "front", b.view, b.region)):
-        base = session.get(Photo, b.photo_id)
+    for view, region in progress.views_of(session, series):
+        points = progress.view_points(session, series, view, region)
+        base = next((pt for pt in points if pt.kind == "baseline"), None)
         if base is None:
             continue
-        later, analysis = None, None
-        for photo in reversed(progress_candidates(session, base)):
-            analysis = _done_against(session, photo, base)
-            if analysis is not None:
-                later = photo
-                break
-        pairs.append(ProgressPair(b.view, b.region, base, later, analysis))
+        chosen = progress.progress_pair(points)
+        candidates = chosen.candidates if chosen is not None else []
+        done = [pt for pt in candidates if pt.analysis is not None and pt.analysis.state == "done"]
+        later = done[-1] if done else None
+        pairs.append(ProgressPair(view, region, base.photo, later.photo if later else None,
+                                  later.analysis if later else None))
     return pairs
 
 
@@ -577,7 +559,7 @@ def export_report(session: Session, storage: Storage, actor: User, series_id: st
     images = {p.key: encode(comparison_picture(storage, p, clinic_name=actor.clinic.name), "JPEG")
               for p in pairs if p.later is not None}
     export_id = new_id()
-    data = render_report(series, pairs, images, chart_points(session, series, pairs), clinic_name=actor.clinic.name,
+    data = render_report(series, pairs, images, chart_points(session, actor, series, pairs), clinic_name=actor.clinic.name,
                          export_id=export_id, prepared_by=actor.full_name)
     name = report_filename(series, dt.date.today())
     originals: dict[str, str] = {}
@@ -594,8 +576,9 @@ def export_report(session: Session, storage: Storage, actor: User, series_id: st
 class ChartPoint:
     date: dt.date
     label: str
-    change: float | None
+    value: float | None
     verdict: str
+    kind: str  # baseline | progress | healing
 
 
 @dataclass(frozen=True)
@@ -603,30 +586,23 @@ class ChartSeries:
     view: str
     measure: str
     label: str
+    unit: str
+    baseline: float | None
     mdc: float | None
     points: list[ChartPoint] = field(default_factory=list)
 
 
-def chart_points(session: Session, series: TreatmentSeries, pairs: list[ProgressPair]) -> list[ChartSeries]:
-    """Change vs baseline per view and measure across the later before/follow-up photos (baseline = 0)."""
+def chart_points(session: Session, actor: User, series: TreatmentSeries,
+                 pairs: list[ProgressPair]) -> list[ChartSeries]:
+    """The app's chart numbers (:func:`tracker.services.progress.chart_data`) per view and measure."""
     out = []
     for pair in pairs:
-        if pair.later is None:
-            continue
-        measured = []
-        for photo in progress_candidates(session, pair.baseline):
-            row = _done_against(session, photo, pair.baseline)
-            result = result_of(row) if row is not None else None
-            delta = ((result or {}).get("comparison") or {}).get("delta") or {}
-            measured.append((photo, delta))
-        for measure, label, _ in MEASURES[:5] + MEASURES[6:]:
-            mdc = pair.delta.get(measure, {}).get("mdc")
-            points = [ChartPoint(pair.baseline.visit.visit_date, "Baseline", 0.0, "baseline")]
-            for photo, delta in measured:
-                d = delta.get(measure) or {}
-                points.append(ChartPoint(photo.visit.visit_date, stage_label(photo), d.get("value"),
-                                         d.get("verdict") or "not comparable"))
-            out.append(ChartSeries(pair.label, measure, label, mdc, points))
+        data = progress.chart_data(session, actor, series.id, pair.view, pair.region)
+        for m in data["measures"]:
+            points = [ChartPoint(dt.date.fromisoformat(p["date"]), p["label"], p["values"].get(m["key"]),
+                                 p["verdicts"].get(m["key"], "not comparable"), p["kind"])
+                      for p in data["points"] if m["key"] in p["values"]]
+            out.append(ChartSeries(pair.label, m["key"], m["label"], m["unit"], m["baseline"], m["mdc"], points))
     return out
 
 

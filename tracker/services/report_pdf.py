@@ -58,8 +58,6 @@ VERDICT_WORDS = {
     "no measurable change": "No measurable change",
     "not comparable": "Not comparable",
 }
-#: Measures drawn as charts (the rest are in the table).
-CHARTED = ("erythema_index_mean", "red_area_pct", "spot_count", "spot_area_pct", "roughness", "line_density")
 
 _FONTS_READY = False
 
@@ -222,65 +220,94 @@ def _measures_table(pair: ProgressPair, st: dict[str, ParagraphStyle]) -> Table:
     return t
 
 
-def chart_drawing(chart: ChartSeries, *, width: float = 84 * mm, height: float = 46 * mm) -> Drawing:
-    """Change vs baseline over the visits: the band of no measurable change, points coloured by verdict."""
+def chart_drawing(chart: ChartSeries, *, width: float = 57 * mm, height: float = 40 * mm) -> Drawing:
+    """One measure across the visits: the band of no measurable change around the baseline, the
+    progress photos joined by a line and coloured by verdict, healing-window photos hollow and apart."""
     from .exports import fmt_measure
 
     d = Drawing(width, height)
-    left, right, bottom, top = 12 * mm, 3 * mm, 9 * mm, 8 * mm
+    left, right, bottom, top = 11 * mm, 2 * mm, 8 * mm, 8 * mm
     pw, ph = width - left - right, height - bottom - top
-    d.add(String(0, height - 9, chart.label, fontName="Body-Bold", fontSize=8, fillColor=INK))
-    values = [p.change for p in chart.points if p.change is not None]
-    mdc = float(chart.mdc or 0.0)
-    span = max([abs(v) for v in values] + [mdc * 1.4, 1e-6]) * 1.15
-    lo, hi = -span, span
+    unit = f" ({chart.unit})" if chart.unit and chart.unit not in chart.label else ""
+    d.add(String(0, height - 9, f"{chart.label}{unit}", fontName="Body-Bold", fontSize=7, fillColor=INK))
+    values = [p.value for p in chart.points if p.value is not None]
+    base, mdc = chart.baseline, float(chart.mdc or 0.0)
+    if not values:
+        d.add(String(left, bottom + ph / 2, "not measured", fontName="Body", fontSize=7, fillColor=MUTED))
+        return d
+    centre = base if base is not None else values[0]
+    lo = min(values + [centre - mdc]) if mdc else min(values)
+    hi = max(values + [centre + mdc]) if mdc else max(values)
+    pad = max((hi - lo) * 0.15, abs(centre) * 0.05, 1e-6)
+    lo, hi = lo - pad, hi + pad
+    if lo < 0 <= min(values + [centre]):
+        lo = 0.0  # these measures are never negative
 
     def y(v: float) -> float:
         return bottom + (v - lo) / (hi - lo) * ph
 
     dates = [p.date for p in chart.points]
-    d0, d1 = min(dates), max(dates)
-    days = max((d1 - d0).days, 1)
+    d0, days = min(dates), max((max(dates) - min(dates)).days, 1)
 
     def x(day: dt.date) -> float:
-        return left + (day - d0).days / days * pw
+        return left + 2 + (day - d0).days / days * (pw - 4)
 
-    if mdc > 0:
-        d.add(Rect(left, y(-mdc), pw, y(mdc) - y(-mdc), fillColor=BAND, strokeColor=None))
-    d.add(Line(left, y(0), left + pw, y(0), strokeColor=MUTED, strokeWidth=0.6, strokeDashArray=[2, 2]))
+    if mdc > 0 and base is not None:
+        band_lo, band_hi = max(lo, base - mdc), min(hi, base + mdc)
+        d.add(Rect(left, y(band_lo), pw, y(band_hi) - y(band_lo), fillColor=BAND, strokeColor=None))
+    if base is not None:
+        d.add(Line(left, y(base), left + pw, y(base), strokeColor=MUTED, strokeWidth=0.6, strokeDashArray=[2, 2]))
     d.add(Line(left, bottom, left, bottom + ph, strokeColor=MUTED, strokeWidth=0.5))
-    for v in (lo, 0.0, hi):
-        d.add(String(left - 2, y(v) - 2.5, fmt_measure(chart.measure, v, signed=True), fontName="Body",
-                     fontSize=6, fillColor=MUTED, textAnchor="end"))
-    pts = [(x(p.date), y(p.change)) for p in chart.points if p.change is not None]
-    if len(pts) > 1:
-        d.add(PolyLine([c for pt in pts for c in pt], strokeColor=ACCENT, strokeWidth=1.2))
+    for v in sorted({max(lo, min(values + [centre - mdc])), max(values + [centre + mdc])}):
+        d.add(String(left - 2, y(v) - 2.5, fmt_measure(chart.measure, v), fontName="Body", fontSize=6,
+                     fillColor=MUTED, textAnchor="end"))
+    line = [p for p in chart.points if p.value is not None and p.kind in ("baseline", "progress")]
+    if len(line) > 1:
+        d.add(PolyLine([c for p in line for c in (x(p.date), y(p.value))], strokeColor=ACCENT, strokeWidth=1.2))
     for p in chart.points:
-        if p.change is None:
+        if p.value is None:
             continue
-        colour = VERDICT_COLOURS.get(p.verdict, MUTED)
-        d.add(Circle(x(p.date), y(p.change), 2.2, fillColor=colour, strokeColor=colors.white, strokeWidth=0.6))
-    for i, p in enumerate(chart.points):
-        anchor = "start" if i == 0 else ("end" if i == len(chart.points) - 1 else "middle")
-        d.add(String(x(p.date), 1.5, f"{p.date:%d %b %y}", fontName="Body", fontSize=6, fillColor=MUTED,
+        if p.kind == "healing":
+            d.add(Circle(x(p.date), y(p.value), 2.0, fillColor=colors.white, strokeColor=MUTED, strokeWidth=0.7))
+        else:
+            d.add(Circle(x(p.date), y(p.value), 2.3, fillColor=VERDICT_COLOURS.get(p.verdict, MUTED),
+                         strokeColor=colors.white, strokeWidth=0.6))
+    shown = sorted({p.date for p in line} or {p.date for p in chart.points})
+    gap = 15 * mm
+    labelled = [shown[0]]
+    for day in shown[1:-1]:
+        if x(day) - x(labelled[-1]) >= gap and x(shown[-1]) - x(day) >= gap:
+            labelled.append(day)
+    if len(shown) > 1 and x(shown[-1]) - x(labelled[0]) >= gap:
+        labelled.append(shown[-1])
+    for i, day in enumerate(labelled):
+        anchor = "start" if i == 0 else ("end" if i == len(labelled) - 1 and day == shown[-1] else "middle")
+        d.add(String(x(day), 1.5, f"{day:%d %b %y}", fontName="Body", fontSize=5.5, fillColor=MUTED,
                      textAnchor=anchor))
     return d
 
 
 def _charts(view: str, charts: list[ChartSeries], st: dict[str, ParagraphStyle]) -> list[Any]:
-    mine = [c for c in charts if c.view == view and c.measure in CHARTED]
+    mine = [c for c in charts if c.view == view]
     if not mine:
         return []
     cells = [chart_drawing(c) for c in mine]
-    rows = [cells[i:i + 2] + [""] * (2 - len(cells[i:i + 2])) for i in range(0, len(cells), 2)]
-    grid = Table(rows, colWidths=[88 * mm, 88 * mm], hAlign="LEFT")
-    grid.setStyle(TableStyle([("TOPPADDING", (0, 0), (-1, -1), 4), ("BOTTOMPADDING", (0, 0), (-1, -1), 4)]))
-    legend = Paragraph("Change from the baseline at each visit. The grey band is the smallest change the "
-                       "measurement can detect: a point inside it is <b>no measurable change</b>. Points: "
-                       '<font color="#15803d">improved</font>, <font color="#b91c1c">worse</font>, '
+    rows = [cells[i:i + 3] + [""] * (3 - len(cells[i:i + 3])) for i in range(0, len(cells), 3)]
+    grid = Table(rows, colWidths=[59 * mm] * 3, hAlign="LEFT")
+    grid.setStyle(TableStyle([("TOPPADDING", (0, 0), (-1, -1), 3), ("BOTTOMPADDING", (0, 0), (-1, -1), 3)]))
+    legend = Paragraph("Each measure at each visit. The grey band around the baseline (dashed) is the smallest "
+                       "change the measurement can detect: a point inside it is <b>no measurable change</b>. "
+                       'Points: <font color="#15803d">improved</font>, <font color="#b91c1c">worse</font>, '
                        '<font color="#475569">no measurable change</font>, '
-                       '<font color="#a16207">not comparable</font>.', st["muted"])
+                       '<font color="#a16207">not comparable</font>; hollow points were taken inside the healing '
+                       "window after a session and do not count as progress.", st["muted"])
     return [Paragraph("Across the visits", st["h3"]), grid, legend]
+
+
+def _measure_name(key: str) -> str:
+    from .exports import MEASURE_LABELS
+
+    return MEASURE_LABELS.get(key, key.replace("_", " ")).split(" (")[0]
 
 
 def _view_section(pair: ProgressPair, image: bytes | None, charts: list[ChartSeries],
@@ -300,11 +327,11 @@ def _view_section(pair: ProgressPair, image: bytes | None, charts: list[ChartSer
 
     with PILImage.open(io.BytesIO(image)) as im:
         w, h = im.size
-    width = 176 * mm
+    width = 160 * mm
     out += [Spacer(1, 3 * mm), RLImage(io.BytesIO(image), width=width, height=width * h / w), Spacer(1, 2 * mm)]
     out += _charts(pair.label, charts, st)
     out += [CondPageBreak(70 * mm), Paragraph("Measures", st["h3"]), _measures_table(pair, st)]
-    notes = list(pair.notes) + [f"{_esc(k)}: {_esc(v.get('note'))}" for k, v in pair.delta.items() if v.get("note")]
+    notes = list(pair.notes) + [f"{_measure_name(k)}: {v.get('note')}" for k, v in pair.delta.items() if v.get("note")]
     if notes:
         out.append(Spacer(1, 2 * mm))
         out.append(Paragraph("Comparability: " + "; ".join(_esc(n) for n in dict.fromkeys(notes)) + ".",

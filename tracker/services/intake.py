@@ -82,6 +82,9 @@ def validate_tags(visit: Visit, tags: PhotoTags) -> PhotoTags:
     if tags.view not in VIEWS:
         raise ValidationFailed("Choose the view (front, profile, oblique or close-up).", field="view")
     region = normalise_region(tags.region) if tags.view == VIEW_CLOSEUP else ""
+    if tags.view == VIEW_CLOSEUP and len((tags.region or "").strip()) > 80:
+        raise ValidationFailed("The region name is too long: use at most 80 characters, e.g. \"left cheek\".",
+                               field="region")
     if tags.view == VIEW_CLOSEUP and not region:
         raise ValidationFailed("Name the region of the close-up, e.g. \"left cheek\".", field="region")
     if tags.time_point not in TIME_POINTS:

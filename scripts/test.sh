@@ -5,4 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh test,scale
 apt_install chromium poppler-utils fonts-dejavu-core
+# Real Redis and PostgreSQL on loopback for tests/integration (installed when missing).
+scripts/services.sh start >/dev/null
 exec .venv/bin/python -m pytest "$@"

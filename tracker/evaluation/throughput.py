@@ -1,0 +1,202 @@
+"""``tracker bench-queue``: analyses per minute with 1..N worker processes on 12 MP JPEGs,
+and the time from an upload's response to its analysis being "done".
+
+One 12-megapixel close-up is simulated once and re-encoded at different JPEG
+qualities (4:4:4, all above the quality gate), so every upload has its own hash
+but shows the same skin. Per run: a fresh clinic, N real ``tracker worker``
+processes (one job thread each), the baseline uploaded and analysed first (so
+every worker measures against a prepared baseline, as in a visit), then the
+photos uploaded at once through the intake service. The database's
+``finished_at`` of each analysis, minus the moment its upload returned, is its
+latency; photos per minute is the batch divided by first upload to last done.
+The database and broker are the configured ones (TRACKER_DATABASE_URL,
+TRACKER_BROKER_URL); by default each run gets a fresh embedded instance.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from .benchmark import BENCH_MM_PER_PX, BENCH_SHAPE
+
+#: Distinct encodings available: 4:4:4 qualities 75..99 (the gate refuses below 70).
+MAX_PHOTOS = 24
+
+
+def simulated_uploads(n: int) -> tuple[bytes, list[bytes]]:
+    """The baseline JPEG and ``n`` re-encodings of one simulated 12 MP close-up."""
+    from tracker.simulate import capture, encode_jpeg, make_skin_scene
+
+    if not 1 <= n <= MAX_PHOTOS:
+        raise ValueError(f"photos must be between 1 and {MAX_PHOTOS}, got {n}")
+    scene_shape = (int(BENCH_SHAPE[0] * 1.1), int(BENCH_SHAPE[1] * 1.1))
+    scene = make_skin_scene(seed=202, shape_px=scene_shape, mm_per_px=BENCH_MM_PER_PX)
+    srgb = capture(scene, seed=5, out_shape=BENCH_SHAPE).srgb
+    baseline = encode_jpeg(srgb, quality=100, subsampling="4:4:4")
+    return baseline, [encode_jpeg(srgb, quality=75 + i, subsampling="4:4:4") for i in range(n)]
+
+
+@dataclass(frozen=True)
+class RunResult:
+    workers: int
+    photos: int
+    wall_s: float
+    latencies_s: list[float]
+    states: dict[str, int]
+
+    @property
+    def per_minute(self) -> float:
+        return 60.0 * self.photos / self.wall_s
+
+    def percentile(self, q: float) -> float:
+        xs = sorted(self.latencies_s)
+        return xs[min(len(xs) - 1, max(0, round(q * (len(xs) - 1))))]
+
+    def line(self) -> str:
+        return (f"{self.workers} worker{'s' if self.workers > 1 else ' '}  {self.photos} photos  "
+                f"{self.per_minute:6.1f} photos/min  upload->done median {statistics.median(self.latencies_s):6.1f} s"
+                f"  p95 {self.percentile(0.95):6.1f} s  ({', '.join(f'{k} {v}' for k, v in sorted(self.states.items()))})")
+
+
+def _bench_env(instance: Path) -> dict[str, str]:
+    env = {**os.environ, "TRACKER_INSTANCE_PATH": str(instance)}
+    env.setdefault("TRACKER_SECRET_KEY", "bench-queue")
+    return env
+
+
+def _start_workers(n: int, env: dict[str, str], logs: Path) -> list[subprocess.Popen[bytes]]:
+    procs = []
+    for i in range(n):
+        with open(logs / f"worker-{i}.log", "wb") as out:
+            procs.append(subprocess.Popen([sys.executable, "-m", "tracker.cli", "worker", "--workers", "1"],
+                                          env=env, stdout=out, stderr=subprocess.STDOUT))
+    return procs
+
+
+def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
+    for p in procs:
+        if p.poll() is None:
+            p.send_signal(signal.SIGINT)
+    for p in procs:
+        try:
+            p.wait(30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+def _wait(predicate: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise TimeoutError(f"bench-queue: timed out waiting for {what}")
+
+
+def run_once(workers: int, baseline: bytes, photos: list[bytes], folder: Path) -> RunResult:
+    """One measured run in ``folder`` (its instance and worker logs)."""
+    from sqlalchemy import select
+
+    from tracker.config import Config
+    from tracker.jobs import TaskQueue
+    from tracker.models import Analysis, make_engine, make_sessionmaker
+    from tracker.models.migrate import upgrade
+    from tracker.models.vocabulary import CONSENT_PHOTOGRAPHY, VISIT_TREATMENT
+    from tracker.services import accounts, patients, series as series_svc
+    from tracker.services.dispatch import bind_sink
+    from tracker.services.intake import IntakeLimits, PhotoTags, ingest_photo
+    from tracker.storage import storage_from_config
+
+    instance = folder / "instance"
+    env = _bench_env(instance)
+    os.environ["TRACKER_INSTANCE_PATH"] = str(instance)  # Config() below reads the same settings
+    config = Config()
+    config.ensure_instance()
+    engine = make_engine(config.DATABASE_URL)
+    upgrade(engine)
+    factory = make_sessionmaker(engine)
+    storage = storage_from_config(config)
+    queue = TaskQueue(config, storage=storage, session_factory=factory)
+    limits = IntakeLimits.from_config(config)
+    tag = uuid.uuid4().hex[:8]
+    tags = PhotoTags(view="closeup", region="left cheek", time_point="before")
+    procs = _start_workers(workers, env, folder)
+    try:
+        with bind_sink(factory(), queue) as db:
+            _, admin = accounts.create_clinic(db, name=f"Bench {tag}", admin_email=f"bench-{tag}@example.test",
+                                              admin_password="bench password 1")
+            patient = patients.create_patient(db, admin, patients.PatientInput(
+                full_name="Bench patient", date_of_birth=dt.date(1980, 1, 1), fitzpatrick=2))
+            patients.grant_consent(db, admin, patient.id, CONSENT_PHOTOGRAPHY, granted_on=dt.date(2024, 1, 1))
+            series = series_svc.create_series(db, admin, patient.id, series_svc.SeriesInput(
+                treatment_type="fractional_co2", treated_areas=["full_face"]))
+            visits = [series_svc.create_visit(db, admin, series.id, series_svc.VisitInput(
+                kind=VISIT_TREATMENT, visit_date=dt.date(2024, 1, 10) + dt.timedelta(days=91 * i)))
+                for i in range(2)]
+            db.commit()
+            base = ingest_photo(db, storage, admin, visits[0].id, baseline, filename="baseline.jpg", tags=tags,
+                                limits=limits)
+
+            def finished(ids: list[str]) -> bool:
+                with factory() as s:
+                    rows = s.scalars(select(Analysis.state).where(Analysis.photo_id.in_(ids)))
+                    states = list(rows)
+                    return bool(states) and all(x in ("done", "refused", "failed") for x in states)
+
+            _wait(lambda: finished([base.id]), 900, "the baseline's analysis")
+            uploaded: dict[str, float] = {}
+            t0 = time.time()
+            for i, data in enumerate(photos):
+                photo = ingest_photo(db, storage, admin, visits[1].id, data, filename=f"p{i}.jpg", tags=tags,
+                                     limits=limits)
+                uploaded[photo.id] = time.time()  # the moment the upload's response would go out
+        _wait(lambda: finished(list(uploaded)), 3600, "the photos' analyses")
+        with factory() as s:
+            rows = list(s.scalars(select(Analysis).where(Analysis.photo_id.in_(list(uploaded)))))
+        last: dict[str, Analysis] = {}
+        for row in rows:
+            if row.photo_id not in last or row.finished_at > last[row.photo_id].finished_at:
+                last[row.photo_id] = row
+        latencies = [last[pid].finished_at.timestamp() - t for pid, t in uploaded.items()]
+        wall = max(r.finished_at.timestamp() for r in last.values()) - t0
+        states: dict[str, int] = {}
+        for row in last.values():
+            states[row.state] = states.get(row.state, 0) + 1
+        return RunResult(workers, len(photos), wall, latencies, states)
+    finally:
+        _stop(procs)
+        engine.dispose()
+
+
+def run_benchmark(*, photos: int, worker_counts: list[int], out: Path | None,
+                  echo: Callable[[str], None]) -> Iterator[str]:
+    """Yield one report line per worker count (and a header)."""
+    echo(f"Simulating one 12 MP close-up ({BENCH_SHAPE[1]}x{BENCH_SHAPE[0]}) and {photos} re-encodings...")
+    baseline, uploads = simulated_uploads(photos)
+    saved = os.environ.get("TRACKER_INSTANCE_PATH")
+    root = out or Path(tempfile.mkdtemp(prefix="tracker-bench-queue-"))
+    db = os.environ.get("TRACKER_DATABASE_URL", "SQLite (embedded)").split("@")[-1]
+    broker = os.environ.get("TRACKER_BROKER_URL", "SqliteHuey (embedded)").split("@")[-1]
+    yield (f"bench-queue: {photos} x 12 MP JPEG ({len(uploads[0]) / 1e6:.1f}-{len(uploads[-1]) / 1e6:.1f} MB), "
+           f"database {db}, broker {broker}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
+    try:
+        for n in worker_counts:
+            echo(f"Run with {n} worker process(es)...")
+            yield run_once(n, baseline, uploads, root / f"workers-{n}").line()
+    finally:
+        if saved is None:
+            os.environ.pop("TRACKER_INSTANCE_PATH", None)
+        else:
+            os.environ["TRACKER_INSTANCE_PATH"] = saved

@@ -3,27 +3,27 @@
 Nothing is read at import time: ``Config()`` reads the environment when it is
 built, so a worker process, the CLI and the tests each get their own.
 
-===========================  ==============================================  =========================
-variable                     meaning                                         default
-===========================  ==============================================  =========================
-TRACKER_INSTANCE_PATH        folder for the database, images and queue       ``./instance``
-TRACKER_DATABASE_URL         SQLAlchemy URL                                  SQLite in the instance
-TRACKER_STORAGE_PATH         root of the image store (filesystem backend)    ``<instance>/images``
-TRACKER_SECRET_KEY           session signing key                             generated once, 0600 file
-TRACKER_MAX_UPLOAD_MB        largest accepted photo file                     40
-TRACKER_MAX_IMAGE_MEGAPIXELS larger images are refused as decompression      100
-                             bombs
-TRACKER_BROKER_URL           task queue: ``sqlite:///path`` (Huey SQLite)    Huey SQLite in the instance
-                             or ``redis://...`` (RedisHuey, scale extra)
-TRACKER_ANALYSIS_LEASE_SECONDS  a worker's claim on an analysis lasts this    60
-                             long unless renewed (renewed every third);
-                             a crashed worker's job is retried after it
-TRACKER_ANALYSIS_MAX_ATTEMPTS claims per analysis before it is "failed"     3
-TRACKER_SWEEP_SECONDS        how often each worker re-queues analyses of    30
-                             vanished workers and lost doorbells
-TRACKER_INVITATION_DAYS      days a patient invitation stays valid           7
-TRACKER_SECURE_COOKIES       ``1`` when served over HTTPS                    0
-===========================  ==============================================  =========================
+===============================  ==============================================  =========================
+variable                         meaning                                         default
+===============================  ==============================================  =========================
+TRACKER_INSTANCE_PATH            folder for the database, images and queue       ``./instance``
+TRACKER_DATABASE_URL             SQLAlchemy URL                                  SQLite in the instance
+TRACKER_STORAGE_PATH             root of the image store (filesystem backend)    ``<instance>/images``
+TRACKER_SECRET_KEY               session signing key                             generated once, 0600 file
+TRACKER_MAX_UPLOAD_MB            largest accepted photo file                     40
+TRACKER_MAX_IMAGE_MEGAPIXELS     larger images are refused as decompression      100
+                                 bombs
+TRACKER_BROKER_URL               task queue: ``sqlite:///path`` (Huey SQLite)    Huey SQLite in the instance
+                                 or ``redis://...`` (RedisHuey, scale extra)
+TRACKER_ANALYSIS_LEASE_SECONDS   a claim on an analysis lasts this long unless   60
+                                 renewed (every third of it); a crashed
+                                 worker's job is retried after it expires
+TRACKER_ANALYSIS_MAX_ATTEMPTS    claims per analysis before it is "failed"       3
+TRACKER_SWEEP_SECONDS            how often each worker re-queues analyses of     30
+                                 vanished workers and lost doorbells
+TRACKER_INVITATION_DAYS          days a patient invitation stays valid           7
+TRACKER_SECURE_COOKIES           ``1`` when served over HTTPS                    0
+===============================  ==============================================  =========================
 """
 
 from __future__ import annotations

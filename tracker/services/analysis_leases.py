@@ -142,6 +142,15 @@ def sweep(session: Session, policy: LeasePolicy) -> SweepReport:
                                   .execution_options(synchronize_session=False)).rowcount
         if changed:
             (report.failed if values["state"] == "failed" else report.requeued).append(analysis_id)
+    # Queued with no attempts left (the limit was lowered meanwhile): nobody may claim it; say so.
+    for analysis_id in session.scalars(select(Analysis.id).where(Analysis.state == "queued",
+                                                                 Analysis.attempts >= policy.max_attempts)):
+        changed = session.execute(
+            update(Analysis).where(Analysis.id == analysis_id, Analysis.state == "queued")
+            .values(state="failed", finished_at=now, error=f"Given up after {policy.max_attempts} attempts.")
+            .execution_options(synchronize_session=False)).rowcount
+        if changed:
+            report.failed.append(analysis_id)
     session.commit()
     if report.requeued or report.failed:
         log.warning("sweep: %d interrupted analyses re-queued, %d given up", len(report.requeued),

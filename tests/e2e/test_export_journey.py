@@ -1,0 +1,188 @@
+"""A clinic admin exports the PDF report and the ZIP bundle of an analysed series in Chromium;
+the files are checked (PDF text, manifest hashes, `tracker verify-export` against tampering);
+a marketing export without consent is refused."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import time
+import zipfile
+
+import pytest
+from PIL import Image
+from sqlalchemy import select
+
+from tracker.config import Config
+from tracker.jobs import TaskQueue
+from tracker.models import Analysis, Patient, TreatmentSeries, make_engine, make_sessionmaker
+from tracker.services.analysis_queue import result_of
+from tracker.services.demo import LOGINS, PATIENT_NAME, load_demo
+from tracker.services.dispatch import bind_sink
+from tracker.services.exports import fmt_measure, sha256
+from tracker.services.intake import IntakeLimits
+from tracker.storage import storage_from_config
+
+from .conftest import SCREENSHOT_DIR, screenshot, sign_in
+
+pytestmark = pytest.mark.e2e
+
+
+def _config(instance) -> Config:
+    os.environ["TRACKER_INSTANCE_PATH"] = str(instance)
+    try:
+        return Config()
+    finally:
+        del os.environ["TRACKER_INSTANCE_PATH"]
+
+
+@pytest.fixture(scope="module")
+def analysed_series(server):
+    """The demo's simulated series (small photos) uploaded into the running server; its own queue
+    consumer makes the previews and runs every analysis. Returns (series id, session factory)."""
+    config = _config(server.instance)
+    engine = make_engine(config.DATABASE_URL)
+    factory = make_sessionmaker(engine)
+    storage = storage_from_config(config)
+    queue = TaskQueue(config, storage=storage, session_factory=factory)
+    with bind_sink(factory(), queue) as s:
+        result = load_demo(s, storage, IntakeLimits.from_config(config), size="small")
+    deadline = time.monotonic() + 300
+    while True:
+        with factory() as s:
+            states = list(s.scalars(select(Analysis.state).where(Analysis.clinic_id == result.clinic_id)))
+        if len(states) >= result.photos_total and all(state in ("done", "refused", "failed") for state in states):
+            break
+        assert time.monotonic() < deadline, f"analyses did not finish: {states}"
+        time.sleep(2)
+    yield result.series_id, factory
+    engine.dispose()
+
+
+def _tracker(server, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "TRACKER_INSTANCE_PATH": str(server.instance)}
+    for name in ("TRACKER_DATABASE_URL", "TRACKER_BROKER_URL", "TRACKER_STORAGE_PATH"):
+        env.pop(name, None)
+    return subprocess.run([sys.executable, "-m", "tracker.cli", *args], env=env, capture_output=True, text=True,
+                          timeout=120)
+
+
+def _rezip(data: bytes, replace: dict[str, bytes]) -> bytes:
+    src = zipfile.ZipFile(io.BytesIO(data))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as out:
+        for info in src.infolist():
+            out.writestr(info.filename, replace.get(info.filename, src.read(info)))
+    return buf.getvalue()
+
+
+def _tamper(png: bytes) -> bytes:
+    with Image.open(io.BytesIO(png)) as im:
+        im = im.convert("RGB")
+        im.putpixel((5, 5), (0, 255, 0))
+        out = io.BytesIO()
+        im.save(out, "PNG")
+    return out.getvalue()
+
+
+def admin_name(factory) -> str:
+    from tracker.models import User
+
+    with factory() as s:
+        return s.scalar(select(User.full_name).where(User.email == LOGINS[0].email))
+
+
+def test_clinic_admin_exports_pdf_and_zip_and_marketing_needs_consent(page, server, analysed_series, tmp_path):
+    series_id, factory = analysed_series
+    admin = LOGINS[0]
+    sign_in(page, server.url, admin.email, admin.password)
+    page.goto(f"{server.url}/series/{series_id}")
+    page.click("#exports-link")
+    page.wait_for_selector("h1:has-text('Exports and reports')")
+    assert page.locator("text=Front").first.is_visible()
+    screenshot(page, "exports")
+
+    # The PDF report.
+    with page.expect_download() as download:
+        page.click("#export-report")
+    pdf = tmp_path / download.value.suggested_filename
+    download.value.save_as(pdf)
+    assert pdf.name.startswith("progress-report_alex-demo_fractional-co2_") and pdf.suffix == ".pdf"
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert PATIENT_NAME in text
+    with factory() as s:
+        series = s.get(TreatmentSeries, series_id)
+        for visit in series.visits:
+            assert f"{visit.visit_date:%d %b %Y}" in text, visit.visit_date
+        follow_up = [a for a in s.scalars(select(Analysis).where(Analysis.state == "done",
+                                                                 Analysis.baseline_photo_id.is_not(None)))
+                     if a.photo.series_id == series_id and a.photo.view == "front"
+                     and a.photo.time_point == "follow_up"]
+        delta = result_of(follow_up[0])["comparison"]["delta"]
+    for measure in ("erythema_index_mean", "spot_count"):
+        assert fmt_measure(measure, delta[measure]["baseline"]) in text
+        assert fmt_measure(measure, delta[measure]["photo"]) in text
+    pages = tmp_path / "page"
+    subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "2", str(pdf), str(pages)], check=True)
+    rendered = sorted(tmp_path.glob("page-*.png"))
+    assert len(rendered) == 2
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    for i, png in enumerate(rendered, start=1):
+        with Image.open(png) as im:
+            assert im.width > 500
+            im.save(SCREENSHOT_DIR / f"report-page-{i}.png")
+
+    # The ZIP bundle: manifest hashes match; verify-export passes, then fails on tampering.
+    with page.expect_download() as download:
+        page.click("#export-bundle")
+    bundle = tmp_path / download.value.suggested_filename
+    download.value.save_as(bundle)
+    assert bundle.name.startswith("export-bundle_alex-demo_") and bundle.suffix == ".zip"
+    data = bundle.read_bytes()
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    manifest = json.loads(zf.read("manifest.json"))
+    for entry in manifest["files"]:
+        assert sha256(zf.read(entry["name"])) == entry["sha256"], entry["name"]
+    with factory() as s:
+        patient = s.scalar(select(Patient).where(Patient.full_name == PATIENT_NAME))
+        stored = {p.id: p.sha256 for v in s.get(TreatmentSeries, series_id).visits for p in v.photos}
+        assert patient is not None
+    assert all(stored[o["photo_id"]] == o["sha256"] for o in manifest["originals"])
+
+    ok = _tracker(server, "verify-export", str(bundle))
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "Verified" in ok.stdout
+
+    image = next(f["name"] for f in manifest["files"] if f["name"].startswith("comparisons/front_"))
+    forged = _tamper(zf.read(image))
+    modified = tmp_path / "modified.zip"
+    modified.write_bytes(_rezip(data, {image: forged}))
+    result = _tracker(server, "verify-export", str(modified))
+    assert result.returncode == 1 and f"{image}: MODIFIED" in result.stdout, result.stdout
+
+    manifest["files"] = [{**f, "sha256": sha256(forged)} if f["name"] == image else f for f in manifest["files"]]
+    matched = tmp_path / "modified-and-manifest.zip"
+    matched.write_bytes(_rezip(data, {image: forged, "manifest.json": json.dumps(manifest, indent=2).encode()}))
+    result = _tracker(server, "verify-export", str(matched))
+    assert result.returncode == 1, result.stdout
+    assert "its manifest entry was changed to match" in result.stdout
+
+    # Marketing without consent: refused with the reason, nothing downloaded.
+    page.goto(f"{server.url}/series/{series_id}/exports")
+    assert page.locator("text=No marketing consent on record").is_visible()
+    page.click("#marketing-1")
+    page.wait_for_selector(".flash.error")
+    assert "has not given marketing consent" in page.locator(".flash.error").inner_text()
+    screenshot(page, "exports-marketing-refused")
+
+    # The clinic admin sees every export listed.
+    page.click("#clinic-exports-link")
+    page.wait_for_selector("h1:has-text('Exports')")
+    log = page.locator("main").inner_text()
+    assert "PDF report" in log and "ZIP bundle" in log and "Marketing image" not in log
+    assert PATIENT_NAME in log and admin_name(factory) in log
+    screenshot(page, "clinic-exports")

@@ -590,6 +590,8 @@ class ChartSeries:
     baseline: float | None
     mdc: float | None
     points: list[ChartPoint] = field(default_factory=list)
+    #: The technician flags of this view (the same on every measure of the view), as ``Flag.to_dict()``.
+    flags: tuple[dict[str, Any], ...] = ()
 
 
 def chart_points(session: Session, actor: User, series: TreatmentSeries,
@@ -602,7 +604,8 @@ def chart_points(session: Session, actor: User, series: TreatmentSeries,
             points = [ChartPoint(dt.date.fromisoformat(p["date"]), p["label"], p["values"].get(m["key"]),
                                  p["verdicts"].get(m["key"], "not comparable"), p["kind"])
                       for p in data["points"] if m["key"] in p["values"]]
-            out.append(ChartSeries(pair.label, m["key"], m["label"], m["unit"], m["baseline"], m["mdc"], points))
+            out.append(ChartSeries(pair.label, m["key"], m["label"], m["unit"], m["baseline"], m["mdc"], points,
+                                   tuple(data.get("flags") or ())))
     return out
 
 

@@ -304,6 +304,16 @@ def _charts(view: str, charts: list[ChartSeries], st: dict[str, ParagraphStyle])
     return [Paragraph("Across the visits", st["h3"]), grid, legend]
 
 
+def _flags(flags: tuple[dict[str, Any], ...], st: dict[str, ParagraphStyle]) -> list[Any]:
+    """The clinic's warning signs (e.g. possible hyperpigmentation after a session), if any."""
+    if not flags:
+        return []
+    rows = [Paragraph(f'<font color="#b91c1c"><b>{_esc(f["title"])}</b></font> '
+                      f'({dt.date.fromisoformat(f["date"]):%d %b %Y}){" - skin type IV-VI: watch closely" if f.get("prominent") else ""}: '
+                      f'{_esc(f["detail"])}', st["base"]) for f in flags]
+    return [Paragraph("To discuss with your clinician", st["h3"]), *rows]
+
+
 def _measure_name(key: str) -> str:
     from .exports import MEASURE_LABELS
 
@@ -331,6 +341,7 @@ def _view_section(pair: ProgressPair, image: bytes | None, charts: list[ChartSer
     out += [Spacer(1, 3 * mm), RLImage(io.BytesIO(image), width=width, height=width * h / w), Spacer(1, 2 * mm)]
     out += _charts(pair.label, charts, st)
     out += [CondPageBreak(70 * mm), Paragraph("Measures", st["h3"]), _measures_table(pair, st)]
+    out += _flags(next((c.flags for c in charts if c.view == pair.label), ()), st)
     notes = list(pair.notes) + [f"{_measure_name(k)}: {v.get('note')}" for k, v in pair.delta.items() if v.get("note")]
     if notes:
         out.append(Spacer(1, 2 * mm))

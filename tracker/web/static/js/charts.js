@@ -21,6 +21,7 @@
     window.trackerCharts[key] = {};
     var xs = data.points.map(function (p) { return ts(p.date); });
     var sessionXs = data.sessions.map(function (s) { return ts(s.date); });
+    var pending = [];
     data.measures.forEach(function (m) {
       var progress = data.points.map(function (p) { return p.kind === "healing" ? null : p.values[m.key]; });
       var healing = data.points.map(function (p) { return p.kind === "healing" ? p.values[m.key] : null; });
@@ -29,6 +30,11 @@
       wrap.setAttribute("data-measure", m.key);
       wrap.appendChild(el("h3", "", m.label + (m.unit ? " (" + m.unit + ")" : "")));
       box.appendChild(wrap);
+      pending.push({ m: m, wrap: wrap, progress: progress, healing: healing });
+    });
+    // Plots are made once every box is in the grid, so each takes its column's width.
+    pending.forEach(function (item) {
+      var m = item.m, wrap = item.wrap, progress = item.progress, healing = item.healing;
       var plotData = [xs, progress, healing];
       var band = function (u) {
         if (m.baseline === null || m.mdc === null) { return; }
@@ -52,11 +58,11 @@
       if (m.baseline !== null && m.mdc !== null) { vals.push(m.baseline + m.mdc, m.baseline - m.mdc); }
       var lo = Math.min.apply(null, vals), hi = Math.max.apply(null, vals), pad = (hi - lo) * 0.15 || 1;
       var xmin = Math.min.apply(null, xs.concat(sessionXs)) - 5 * DAY, xmax = Math.max.apply(null, xs.concat(sessionXs)) + 5 * DAY;
-      var width = Math.max(280, Math.min(wrap.clientWidth || 480, 560));
+      var width = Math.max(260, wrap.clientWidth || 480);
       var plot = new uPlot({
         width: width, height: 220,
         scales: { x: { time: true, range: [xmin, xmax] }, y: { range: [lo - pad, hi + pad] } },
-        legend: { show: true },
+        legend: { show: false },
         series: [
           { label: "Date", value: function (u, v) { return v ? new Date(v * 1000).toISOString().slice(0, 10) : "–"; } },
           { label: "Progress", stroke: "#0f766e", width: 2, spanGaps: true, points: { size: 8, fill: "#0f766e" },

@@ -90,6 +90,41 @@ def repeat_differences(
     return RepeatDifferences(calibrated, len(seeds), refused, diffs)
 
 
+#: Real same-area pairs (PAD-UFES-20, photographed minutes apart; ../shared/data/real).
+REAL_PAIRS = (
+    ("PAT_1286_999_824.png", "PAT_1286_999_846.png"),
+    ("PAT_354_1814_619.png", "PAT_354_1814_153.png"),
+    ("PAT_100_393_595.png", "PAT_100_393_898.png"),
+    ("PAT_194_298_367.png", "PAT_194_298_945.png"),
+    ("PAT_320_681_410.png", "PAT_320_681_724.png"),
+)
+REAL_DIR = Path(__file__).resolve().parents[3] / "shared" / "data" / "real" / "pad_ufes_20"
+
+
+def real_pair_report(folder: Path = REAL_DIR) -> list[dict[str, object]]:
+    """What the pipeline reports for real repeat photos of one lesion (no chart in them).
+
+    They were taken minutes apart with different framing and light, so they show how
+    often real repeats align and how far uncalibrated figures move; too few to
+    estimate an MDC from, they are recorded beside it.
+    """
+    from tracker.analysis import analyze_photo
+
+    if not folder.is_dir():
+        return []
+    report = []
+    for baseline, photo in REAL_PAIRS:
+        result = analyze_photo(folder / photo, baseline=folder / baseline).to_dict()
+        entry: dict[str, object] = {"baseline": baseline, "photo": photo, "aligned": bool(result["alignment"]["ok"])}
+        if result["comparison"] is not None:
+            delta = result["comparison"]["delta"]
+            entry.update({k: delta[k]["value"] for k in ("erythema_index_mean", "spot_area_pct", "line_density")})
+        else:
+            entry["reason"] = result["alignment"]["reason"]
+        report.append(entry)
+    return report
+
+
 def estimate_and_write(*, path: Path = MDC_FILE, progress: Callable[[str], None] = print) -> dict[str, object]:
     """Estimate calibrated and uncalibrated MDC95 tables and store them with the version."""
     tables = {}
@@ -103,14 +138,20 @@ def estimate_and_write(*, path: Path = MDC_FILE, progress: Callable[[str], None]
         if not calibrated:
             # Never narrower than with a chart: the uncalibrated band includes the calibrated one.
             mdc = {k: max(v, tables["calibrated"][k]) for k, v in mdc.items()}
-        tables[label] = {k: round(v, 4) for k, v in mdc.items()}
-        meta[label] = {"pairs": rep.pairs, "refused": rep.refused}
+        tables[label] = {k: float(f"{v:.4g}") for k, v in mdc.items()}
+        # The raw repeat differences, so the table can be checked and re-derived.
+        meta[label] = {
+            "pairs": rep.pairs,
+            "refused": rep.refused,
+            "differences": {k: [float(f"{x:.4g}") for x in v] for k, v in rep.differences.items()},
+        }
     payload = {
         "analysis_version": ANALYSIS_VERSION,
         "method": "MDC95 = 2.77 x RMS(repeat difference) / sqrt(2) over simulated repeat captures "
         "(standard lamp 6000-6800 K, exposure 0.7-1.1, gradient <= 15 %, pose +-4 deg, JPEG q88-95), "
         f"seeds {ESTIMATION_SEEDS.start}-{ESTIMATION_SEEDS.stop - 1}",
         "pairs": meta,
+        "real_pairs": real_pair_report(),
         **tables,
     }
     path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")

@@ -65,6 +65,9 @@ class SignedIn(HttpUser):
     account = TECH
 
     def sign_in(self) -> None:
+        # One connection per request: python-requests does not retry a GET on a keep-alive
+        # connection the server closed while idle (browsers do), which would count as an error.
+        self.client.headers["Connection"] = "close"
         page = self.client.get("/login", name="sign-in page")
         token = _CSRF_FIELD.search(page.text) or _CSRF_META.search(page.text)
         with self.client.post("/login", name="sign in", allow_redirects=False, catch_response=True,

@@ -7,6 +7,7 @@ queue, so every number is what the analysis stored.
 from __future__ import annotations
 
 import csv
+import json
 import datetime as dt
 import io
 
@@ -180,3 +181,37 @@ def test_outcomes_per_treatment_type(db, loaded):
     assert any(s.id == by_trend["worsening"][0].id for s, _ in flagged)
     rows, _ = progress.outcomes(db, world.admin, since=dt.date(2030, 1, 1))
     assert rows == []
+
+
+def test_a_region_revision_is_measured_with_its_mask_and_corners(env, loaded):
+    from sqlalchemy import select
+
+    from tracker.models import Analysis
+    from tracker.services import regions
+
+    db, storage, queue, _ = env
+    world, by_trend = loaded
+    series, ids = by_trend["stable"]
+    baseline = next(pt for pt in _pair(db, world, series).points if pt.kind == "baseline").photo
+    before = progress.analysis_against(db, baseline, None)
+    w, h = baseline.width, baseline.height
+    # The left quarter of the photo only.
+    polygon = json.dumps([[0, 0], [w / 4, 0], [w / 4, h], [0, h]])
+    with pytest.raises(ValidationFailed):
+        regions.save_region(db, storage, world.tech, ids[2], polygon=polygon, chart_corners="")  # not the baseline
+    rev = regions.save_region(db, storage, world.tech, baseline.id, polygon=polygon, chart_corners="")
+    db.commit()
+    assert rev.revision == 1
+    analyse_all(queue)
+    db.expire_all()
+    rows = db.scalars(select(Analysis).where(Analysis.roi_revision == 1, Analysis.photo_id.in_(ids))).all()
+    assert {r.photo_id for r in rows} == set(ids)  # every photo of the view is measured again
+    own = next(r for r in rows if r.photo_id == baseline.id)
+    old_area = json.loads(before.result_json)["roi"]["area_px"]
+    new_area = json.loads(own.result_json)["roi"]["area_px"]
+    assert own.state == "done" and 0 < new_area < 0.5 * old_area
+    later = next(r for r in rows if r.photo_id == ids[2])
+    assert later.state == "done" and json.loads(later.result_json)["comparison"] is not None
+    # The chart now shows the revision's figures.
+    data = progress.chart_data(db, world.tech, series.id, *VIEW)
+    assert data["measures"][0]["baseline"] == json.loads(own.result_json)["redness"]["red_area_pct"]

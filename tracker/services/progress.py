@@ -71,10 +71,10 @@ class Measure:
 
 MEASURES = (
     Measure("red_area_pct", "redness", "Red area", "% of the treated skin", "redness"),
-    Measure("erythema_index_mean", "redness", "Erythema index (EI)", "EI", "redness"),
+    Measure("erythema_index_mean", "redness", "Erythema index", "EI", "redness"),
     Measure("spot_area_pct", "pigment", "Pigment-spot area", "% of the treated skin", "pigment"),
     Measure("spot_count", "pigment", "Pigment spots", "spots", "pigment"),
-    Measure("melanin_index_mean", "pigment", "Melanin index (MI)", "MI", "pigment", charted=False),
+    Measure("melanin_index_mean", "pigment", "Melanin index", "MI", "pigment", charted=False),
     Measure("background_melanin_index_mean", "pigment", "Melanin outside spots", "MI", "pigment", charted=False),
     Measure("pigment_load", "pigment", "Pigment load", "", "pigment", charted=False),
     Measure("roughness", "texture", "Texture roughness", "", "texture"),

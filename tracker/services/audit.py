@@ -85,8 +85,8 @@ def clinic_events(session: Session, actor: User, *, limit: int | None = 200,
 def export_csv(session: Session, actor: User) -> str:
     """The clinic's whole audit trail as CSV (oldest first); the export itself is recorded.
 
-    Values that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``) are
-    prefixed with an apostrophe.
+    Free-text values that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``)
+    are prefixed with an apostrophe; ids, actions and times are written as they are.
     """
     import csv
     import io
@@ -100,12 +100,12 @@ def export_csv(session: Session, actor: User) -> str:
     for e in events:
         who = users.get(e.actor_id or "")
         detail = dict(e.detail or {})
-        writer.writerow([_cell(v) for v in (
-            e.created_at.isoformat(timespec="seconds"), who.full_name if who else "system",
-            who.email if who else "", who.role if who else "", e.action, e.object_type, e.object_id,
-            detail.get("patient_id", e.object_id if e.object_type == "patient" else ""),
-            json.dumps(detail, sort_keys=True, ensure_ascii=False),
-        )])
+        writer.writerow([
+            e.created_at.isoformat(timespec="seconds"), _cell(who.full_name if who else "system"),
+            _cell(who.email if who else ""), who.role if who else "", e.action, e.object_type, e.object_id,
+            str(detail.get("patient_id", e.object_id if e.object_type == "patient" else "")),
+            _cell(json.dumps(detail, sort_keys=True, ensure_ascii=False)),
+        ])
     record(session, actor, "audit.exported", "clinic", actor.clinic_id, events=len(events))
     return buf.getvalue()
 

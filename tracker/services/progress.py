@@ -552,6 +552,10 @@ class OutcomeRow:
     #: after k sessions -> measure -> (mean change, n)
     means: dict[int, dict[str, tuple[float, int]]]
 
+    @property
+    def has_figures(self) -> bool:
+        return any(self.means.values())
+
 
 def outcomes(session: Session, actor: User, *, since: dt.date | None = None, until: dt.date | None = None,
              technician_id: str | None = None) -> tuple[list[OutcomeRow], list[tuple[TreatmentSeries, Flag]]]:

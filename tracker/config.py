@@ -15,6 +15,8 @@ TRACKER_MAX_IMAGE_MEGAPIXELS     larger images are refused as decompression     
                                  bombs
 TRACKER_BROKER_URL               task queue: ``sqlite:///path`` (Huey SQLite)    Huey SQLite in the instance
                                  or ``redis://...`` (RedisHuey, scale extra)
+TRACKER_QUEUE_NAME               the queue's name on the broker (installations   ``tracker``
+                                 sharing one Redis use different names)
 TRACKER_ANALYSIS_LEASE_SECONDS   a claim on an analysis lasts this long unless   60
                                  renewed (every third of it); a crashed
                                  worker's job is retried after it expires
@@ -105,6 +107,7 @@ class Config:
         self.MAX_UPLOAD_MB = _int_env("TRACKER_MAX_UPLOAD_MB", 40)
         self.MAX_IMAGE_MEGAPIXELS = _int_env("TRACKER_MAX_IMAGE_MEGAPIXELS", 100)
         self.INVITATION_DAYS = _int_env("TRACKER_INVITATION_DAYS", 7)
+        self.QUEUE_NAME = os.environ.get("TRACKER_QUEUE_NAME") or "tracker"
         self.ANALYSIS_LEASE_SECONDS = _int_env("TRACKER_ANALYSIS_LEASE_SECONDS", 60)
         self.ANALYSIS_MAX_ATTEMPTS = _int_env("TRACKER_ANALYSIS_MAX_ATTEMPTS", 3)
         self.SWEEP_SECONDS = _int_env("TRACKER_SWEEP_SECONDS", 30)

@@ -88,7 +88,6 @@ def backend(request, tmp_path) -> Iterator[Backend]:
         broker = f"sqlite:///{instance / 'queue.db'}"
     else:
         import psycopg
-        import redis
 
         urls = request.getfixturevalue("services")
         name = f"tracker_it_{uuid.uuid4().hex[:10]}"
@@ -97,14 +96,15 @@ def backend(request, tmp_path) -> Iterator[Backend]:
             conn.execute(f'CREATE DATABASE "{name}"')
         db_url = urls["TRACKER_DATABASE_URL"].rsplit("/", 1)[0] + "/" + name
         broker = urls["TRACKER_BROKER_URL"]
-        redis.Redis.from_url(broker).flushdb()
 
         def drop() -> None:
             with psycopg.connect(admin, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    env.update(TRACKER_DATABASE_URL=db_url, TRACKER_BROKER_URL=broker)
+    # Its own queue name: test sessions running at the same time share the Redis server.
+    queue_name = f"tracker-it-{uuid.uuid4().hex[:10]}"
+    env.update(TRACKER_DATABASE_URL=db_url, TRACKER_BROKER_URL=broker, TRACKER_QUEUE_NAME=queue_name)
     config = TestConfig(instance, DATABASE_URL=db_url, BROKER_URL=broker, ANALYSIS_LEASE_SECONDS=LEASE_SECONDS,
-                        SWEEP_SECONDS=1)
+                        SWEEP_SECONDS=1, QUEUE_NAME=queue_name)
     config.ensure_instance()
     engine = make_engine(db_url)
     upgrade(engine)

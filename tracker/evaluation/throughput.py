@@ -120,8 +120,9 @@ def run_once(workers: int, baseline: bytes, photos: list[bytes], folder: Path) -
     from tracker.storage import storage_from_config
 
     instance = folder / "instance"
-    env = _bench_env(instance)
     os.environ["TRACKER_INSTANCE_PATH"] = str(instance)  # Config() below reads the same settings
+    os.environ["TRACKER_QUEUE_NAME"] = f"tracker-bench-{uuid.uuid4().hex[:8]}"  # a shared Redis: our own queue
+    env = _bench_env(instance)
     config = Config()
     config.ensure_instance()
     engine = make_engine(config.DATABASE_URL)
@@ -185,7 +186,7 @@ def run_benchmark(*, photos: int, worker_counts: list[int], out: Path | None,
     """Yield one report line per worker count (and a header)."""
     echo(f"Simulating one 12 MP close-up ({BENCH_SHAPE[1]}x{BENCH_SHAPE[0]}) and {photos} re-encodings...")
     baseline, uploads = simulated_uploads(photos)
-    saved = os.environ.get("TRACKER_INSTANCE_PATH")
+    saved = {k: os.environ.get(k) for k in ("TRACKER_INSTANCE_PATH", "TRACKER_QUEUE_NAME")}
     root = out or Path(tempfile.mkdtemp(prefix="tracker-bench-queue-"))
     db = os.environ.get("TRACKER_DATABASE_URL", "SQLite (embedded)").split("@")[-1]
     broker = os.environ.get("TRACKER_BROKER_URL", "SqliteHuey (embedded)").split("@")[-1]
@@ -196,7 +197,8 @@ def run_benchmark(*, photos: int, worker_counts: list[int], out: Path | None,
             echo(f"Run with {n} worker process(es)...")
             yield run_once(n, baseline, uploads, root / f"workers-{n}").line()
     finally:
-        if saved is None:
-            os.environ.pop("TRACKER_INSTANCE_PATH", None)
-        else:
-            os.environ["TRACKER_INSTANCE_PATH"] = saved
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

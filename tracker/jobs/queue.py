@@ -67,7 +67,7 @@ class TaskQueue:
     def __init__(self, config: Any, *, storage: Storage | None = None,
                  session_factory: sessionmaker[Session] | None = None) -> None:
         self.config = config
-        self.huey = make_huey(config.BROKER_URL)
+        self.huey = make_huey(config.BROKER_URL, name=getattr(config, "QUEUE_NAME", "tracker"))
         self._storage = storage
         self._session_factory = session_factory
         self.lease_policy = LeasePolicy.from_config(config)

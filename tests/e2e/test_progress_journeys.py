@@ -206,6 +206,7 @@ def test_technician_uploads_a_session_sees_verdicts_and_retakes(page, server, pr
     assert "passed" in measures and "aligned" in measures
     verdicts = page.eval_on_selector_all(".verdict-list li[data-measure]", "rs => rs.map(r => r.dataset.verdict)")
     assert "improved" in verdicts
+    assert page.get_attribute("#measures a:has-text('refused photo')", "href") == bad_url  # kept, with its reason
     screenshot(page, "progress-photo-verdicts")
 
     # The series page's progress list has the verdicts; the superseded photo is left out of it.
@@ -213,6 +214,7 @@ def test_technician_uploads_a_session_sees_verdicts_and_retakes(page, server, pr
     text = page.inner_text("#progress")
     assert "improved" in text and "healing, not progress" in text
     assert page.locator(f"#progress a[href='{bad_url}']").count() == 0
+    assert page.locator(f".series-grid a[href='{bad_url}']").count() == 0  # hidden from the grid too
     screenshot(page, "progress-series-technician")
     page.goto(f"{server.url}/photos/{progress_series['baseline']}/region")
     page.wait_for_function("() => { const i = document.querySelector('.region-stage img'); return i && i.naturalWidth > 0; }")

@@ -681,3 +681,17 @@ def record_retake(session: Session, actor: User, refused_photo_id: str, retake_p
     audit.record(session, actor, "photo.retaken", "photo", refused.id, retake_photo_id=retake.id, reason=reason)
     session.flush()
     return row
+
+
+def hide_superseded(session: Session, grid: Any) -> Any:
+    """Leave photos that a retake superseded out of a :class:`tracker.services.gallery.SeriesGrid`.
+
+    They stay stored (and reachable from their retake's page) with the reason they were refused.
+    """
+    ids = [p.id for row in grid.rows for cell in row.cells for p in cell]
+    hidden = superseded_ids(session, ids)
+    if hidden:
+        for row in grid.rows:
+            for cell in row.cells:
+                cell[:] = [p for p in cell if p.id not in hidden]
+    return grid

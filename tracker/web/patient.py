@@ -20,14 +20,14 @@ patient_only = role_required(*PATIENT_ONLY)
 def home() -> Any:
     db, me = get_db(), actor()
     p = obj.get_patient(db, me, me.patient_id or "")
-    grids = [gallery.series_grid(db, me, s.id) for s in p.series]
+    grids = [progress.hide_superseded(db, gallery.series_grid(db, me, s.id)) for s in p.series]
     return render_template("patient/home.html", patient=p, grids=grids)
 
 
 @bp.get("/series/<series_id>")
 @patient_only
 def series(series_id: str) -> Any:
-    grid = gallery.series_grid(get_db(), actor(), series_id)
+    grid = progress.hide_superseded(get_db(), gallery.series_grid(get_db(), actor(), series_id))
     return render_template("patient/series.html", grid=grid, series=grid.series,
                            timeline=series_svc.timeline(grid.series),
                            progress_views=progress.series_progress(get_db(), actor(), series_id))

@@ -179,7 +179,7 @@ def edit_series(series_id: str) -> Any:
 @bp.get("/series/<series_id>")
 @staff_only
 def series(series_id: str) -> Any:
-    grid = gallery.series_grid(get_db(), actor(), series_id)
+    grid = progress.hide_superseded(get_db(), gallery.series_grid(get_db(), actor(), series_id))
     return render_template("staff/series.html", grid=grid, series=grid.series, patient=grid.series.patient,
                            progress_views=progress.series_progress(get_db(), actor(), series_id))
 

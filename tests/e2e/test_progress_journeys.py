@@ -72,7 +72,9 @@ def progress_series(server) -> dict[str, str]:
         _, token = invitations.create_invitation(s, tech, patient.id)
         invitations.accept_invitation(s, token, email=PATIENT_EMAIL, password=PATIENT_PASSWORD)
         s.commit()
-        out = {"series": series.id, "patient": patient.id, "baseline": ids[0], "healing": ids[1], "later": ids[2]}
+        pat_two = s.get(Patient, server.pat_two_id)
+        out = {"series": series.id, "patient": patient.id, "baseline": ids[0], "healing": ids[1], "later": ids[2],
+               "other_series": pat_two.series[0].id}
     _wait_for_analyses(factory, out["series"])
     engine.dispose()
     out["factory_url"] = config.DATABASE_URL
@@ -143,8 +145,10 @@ def test_patient_drags_the_slider_and_reads_the_chart(browser, server, progress_
         screenshot(page, "progress-charts")
 
         # Another patient's comparison and chart stay out of reach.
-        for path in (f"/series/{server.pat_two_id}/compare", f"/api/series/{server.pat_two_id}/chart.json"):
-            assert page.goto(server.url + path).status == 404
+        other = progress_series["other_series"]
+        for path in (f"/series/{other}/compare", f"/series/{other}/charts", f"/api/series/{other}/chart.json",
+                     f"/series/{other}/chart.csv"):
+            assert page.goto(server.url + path).status == 404, path
     finally:
         context.close()
     assert not [e for e in errors if "status of 4" not in e], errors

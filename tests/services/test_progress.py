@@ -90,6 +90,11 @@ def test_progress_pair_healing_pair_and_verdicts_follow_the_true_trend(db, loade
         healing_point = next(pt for pt in vp.points if pt.photo.id == ids[1])
         assert healing_point.kind == "healing"
         assert all(c.verdict == "not comparable" for c in progress.changes(healing_point))
+        # Redness 4 days after a session may include residual pinkness; 91 days later it is not noted.
+        red = {c.measure.key: c for c in progress.changes(healing_point)}["red_area_pct"]
+        assert progress.RESIDUAL_PINK_NOTE in red.reasons
+        later_red = {c.measure.key: c for c in progress.changes(vp.pair.later)}["red_area_pct"]
+        assert progress.RESIDUAL_PINK_NOTE not in later_red.reasons
         verdicts[trend] = {c.measure.key: c.verdict for c in progress.changes(vp.pair.later)}
     assert verdicts["improving"]["erythema_index_mean"] == "improved"
     assert verdicts["improving"]["red_area_pct"] == "improved"

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from tracker.cli import main
 from tracker.config import TestConfig
 from tracker.jobs import TaskQueue
-from tracker.models import AuditEvent, Base, ExportRecord, Photo, TreatmentSeries, User, make_engine, make_sessionmaker
+from tracker.models import Analysis, AuditEvent, Base, Baseline, ExportRecord, Photo, TreatmentSeries, User, make_engine, make_sessionmaker
 from tracker.models.vocabulary import CONSENT_MARKETING
 from tracker.services import exports, patients
 from tracker.services.demo import LOGINS, load_demo
@@ -86,8 +86,9 @@ def _metadata_blocks(data: bytes) -> list[str]:
     return found
 
 
-def _front(a: Analysed) -> exports.ProgressPair:
-    return next(p for p in exports.progress_pairs(a.session, a.series) if p.key == "front")
+def _pair(a: Analysed) -> exports.ProgressPair:
+    """The first view with a measured later photo (which views pass the quality gate depends on the simulator)."""
+    return next(p for p in exports.progress_pairs(a.session, a.series) if p.later is not None)
 
 
 def _count(a: Analysed, kind: str | None = None) -> int:
@@ -98,20 +99,27 @@ def _count(a: Analysed, kind: str | None = None) -> int:
 
 
 def test_progress_pair_is_baseline_vs_latest_before_or_follow_up_photo(analysed):
-    pair = _front(analysed)
-    assert pair.baseline.visit.session_number == 1 and pair.baseline.time_point == "before"
+    a = analysed
+    pair = _pair(a)
+    baseline = a.session.scalar(select(Baseline).where(Baseline.series_id == a.series.id, Baseline.view == pair.view,
+                                                       Baseline.region == pair.region))
+    assert pair.baseline.id == baseline.photo_id and pair.baseline.time_point == "before"
+    # The demo series ends with a follow-up visit: the latest progress photo.
     assert pair.later is not None and pair.later.time_point == "follow_up"
+    assert pair.later.visit.visit_date == max(v.visit_date for v in a.series.visits)
     assert pair.analysis is not None and pair.analysis.baseline_photo_id == pair.baseline.id
+    assert pair.analysis.state == "done"
 
 
 @pytest.mark.parametrize("fmt", ["png", "jpeg"])
 def test_comparison_image_is_aligned_labelled_by_name_and_has_no_metadata(analysed, fmt):
     a = analysed
-    out = exports.export_comparison(a.session, a.storage, a.admin, a.series.id, "front", fmt=fmt)
+    pair = _pair(a)
+    out = exports.export_comparison(a.session, a.storage, a.admin, a.series.id, pair.key, fmt=fmt)
     a.session.commit()
-    pair = _front(a)
     date = pair.later.visit.visit_date
-    assert out.filename == f"front_baseline-vs-follow-up_{date:%Y-%m-%d}.{'png' if fmt == 'png' else 'jpg'}"
+    view = exports.view_slug(pair)  # "front", "close-up-left-cheek"
+    assert out.filename == f"{view}_baseline-vs-follow-up_{date:%Y-%m-%d}.{'png' if fmt == 'png' else 'jpg'}"
     with Image.open(io.BytesIO(out.data)) as im:
         assert im.format == ("PNG" if fmt == "png" else "JPEG")
         assert not im.getexif(), "exported images must carry no EXIF (GPS, camera)"
@@ -133,7 +141,7 @@ def test_pdf_report_has_name_dates_values_and_renders(analysed, tmp_path):
     assert a.series.patient.full_name in text
     for visit in a.series.visits:
         assert f"{visit.visit_date:%d %b %Y}" in text
-    pair = _front(a)
+    pair = _pair(a)
     red = pair.delta["erythema_index_mean"]
     for value in (red["baseline"], red["photo"]):
         assert exports.fmt_measure("erythema_index_mean", value) in text
@@ -172,8 +180,9 @@ def test_bundle_manifest_matches_files_and_verify_catches_tampering(analysed, tm
     assert manifest["export_id"] == out.record.id
     names = {f["name"] for f in manifest["files"]}
     assert {"measures.csv", "measures.json"} <= names
-    assert any(n.startswith("comparisons/front_baseline-vs-") for n in names)
-    assert any(n.startswith("aligned/front_") for n in names)
+    view = exports.view_slug(_pair(a))
+    assert f"comparisons/{view}_baseline-vs-follow-up_{_pair(a).later.visit.visit_date:%Y-%m-%d}.png" in names
+    assert any(n.startswith(f"aligned/{view}_follow-up_") and n.endswith("_aligned-to-baseline.png") for n in names)
     for f in manifest["files"]:
         assert exports.sha256(zf.read(f["name"])) == f["sha256"]
     stored = {p.id: p.sha256 for p in a.session.scalars(select(Photo))}
@@ -213,7 +222,7 @@ def test_marketing_needs_consent_then_is_watermarked_without_name(analysed):
     a = analysed
     before = _count(a)
     with pytest.raises(ConsentRequired, match="not given marketing consent"):
-        exports.export_marketing(a.session, a.storage, a.admin, a.series.id, "front")
+        exports.export_marketing(a.session, a.storage, a.admin, a.series.id, _pair(a).key)
     a.session.commit()
     assert _count(a) == before, "a refused marketing export must not be recorded as produced"
     refusal = a.session.scalar(select(AuditEvent).where(AuditEvent.action == "export.marketing_refused"))
@@ -221,8 +230,8 @@ def test_marketing_needs_consent_then_is_watermarked_without_name(analysed):
 
     patients.grant_consent(a.session, a.admin, a.series.patient_id, CONSENT_MARKETING, granted_on=dt.date.today())
     a.session.commit()
-    full = exports.export_marketing(a.session, a.storage, a.admin, a.series.id, "front")
-    cropped = exports.export_marketing(a.session, a.storage, a.admin, a.series.id, "front", crop=True)
+    full = exports.export_marketing(a.session, a.storage, a.admin, a.series.id, _pair(a).key)
+    cropped = exports.export_marketing(a.session, a.storage, a.admin, a.series.id, _pair(a).key, crop=True)
     a.session.commit()
     name = a.series.patient.full_name
     for out in (full, cropped):
@@ -231,8 +240,8 @@ def test_marketing_needs_consent_then_is_watermarked_without_name(analysed):
         with Image.open(io.BytesIO(out.data)) as im:
             assert not im.getexif() and _metadata_blocks(out.data) == []
     with Image.open(io.BytesIO(full.data)) as f, Image.open(io.BytesIO(cropped.data)) as c:
-        assert c.width < f.width
-    plain = exports.comparison_picture(a.storage, _front(a), clinic_name="x")
+        assert c.width <= f.width and c.height <= f.height
+    plain = exports.comparison_picture(a.storage, _pair(a), clinic_name="x")
     with Image.open(io.BytesIO(full.data)) as marked:
         assert marked.size != plain.size or not np.array_equal(np.asarray(marked), np.asarray(plain))
     assert _count(a, "marketing") == 2
@@ -241,12 +250,12 @@ def test_marketing_needs_consent_then_is_watermarked_without_name(analysed):
 def test_technicians_export_only_where_the_clinic_allows(analysed):
     a = analysed
     with pytest.raises(Forbidden):
-        exports.export_comparison(a.session, a.storage, a.tech, a.series.id, "front")
+        exports.export_comparison(a.session, a.storage, a.tech, a.series.id, _pair(a).key)
     with pytest.raises(Forbidden):
         exports.set_technicians_may_export(a.session, a.tech, True)
     exports.set_technicians_may_export(a.session, a.admin, True)
     a.session.commit()
-    out = exports.export_comparison(a.session, a.storage, a.tech, a.series.id, "front")
+    out = exports.export_comparison(a.session, a.storage, a.tech, a.series.id, _pair(a).key)
     a.session.commit()
     assert out.record.created_by_id == a.tech.id
     listed = exports.list_exports(a.session, a.admin)
@@ -255,3 +264,17 @@ def test_technicians_export_only_where_the_clinic_allows(analysed):
         exports.list_exports(a.session, a.tech)
     exports.set_technicians_may_export(a.session, a.admin, False)
     a.session.commit()
+
+
+def test_crop_box_is_the_measured_region_of_the_redness_overlay(tmp_path):
+    """The redness overlay is grey outside the measured (treated) region and coloured inside it."""
+    storage = FileSystemStorage(tmp_path)
+    overlay = np.full((200, 300, 3), 128, np.uint8)
+    overlay[50:150, 100:250] = (200, 90, 60)
+    buf = io.BytesIO()
+    Image.fromarray(overlay).save(buf, "PNG")
+    storage.put_bytes("analyses/x/redness.png", buf.getvalue())
+    pair = exports.ProgressPair("front", "", None, None, Analysis(overlay_keys=json.dumps(
+        {"redness": "analyses/x/redness.png"})))
+    left, top, right, bottom = exports.treated_region_box(storage, pair, (300, 200), margin=0.1)
+    assert (left, top, right, bottom) == (85, 40, 264, 159)

@@ -115,6 +115,12 @@ def test_patient_drags_the_slider_and_reads_the_chart(browser, server, progress_
         assert len(set(transforms)) == 1 and "scale(1.5)" in transforms[0]
         assert "Red area down from" in page.inner_text("main")
         screenshot(page, "progress-compare-slider")
+        # Any two photos of the view: the healing photo and the later one, both aligned to the baseline.
+        page.select_option("#a", progress_series["healing"])
+        page.wait_for_url(f"**a={progress_series['healing']}**")
+        page.wait_for_function("() => Array.from(document.querySelectorAll('.pane img[data-layer=photo]'))"
+                               ".every(i => i.complete && i.naturalWidth > 0)")
+        assert "the change between these two photos is not judged" in page.inner_text("main")
         page.click("[data-mode-btn=side]")
         page.set_viewport_size({"width": 768, "height": 1024})
         screenshot(page, "progress-compare-side-portrait")

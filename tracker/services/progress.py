@@ -695,3 +695,20 @@ def hide_superseded(session: Session, grid: Any) -> Any:
             for cell in row.cells:
                 cell[:] = [p for p in cell if p.id not in hidden]
     return grid
+
+
+def any_pair(points: list[Point], a_id: str | None, b_id: str | None) -> Pair | None:
+    """Any two usable photos of a view (default first: the baseline), earlier one first.
+
+    Verdicts stay against the baseline: a change between two later photos is not judged.
+    """
+    usable = [pt for pt in points if pt.kind != "refused"]
+    by_id = {pt.photo.id: pt for pt in usable}
+    a = by_id.get(a_id or "") or next((pt for pt in usable if pt.kind == "baseline"), None)
+    b = by_id.get(b_id or "")
+    if a is None or b is None or a is b:
+        return None
+    if (b.date, b.kind != "baseline") < (a.date, a.kind != "baseline"):
+        a, b = b, a
+    label = b.label if a.kind == "baseline" else f"{a.label} and {b.label}"
+    return Pair(a, b, label, is_healing=b.kind == "healing", candidates=usable)

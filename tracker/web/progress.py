@@ -45,11 +45,24 @@ def compare(series_id: str) -> Any:
     healing_id = request.args.get("healing")
     if vp and healing_id:
         pair = next((h for h in vp.healing if h.later.photo.id == healing_id), pair)
+    elif vp and (request.args.get("a") or request.args.get("b")):
+        pair = progress.any_pair(vp.points, request.args.get("a"), request.args.get("b")) or pair
     images = {"base": _images(pair.baseline, hide), "later": _images(pair.later, hide)} if pair else None
     return render_template("progress/compare.html", series=series, patient=series.patient, views=all_views, vp=vp,
                            pair=pair, images=images, hide_overlays=hide, is_staff=_is_staff(),
                            pair_changes=progress.changes(pair.later) if pair else [],
-                           pair_notes=progress.comparison_notes(pair.later) if pair else [])
+                           pair_notes=_pair_notes(pair),
+                           choices=[pt for pt in vp.points if pt.kind != "refused"] if vp else [])
+
+
+def _pair_notes(pair: progress.Pair | None) -> list[str]:
+    if pair is None:
+        return []
+    notes = progress.comparison_notes(pair.later)
+    if pair.baseline.kind != "baseline":
+        notes.insert(0, "The figures compare the later photo with the baseline; the change between these two "
+                        "photos is not judged.")
+    return notes
 
 
 def _images(point: progress.Point, hide_overlays: bool) -> dict[str, str | None]:

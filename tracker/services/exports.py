@@ -159,6 +159,16 @@ def progress_pairs(session: Session, series: TreatmentSeries) -> list[ProgressPa
     return pairs
 
 
+def views_without_baseline(session: Session, series: TreatmentSeries) -> list[str]:
+    """Labels of the views that have photos but no usable baseline yet (e.g. every "before" photo refused)."""
+    out = []
+    for view, region in progress.views_of(session, series):
+        points = progress.view_points(session, series, view, region)
+        if not any(pt.kind == "baseline" for pt in points):
+            out.append(view_label(view, region))
+    return out
+
+
 def find_pair(session: Session, series: TreatmentSeries, view_key: str) -> ProgressPair:
     for pair in progress_pairs(session, series):
         if pair.key == view_key:
@@ -560,7 +570,8 @@ def export_report(session: Session, storage: Storage, actor: User, series_id: st
               for p in pairs if p.later is not None}
     export_id = new_id()
     data = render_report(series, pairs, images, chart_points(session, actor, series, pairs), clinic_name=actor.clinic.name,
-                         export_id=export_id, prepared_by=actor.full_name)
+                         export_id=export_id, prepared_by=actor.full_name,
+                         unmeasured_views=views_without_baseline(session, series))
     name = report_filename(series, dt.date.today())
     originals: dict[str, str] = {}
     for p in pairs:

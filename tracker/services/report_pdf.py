@@ -367,7 +367,8 @@ def _about(st: dict[str, ParagraphStyle]) -> list[Any]:
 
 
 def render_report(series: TreatmentSeries, pairs: list[ProgressPair], images: dict[str, bytes],
-                  charts: list[ChartSeries], *, clinic_name: str, export_id: str, prepared_by: str) -> bytes:
+                  charts: list[ChartSeries], *, clinic_name: str, export_id: str, prepared_by: str,
+                  unmeasured_views: list[str] | None = None) -> bytes:
     """The report as PDF bytes."""
     _fonts()
     st = _styles()
@@ -389,6 +390,9 @@ def render_report(series: TreatmentSeries, pairs: list[ProgressPair], images: di
     story += [Paragraph("Summary", st["h2"])]
     story += [Paragraph(line, st["base"]) for line in _summary_lines(pairs)] or [
         Paragraph("No photos have been measured yet.", st["base"])]
+    for label in unmeasured_views or []:
+        story.append(Paragraph(f"<b>{_esc(label)}</b>: no photo of this view could be used as the baseline "
+                               "(each was refused by the quality check), so it is not compared.", st["base"]))
     story += _sessions(series, st)
     story += [Spacer(1, 4 * mm)] + _about(st)
     for pair in pairs:

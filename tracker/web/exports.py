@@ -31,6 +31,7 @@ def _page(series_id: str, status: int = 200) -> Any:
         "exports/series.html", series=series, patient=series.patient, pairs=exports.progress_pairs(db, series),
         may_export=exports.can_export(db, me), marketing_consent=active_consent(series.patient, CONSENT_MARKETING),
         history=exports.exports_for_series(db, me, series.id),
+        unmeasured=exports.views_without_baseline(db, series),
     ), status
 
 

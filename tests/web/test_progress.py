@@ -94,6 +94,7 @@ def test_photo_page_shows_a_retake_prompt_with_the_reason(clients, site, db):
 
 def test_region_editor_saves_a_revision_and_requeues_the_view(clients, site, db, app):
     tech = clients["technician"]
+    assert f"/photos/{site.photo_id}/region" in tech.get(f"/photos/{site.photo_id}").get_data(as_text=True)
     assert b"Measurement region" in tech.get(f"/photos/{site.photo_id}/region").data
     polygon = json.dumps([[10, 10], [300, 20], [200, 250]])
     corners = json.dumps([[5, 5], [50, 5], [50, 40], [5, 40]])

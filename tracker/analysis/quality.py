@@ -217,16 +217,19 @@ def _exposure(srgb: np.ndarray, mask: np.ndarray, is_region: bool) -> tuple[floa
         shrink = lambda m: cv2.resize(m.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST).astype(bool)  # noqa: E731
         high, low, mask = shrink(high), shrink(low), shrink(mask)
         h, w = mask.shape
-    area = mask
+    high_area = low_area = mask
     if is_region and mask.any():
         # A skin mask usually leaves clipped pixels out; count back the ones it
-        # encloses and those along its rim, or overexposure would be invisible.
+        # encloses and, for highlights, those along its rim, or overexposure would be
+        # invisible. Crushed pixels along the rim are not counted: next to a face they
+        # are dark hair, eyebrows or clothing, not skin.
         filled = ndi.binary_fill_holes(mask)
         r = max(2, round(0.01 * np.hypot(h, w)))
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
         near = cv2.dilate(filled.astype(np.uint8), kernel).astype(bool)
-        area = filled | ((high | low) & near)
-    n = int(area.sum())
-    if n == 0:
-        return 0.0, 0.0
-    return 100.0 * float((high & area).sum()) / n, 100.0 * float((low & area).sum()) / n
+        high_area = filled | (high & near)
+        low_area = filled
+    n_high, n_low = int(high_area.sum()), int(low_area.sum())
+    over = 100.0 * float((high & high_area).sum()) / n_high if n_high else 0.0
+    under = 100.0 * float((low & low_area).sum()) / n_low if n_low else 0.0
+    return over, under

@@ -170,3 +170,15 @@ def test_shallower_lines_lower_line_density_through_the_whole_chain():
 
     assert abs(relative_change(unchanged)) < 0.10  # no true change: under 10 %
     assert -0.45 <= relative_change(smoother) <= -0.15  # lines 30 % shallower
+
+
+def test_mdc_table_was_estimated_for_this_analysis_version():
+    # A version bump that can move figures must come with a re-estimated MDC (tracker mdc-estimate).
+    from tracker.analysis.mdc import mdc_provenance, mdc_table
+
+    provenance = mdc_provenance()
+    assert provenance["analysis_version"] == ANALYSIS_VERSION
+    assert provenance["pairs"]["calibrated"]["pairs"] >= 30
+    calibrated, uncalibrated = mdc_table(calibrated=True), mdc_table(calibrated=False)
+    assert all(v > 0 for v in calibrated.values()), calibrated
+    assert all(uncalibrated[k] >= calibrated[k] for k in calibrated)

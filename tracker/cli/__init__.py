@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -125,12 +126,12 @@ def clinic_create(name: str, admin_email: str, admin_name: str, admin_password: 
 
 
 # Demo ----------------------------------------------------------------------------------
-def print_demo_logins(host: str | None = None, port: int | None = None) -> None:
+def print_demo_logins(host: str | None = None, port: int | None = None, scheme: str = "http") -> None:
     from tracker.services.demo import CLINIC_NAME, LOGINS
 
     if host is not None:
         shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
-        click.echo(f"\n  Open http://{shown}:{port}/ in a browser.")
+        click.echo(f"\n  Open {scheme}://{shown}:{port}/ in a browser.")
     click.echo(f"\n  {CLINIC_NAME} (simulated data) - sign in as:")
     for login in LOGINS:
         click.echo(f"    {login.role:<13} {login.email:<20} password: {login.password}")
@@ -208,13 +209,49 @@ def stop_worker_process(proc: subprocess.Popen[bytes], timeout: float = 15) -> N
         proc.wait()
 
 
+def _self_signed_pair(instance: Path, host: str) -> tuple[str, str]:
+    """A self-signed certificate for the clinic LAN, made once with openssl and kept."""
+    folder = instance / "tls"
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    if cert.exists() and key.exists():
+        return str(cert), str(key)
+    folder.mkdir(parents=True, exist_ok=True)
+    names = ["DNS:localhost", "IP:127.0.0.1"]
+    if host not in ("0.0.0.0", "::", "127.0.0.1", "localhost"):
+        names.append(("IP:" if host.replace(".", "").isdigit() else "DNS:") + host)
+    try:
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "825", "-subj", "/CN=tracker",
+             "-addext", "subjectAltName=" + ",".join(names), "-keyout", str(key), "-out", str(cert)],
+            check=True, capture_output=True,
+        )
+    except (OSError, subprocess.CalledProcessError) as e:
+        raise click.ClickException(f"could not make a self-signed certificate with openssl: {e}") from e
+    key.chmod(0o600)
+    click.echo(f"Made a self-signed certificate in {folder} (accept it once on each tablet).")
+    return str(cert), str(key)
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
 @click.option("--workers", default=2, show_default=True, type=int, help="Web server processes.")
 @click.option("--queue-workers", default=2, show_default=True, type=int,
               help="Background job threads (0: do not start a queue consumer; run `tracker worker` elsewhere).")
-def serve(host: str, port: int, workers: int, queue_workers: int) -> None:
+@click.option("--certfile", type=click.Path(dir_okay=False, exists=True), help="TLS certificate (PEM): serve HTTPS.")
+@click.option("--keyfile", type=click.Path(dir_okay=False, exists=True), help="TLS private key (PEM) for --certfile.")
+@click.option("--self-signed", is_flag=True,
+              help="Serve HTTPS with a self-signed certificate kept in the instance dir (a clinic LAN: tablets need "
+                   "HTTPS for the camera; accept the certificate once on each tablet).")
+def serve(
+    host: str,
+    port: int,
+    workers: int,
+    queue_workers: int,
+    certfile: str | None = None,
+    keyfile: str | None = None,
+    self_signed: bool = False,
+) -> None:
     """Serve the web app with gunicorn and run the background job worker."""
     from gunicorn.app.base import BaseApplication
 
@@ -224,6 +261,11 @@ def serve(host: str, port: int, workers: int, queue_workers: int) -> None:
     engine = _engine(config)
     _check_migrated(engine)
     engine.dispose()
+    if bool(certfile) != bool(keyfile):
+        raise click.UsageError("--certfile and --keyfile go together")
+    if self_signed and not certfile:
+        certfile, keyfile = _self_signed_pair(Path(config.INSTANCE_PATH), host)
+    scheme = "https" if certfile else "http"
 
     class TrackerServer(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
@@ -232,6 +274,8 @@ def serve(host: str, port: int, workers: int, queue_workers: int) -> None:
                        "forwarded_allow_ips": "127.0.0.1", "proc_name": "tracker"}
             if "control_socket_disable" in self.cfg.settings:  # gunicorn >= 27: no shared ~/.gunicorn socket
                 options["control_socket_disable"] = True
+            if certfile:
+                options.update(certfile=certfile, keyfile=keyfile)
             for key, value in options.items():
                 self.cfg.set(key, value)
 
@@ -241,10 +285,10 @@ def serve(host: str, port: int, workers: int, queue_workers: int) -> None:
     worker = start_worker_process(queue_workers) if queue_workers > 0 else None
     click.echo(f"tracker {__version__}: instance {config.INSTANCE_PATH}")
     if _demo_present(config):
-        print_demo_logins(host, port)
+        print_demo_logins(host, port, scheme)
     else:
         shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-        click.echo(f"\n  Open http://{shown}:{port}/ in a browser.\n")
+        click.echo(f"\n  Open {scheme}://{shown}:{port}/ in a browser.\n")
     try:
         TrackerServer().run()
     finally:

@@ -220,3 +220,21 @@ def test_a_region_revision_is_measured_with_its_mask_and_corners(env, loaded):
     # The chart now shows the revision's figures.
     data = progress.chart_data(db, world.tech, series.id, *VIEW)
     assert data["measures"][0]["baseline"] == json.loads(own.result_json)["redness"]["red_area_pct"]
+
+
+def test_a_photo_retagged_after_the_region_was_drawn_is_measured_in_it(env, loaded):
+    # ensure_analysis without an explicit revision takes the view's newest region on its baseline.
+    from tracker.services import regions
+    from tracker.services.analysis_queue import ensure_analysis
+
+    db, storage, _, _ = env
+    world, by_trend = loaded
+    series, ids = by_trend["improving"]
+    baseline = next(pt for pt in _pair(db, world, series).points if pt.kind == "baseline").photo
+    w, h = baseline.width, baseline.height
+    polygon = json.dumps([[0, 0], [w / 2, 0], [w / 2, h], [0, h]])
+    rev = regions.save_region(db, storage, world.tech, baseline.id, polygon=polygon, chart_corners="")
+    db.commit()
+    later = db.get(type(baseline), ids[2])
+    row, _ = ensure_analysis(db, later, baseline.id)
+    assert row.roi_revision == rev.revision

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tracker.models import Analysis, Photo, analysis_inputs_key
@@ -30,16 +30,20 @@ def ensure_analysis(
     photo: Photo,
     baseline_photo_id: str | None,
     *,
-    roi_revision: int = 0,
+    roi_revision: int | None = None,
     chart_corners: str | None = None,
     analysis_version: str | None = None,
 ) -> tuple[Analysis, bool]:
     """The analysis row for these inputs, created (queued, and deferred to the queue) if new.
 
-    Returns ``(row, created)``. The same inputs never make a second row.
+    Returns ``(row, created)``. The same inputs never make a second row. Without an
+    explicit ``roi_revision`` the view's newest measurement region drawn on this
+    baseline is used, so a photo uploaded after the region was drawn is measured in it.
     """
     if baseline_photo_id == photo.id:
         baseline_photo_id = None
+    if roi_revision is None:
+        roi_revision = _newest_region_revision(session, photo, baseline_photo_id or photo.id)
     version = analysis_version or current_analysis_version()
     key = analysis_inputs_key(photo.id, baseline_photo_id, roi_revision, chart_corners, version)
     existing = session.scalar(select(Analysis).where(Analysis.inputs_key == key))
@@ -60,6 +64,20 @@ def ensure_analysis(
     session.flush()
     defer(session, ANALYSIS, row.id)
     return row, True
+
+
+def _newest_region_revision(session: Session, photo: Photo, baseline_photo_id: str) -> int:
+    from tracker.models.progress import RegionRevision
+
+    newest = session.scalar(
+        select(func.max(RegionRevision.revision)).where(
+            RegionRevision.series_id == photo.series_id,
+            RegionRevision.view == photo.view,
+            RegionRevision.region == photo.region,
+            RegionRevision.baseline_photo_id == baseline_photo_id,
+        )
+    )
+    return int(newest or 0)
 
 
 def latest_analysis(session: Session, photo_id: str) -> Analysis | None:

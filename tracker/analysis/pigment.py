@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from tracker.analysis.checks import check_linear_rgb, check_region
 from tracker.analysis.spots import ASSUMED_PX_PER_MM, detect_spots_props
 
 #: Red values below this (linear light) carry no usable density: MI is NaN.
@@ -62,16 +63,6 @@ class PigmentMeasure:
     px_per_mm_used: float = ASSUMED_PX_PER_MM
 
 
-def _check_linear_rgb(linear: np.ndarray) -> np.ndarray:
-    if not isinstance(linear, np.ndarray):
-        raise TypeError(f"linear must be a numpy array, got {type(linear).__name__}")
-    if linear.ndim != 3 or linear.shape[2] != 3:
-        raise ValueError(f"linear must have shape (H, W, 3), got {linear.shape}")
-    if not np.issubdtype(linear.dtype, np.floating):
-        raise TypeError(f"linear must be a float array in [0, 1], got dtype {linear.dtype}")
-    return linear.astype(np.float32, copy=False)
-
-
 def melanin_index(linear: np.ndarray) -> np.ndarray:
     """Melanin index map, MI = 100 * log10(1 / R).
 
@@ -92,7 +83,7 @@ def melanin_index(linear: np.ndarray) -> np.ndarray:
     >>> melanin_index(px).round(3).tolist()
     [[100.0, nan]]
     """
-    linear = _check_linear_rgb(linear)
+    linear = check_linear_rgb(linear)
     r = linear[..., 0]
     with np.errstate(divide="ignore", invalid="ignore"):
         mi = -100.0 * np.log10(r)
@@ -117,13 +108,8 @@ def measure_pigment(linear: np.ndarray, region: np.ndarray, *, px_per_mm: float 
     -------
     PigmentMeasure
     """
-    linear = _check_linear_rgb(linear)
-    if not isinstance(region, np.ndarray) or region.dtype != bool:
-        raise TypeError("region must be a boolean numpy array")
-    if region.shape != linear.shape[:2]:
-        raise ValueError(f"region must have shape {linear.shape[:2]}, got {region.shape}")
-    if not region.any():
-        raise ValueError("region is empty: no pixel to measure")
+    linear = check_linear_rgb(linear)
+    region = check_region(region, linear.shape[:2])
     mi = melanin_index(linear)
     labels, props, contrast = detect_spots_props(mi, region, px_per_mm=px_per_mm)
     spot_mask = labels > 0

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tracker.analysis.checks import check_linear_rgb, check_region
 from tracker.analysis.colour import linear_to_lab
 
 #: Fixed EI above which a pixel counts towards ``red_area_pct``, in EI units
@@ -63,28 +64,6 @@ class RednessMeasure:
     ei_threshold: float = RED_AREA_EI_THRESHOLD
 
 
-def _check_linear_rgb(linear: np.ndarray, name: str = "linear") -> np.ndarray:
-    if not isinstance(linear, np.ndarray):
-        raise TypeError(f"{name} must be a numpy array, got {type(linear).__name__}")
-    if linear.ndim != 3 or linear.shape[2] != 3:
-        raise ValueError(f"{name} must have shape (H, W, 3), got {linear.shape}")
-    if not np.issubdtype(linear.dtype, np.floating):
-        raise TypeError(f"{name} must be a float array in [0, 1], got dtype {linear.dtype}")
-    return linear.astype(np.float32, copy=False)
-
-
-def _check_region(region: np.ndarray, shape: tuple[int, int], name: str = "region") -> np.ndarray:
-    if not isinstance(region, np.ndarray):
-        raise TypeError(f"{name} must be a numpy array, got {type(region).__name__}")
-    if region.shape != shape:
-        raise ValueError(f"{name} must have shape {shape}, got {region.shape}")
-    if region.dtype != bool:
-        raise TypeError(f"{name} must be a boolean mask, got dtype {region.dtype}")
-    if not region.any():
-        raise ValueError(f"{name} is empty: no pixel to measure")
-    return region
-
-
 def erythema_index(linear: np.ndarray) -> np.ndarray:
     """Erythema index map, EI = 100 * log10(R / G).
 
@@ -105,7 +84,7 @@ def erythema_index(linear: np.ndarray) -> np.ndarray:
     >>> erythema_index(px).round(3).tolist()
     [[100.0, nan]]
     """
-    linear = _check_linear_rgb(linear)
+    linear = check_linear_rgb(linear)
     r = linear[..., 0]
     g = linear[..., 1]
     valid = (r >= MIN_CHANNEL_LINEAR) & (g >= MIN_CHANNEL_LINEAR)
@@ -144,8 +123,8 @@ def measure_redness(linear: np.ndarray, region: np.ndarray) -> RednessMeasure:
     >>> round(m.erythema_index_mean, 2), m.red_area_pct
     (39.79, 100.0)
     """
-    linear = _check_linear_rgb(linear)
-    region = _check_region(region, linear.shape[:2])
+    linear = check_linear_rgb(linear)
+    region = check_region(region, linear.shape[:2])
     ei = erythema_index(linear)[region]
     finite = np.isfinite(ei)
     n_region = ei.size

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+
+from tracker.analysis.checks import check_region
 from scipy import ndimage as ndi
 
 #: Scale assumed when the caller does not know it, px per mm. Recorded by the
@@ -130,18 +132,6 @@ def _check_map(melanin_map: np.ndarray) -> np.ndarray:
     if not np.issubdtype(melanin_map.dtype, np.floating):
         raise TypeError(f"melanin_map must be a float array, got dtype {melanin_map.dtype}")
     return melanin_map.astype(np.float32, copy=False)
-
-
-def _check_region(region: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    if not isinstance(region, np.ndarray):
-        raise TypeError(f"region must be a numpy array, got {type(region).__name__}")
-    if region.shape != shape:
-        raise ValueError(f"region must have shape {shape}, got {region.shape}")
-    if region.dtype != bool:
-        raise TypeError(f"region must be a boolean mask, got dtype {region.dtype}")
-    if not region.any():
-        raise ValueError("region is empty: no pixel to measure")
-    return region
 
 
 def _check_scale(px_per_mm: float | None, min_diameter_mm: float, max_diameter_mm: float) -> float:
@@ -423,7 +413,7 @@ def detect_spots_props(
         MI units; 0 outside the region.
     """
     melanin_map = _check_map(melanin_map)
-    region = _check_region(region, melanin_map.shape)
+    region = check_region(region, melanin_map.shape)
     ppm = _check_scale(px_per_mm, min_diameter_mm, max_diameter_mm)
 
     smoothed = smooth_map(_fill_outside(melanin_map, region), ppm)

@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from tracker.analysis.checks import check_linear_rgb, check_px_per_mm, check_region
+
 #: Scale assumed when the caller does not know it, px per mm (as for spots).
 ASSUMED_PX_PER_MM: float = 15.0
 
@@ -105,23 +107,6 @@ class TextureMeasure:
     line_map: np.ndarray = field(repr=False)
     pores_per_cm2: float | None = None
     px_per_mm_used: float = ASSUMED_PX_PER_MM
-
-
-def _check_inputs(linear: np.ndarray, region: np.ndarray, px_per_mm: float | None) -> None:
-    if not isinstance(linear, np.ndarray):
-        raise TypeError(f"linear must be a numpy array, got {type(linear).__name__}")
-    if linear.ndim != 3 or linear.shape[2] != 3:
-        raise ValueError(f"linear must have shape (H, W, 3), got {linear.shape}")
-    if not np.issubdtype(linear.dtype, np.floating):
-        raise TypeError(f"linear must be a float array in [0, 1], got dtype {linear.dtype}")
-    if not isinstance(region, np.ndarray) or region.dtype != bool:
-        raise TypeError("region must be a boolean numpy array")
-    if region.shape != linear.shape[:2]:
-        raise ValueError(f"region must have shape {linear.shape[:2]}, got {region.shape}")
-    if not region.any():
-        raise ValueError("region is empty: no pixel to measure")
-    if px_per_mm is not None and not (np.isfinite(px_per_mm) and px_per_mm > 0):
-        raise ValueError(f"px_per_mm must be positive or None, got {px_per_mm}")
 
 
 def log_highpass(log_lum: np.ndarray, region: np.ndarray, sigma_px: float) -> np.ndarray:
@@ -261,8 +246,9 @@ def measure_texture(linear: np.ndarray, region: np.ndarray, *, px_per_mm: float 
         pores at ``min(px_per_mm, 16)``; ``line_map`` is returned at the
         input size.
     """
-    _check_inputs(linear, region, px_per_mm)
-    linear = linear.astype(np.float32, copy=False)
+    linear = check_linear_rgb(linear)
+    region = check_region(region, linear.shape[:2])
+    check_px_per_mm(px_per_mm)
     h, w = region.shape
     ppm = ASSUMED_PX_PER_MM if px_per_mm is None else float(px_per_mm)
 

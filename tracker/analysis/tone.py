@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tracker.analysis.checks import check_linear_rgb, check_region
 from tracker.analysis.colour import linear_to_lab
 
 #: Lower ITA bound of each class, degrees, darkest last (SCIENCE.md): > 55 very
@@ -85,18 +86,8 @@ def skin_tone(linear: np.ndarray, region: np.ndarray) -> SkinTone:
     >>> skin_tone(patch, np.ones((8, 8), bool)).tone_class
     'light'
     """
-    if not isinstance(linear, np.ndarray):
-        raise TypeError(f"linear must be a numpy array, got {type(linear).__name__}")
-    if linear.ndim != 3 or linear.shape[2] != 3:
-        raise ValueError(f"linear must have shape (H, W, 3), got {linear.shape}")
-    if not np.issubdtype(linear.dtype, np.floating):
-        raise TypeError(f"linear must be a float array in [0, 1], got dtype {linear.dtype}")
-    if not isinstance(region, np.ndarray) or region.dtype != bool:
-        raise TypeError("region must be a boolean numpy array")
-    if region.shape != linear.shape[:2]:
-        raise ValueError(f"region must have shape {linear.shape[:2]}, got {region.shape}")
-    if not region.any():
-        raise ValueError("region is empty: no pixel to measure")
+    linear = check_linear_rgb(linear)
+    region = check_region(region, linear.shape[:2])
     # A regular grid of region pixels: medians need no more than ~50 000 of them.
     step = max(1, int(np.sqrt(region.sum() / _SAMPLE_PIXELS)))
     pixels = linear[::step, ::step][region[::step, ::step]]

@@ -7,7 +7,7 @@ import csv
 import io
 import json
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tracker.models import Analysis, HealingWindow, RegionRevision
 
@@ -119,3 +119,16 @@ def test_outcomes_page_for_admins(clients):
     page = clients["clinic_admin"].get("/clinic/outcomes")
     assert page.status_code == 200 and b"Outcomes across patients" in page.data
     assert clients["technician"].get("/clinic/outcomes").status_code == 403
+
+
+def test_viewing_an_overlay_is_recorded_as_a_view_of_the_photo(clients, site, db):
+    from tracker.models import AuditEvent
+
+    before = db.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "photo.viewed"))
+    assert status(clients["technician"], f"/analyses/{site.analysis_id}/redness.png") == 200
+    db.expire_all()
+    events = db.scalars(select(AuditEvent).where(AuditEvent.action == "photo.viewed")
+                        .order_by(AuditEvent.created_at.desc())).all()
+    assert len(events) == before + 1
+    newest = events[0]
+    assert newest.object_id == site.photo_id and newest.detail.get("image") == "overlay:redness"

@@ -640,6 +640,14 @@ def photo_measures(session: Session, actor: User, photo_id: str) -> PhotoMeasure
         superseded_by=retake.retake_photo_id if retake else None, retake_of=retake_of)
 
 
+def photo_of_analysis(session: Session, analysis_id: str) -> Photo:
+    """The photo an analysis measured (call after an access-checked lookup of the analysis)."""
+    row = session.get(Analysis, analysis_id)
+    if row is None:
+        raise NotFound("That image does not exist.")
+    return session.get(Photo, row.photo_id)
+
+
 def overlay_key_for(session: Session, actor: User, analysis_id: str, name: str) -> str:
     """The storage key of one overlay PNG, if ``actor`` may see it (patients: unless the clinic hides them)."""
     from .access import get_photo

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, send_file, url_for
 
 from tracker.models.vocabulary import STAFF_ROLES, TREATMENT_TYPES
-from tracker.services import access as obj, accounts, progress, regions
+from tracker.services import access as obj, accounts, audit, progress, regions
 from tracker.services.errors import DomainError, ValidationFailed
 
 from .access import ADMIN, MEDIA, STAFF, role_required
@@ -112,10 +112,15 @@ def chart_csv(series_id: str) -> Any:
 @bp.get("/analyses/<analysis_id>/<name>.png")
 @signed_in
 def overlay(analysis_id: str, name: str) -> Any:
-    key = progress.overlay_key_for(get_db(), actor(), analysis_id, name)
+    db, me = get_db(), actor()
+    key = progress.overlay_key_for(db, me, analysis_id, name)
     path = get_storage().local_path(key)
     if path is None or not path.is_file():
         abort(404)
+    # An overlay shows the photo (the aligned one is the photo itself): a view like any other.
+    photo = progress.photo_of_analysis(db, analysis_id)
+    audit.record(db, me, "photo.viewed", "photo", photo.id, image=f"overlay:{name}", patient_id=photo.patient_id)
+    db.commit()
     response = send_file(path, mimetype="image/png", max_age=0)
     response.headers["Cache-Control"] = "private, no-cache"
     return response

@@ -14,7 +14,7 @@ from tracker.services.errors import AuthenticationFailed, DomainError, Invitatio
 from .access import EVERYONE, SIGNED_IN, role_required
 from .context import actor, get_db
 from .forms import AcceptInvitationForm, ChangePasswordForm, LoginForm
-from .helpers import show_error
+from .helpers import commit_or_show, show_error
 
 bp = Blueprint("auth", __name__)
 
@@ -128,14 +128,9 @@ def change_password() -> Any:
     form = ChangePasswordForm()
     if form.validate_on_submit():
         db = get_db()
-        try:
-            user = accounts.change_password(db, actor(), current=form.current_password.data,
-                                            new=form.new_password.data)
-            db.commit()
-        except DomainError as e:
-            db.rollback()
-            show_error(form, e)
-        else:
+        saved, user = commit_or_show(db, form, lambda: accounts.change_password(
+            db, actor(), current=form.current_password.data, new=form.new_password.data))
+        if saved:
             _sign_in(user)  # the session id includes the auth version, which just changed
             flash("Your password has been changed.", "success")
             return redirect(home_url())

@@ -15,7 +15,7 @@ from tracker.services.errors import DomainError, ValidationFailed
 from .access import ADMIN, role_required
 from .context import actor, get_db, get_storage
 from .forms import StaffForm
-from .helpers import show_error
+from .helpers import commit_or_show
 
 bp = Blueprint("clinic", __name__, url_prefix="/clinic")
 admin_only = role_required(*ADMIN)
@@ -33,14 +33,10 @@ def new_staff() -> Any:
     form = StaffForm()
     if form.validate_on_submit():
         db = get_db()
-        try:
-            user, temporary = accounts.create_staff(db, actor(), email=form.email.data,
-                                                    full_name=form.full_name.data, role=form.role.data)
-            db.commit()
-        except DomainError as e:
-            db.rollback()
-            show_error(form, e)
-        else:
+        saved, created = commit_or_show(db, form, lambda: accounts.create_staff(
+            db, actor(), email=form.email.data, full_name=form.full_name.data, role=form.role.data))
+        if saved:
+            user, temporary = created
             return render_template("clinic/temporary_password.html", user=user, password=temporary, created=True)
     return render_template("clinic/staff_form.html", form=form)
 

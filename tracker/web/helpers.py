@@ -4,14 +4,33 @@ from __future__ import annotations
 
 import base64
 import io
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import qrcode
 import qrcode.image.svg
 from flask import flash
 from flask_wtf import FlaskForm
+from sqlalchemy.orm import Session
 
 from tracker.services.errors import DomainError
+
+T = TypeVar("T")
+
+
+def commit_or_show(db: Session, form: FlaskForm, call: Callable[[], T]) -> tuple[bool, T | None]:
+    """Run a service call and commit; on a domain error roll back and show it on the form.
+
+    Returns ``(True, result)`` when it was saved, ``(False, None)`` when the error is shown.
+    """
+    try:
+        result = call()
+        db.commit()
+    except DomainError as e:
+        db.rollback()
+        show_error(form, e)
+        return False, None
+    return True, result
 
 
 def show_error(form: FlaskForm | None, error: DomainError, **aliases: str) -> None:

@@ -29,7 +29,7 @@ from tracker.services.intake import PhotoTags
 from .access import STAFF, role_required
 from .context import actor, get_db, get_storage, resources
 from .forms import ConsentForm, DeletePhotoForm, PatientForm, RetagForm, SeriesForm, VisitForm
-from .helpers import or_none, qr_data_uri, show_error
+from .helpers import commit_or_show, or_none, qr_data_uri, show_error
 
 bp = Blueprint("staff", __name__)
 staff_only = role_required(*STAFF)
@@ -96,13 +96,8 @@ def edit_patient(patient_id: str) -> Any:
     form = PatientForm(obj=p)
     del form.photography_consent_on  # consents are changed on the patient page, with dates
     if form.validate_on_submit():
-        try:
-            patients.update_patient(db, me, p.id, _patient_input(form))
-            db.commit()
-        except DomainError as e:
-            db.rollback()
-            show_error(form, e)
-        else:
+        saved, _ = commit_or_show(db, form, lambda: patients.update_patient(db, me, p.id, _patient_input(form)))
+        if saved:
             flash("The patient record has been saved.", "success")
             return redirect(url_for("staff.patient", patient_id=p.id))
     return render_template("staff/patient_form.html", form=form, patient=p)
@@ -145,13 +140,8 @@ def new_series(patient_id: str) -> Any:
     p = obj.get_patient(db, me, patient_id)
     form = SeriesForm()
     if form.validate_on_submit():
-        try:
-            s = series_svc.create_series(db, me, p.id, _series_input(form))
-            db.commit()
-        except DomainError as e:
-            db.rollback()
-            show_error(form, e)
-        else:
+        saved, s = commit_or_show(db, form, lambda: series_svc.create_series(db, me, p.id, _series_input(form)))
+        if saved:
             flash("Treatment series created. Record the first session next.", "success")
             return redirect(url_for("staff.series", series_id=s.id))
     return render_template("staff/series_form.html", form=form, patient=p, series=None)
@@ -164,13 +154,8 @@ def edit_series(series_id: str) -> Any:
     s = obj.get_series(db, me, series_id)
     form = SeriesForm(obj=s)
     if form.validate_on_submit():
-        try:
-            series_svc.update_series(db, me, s.id, _series_input(form))
-            db.commit()
-        except DomainError as e:
-            db.rollback()
-            show_error(form, e)
-        else:
+        saved, _ = commit_or_show(db, form, lambda: series_svc.update_series(db, me, s.id, _series_input(form)))
+        if saved:
             flash("The series has been saved.", "success")
             return redirect(url_for("staff.series", series_id=s.id))
     return render_template("staff/series_form.html", form=form, patient=s.patient, series=s)
@@ -212,13 +197,8 @@ def new_visit(series_id: str) -> Any:
         done = len(s.treatment_visits)
         form.kind.data = VISIT_TREATMENT if done < s.planned_sessions else VISIT_FOLLOW_UP
     if form.validate_on_submit():
-        try:
-            visit = series_svc.create_visit(db, me, s.id, _visit_input(form))
-            db.commit()
-        except DomainError as e:
-            db.rollback()
-            show_error(form, e)
-        else:
+        saved, visit = commit_or_show(db, form, lambda: series_svc.create_visit(db, me, s.id, _visit_input(form)))
+        if saved:
             flash(f"{visit.label} on {visit.visit_date:%d %b %Y} recorded. Upload its photos now.", "success")
             return redirect(url_for("staff.upload", visit_id=visit.id))
     return render_template("staff/visit_form.html", form=form, series=s, visit=None)
@@ -233,13 +213,8 @@ def edit_visit(visit_id: str) -> Any:
     if request.method == "GET":
         form.technician_id.data = visit.technician_id or ""
     if form.validate_on_submit():
-        try:
-            series_svc.update_visit(db, me, visit.id, _visit_input(form))
-            db.commit()
-        except DomainError as e:
-            db.rollback()
-            show_error(form, e)
-        else:
+        saved, _ = commit_or_show(db, form, lambda: series_svc.update_visit(db, me, visit.id, _visit_input(form)))
+        if saved:
             flash("The visit has been saved.", "success")
             return redirect(url_for("staff.series", series_id=visit.series_id))
     return render_template("staff/visit_form.html", form=form, series=visit.series, visit=visit)

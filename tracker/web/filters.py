@@ -40,12 +40,26 @@ def number(value: float | None, unit: str = "") -> str:
     return f"{text} {unit}".strip()
 
 
+def measure(value: float | None, digits: int = 2) -> str:
+    """A measure for a table: ``digits`` decimals, or 3 significant digits for small values.
+
+    >>> measure(12.345), measure(0.000372), measure(-0.0), measure(None)
+    ('12.35', '0.000372', '0.00', '–')
+    """
+    if value is None:
+        return "–"
+    if value != 0 and abs(value) < 0.1:
+        return f"{value:.3g}"
+    return f"{value:.{digits}f}".replace("-0.00", "0.00")
+
+
 def register_filters(app: Flask) -> None:
     app.jinja_env.filters.update(
         date=fmt_date,
         datetime=fmt_datetime,
         filesize=human_size,
         number=number,
+        measure=measure,
         age=age_on,
         roman=lambda n: vocab.ROMAN.get(n, str(n)),
     )

@@ -157,3 +157,24 @@ def test_without_a_chart_a_light_change_is_marked_uncalibrated():
     # Exposure-dependent indices give no verdict without a reference.
     assert result["comparison"]["delta"]["melanin_index_mean"]["verdict"] == "not comparable"
     assert result["mdc"]["erythema_index_mean"] > 0.5
+
+
+@pytest.mark.parametrize("true_change", [False, True])
+def test_a_photo_without_a_chart_is_compared_with_its_baseline_measured_the_same_way(true_change):
+    # Baseline with a chart, later photo without one (same lamp): both are measured
+    # without the chart, or the camera's own colours would read as a change.
+    _, prepared = _baseline(6500.0)
+    before = scene(7, **BEFORE)
+    later = scene(7, **AFTER) if true_change else before
+    _, jpeg = shoot(later, seed=_seed("no chart", true_change), chart=False, cct_k=6400.0, exposure=0.85, **POSE)
+
+    comparison = analyze_photo(jpeg, baseline=prepared).to_dict()["comparison"]
+
+    assert comparison["calibrated"] is False
+    assert any("only one of the two photos has a colour chart" in n for n in comparison["notes"])
+    delta = comparison["delta"]["erythema_index_mean"]
+    if true_change:
+        assert delta["verdict"] == "improved", delta
+    else:
+        assert delta["verdict"] == "no measurable change", delta
+        assert abs(delta["value"]) < delta["mdc"]

@@ -178,6 +178,21 @@ def calibrate(
     return _uncalibrated(linear, skin_mask, notes)
 
 
+def uncalibrated(srgb: np.ndarray, *, skin_mask: np.ndarray | None = None) -> Calibration:
+    """The reference-free correction only (exposure and achromatic gradient), chart or not.
+
+    Used when one photo of a pair has a chart and the other has none: both are then
+    processed the same way, so their figures compare (a chart-corrected photo against
+    a camera-colour one would differ by the camera's own colour rendering).
+    """
+    srgb = _check_srgb(srgb)
+    if skin_mask is not None:
+        skin_mask = np.asarray(skin_mask, dtype=bool)
+        if skin_mask.shape != srgb.shape[:2]:
+            raise ValueError(f"skin_mask: shape {skin_mask.shape} differs from the image's {srgb.shape[:2]}")
+    return _uncalibrated(srgb_to_linear(srgb), skin_mask, [])
+
+
 # ----------------------------------------------------------------------------- chart
 
 

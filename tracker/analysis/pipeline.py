@@ -564,7 +564,16 @@ def _compare(
 ) -> Analysis:
     base = prepared.frame
     t1 = time.perf_counter()
-    warped, valid = _alignment.warp_to_reference(frame.linear, aligned.matrix, base.shape)
+    photo_linear, base_linear = frame.linear, base.linear
+    mixed = frame.calibration.calibrated != base.calibration.calibrated
+    if mixed:
+        # One photo has a chart, the other none: measure both without it, so that both
+        # figures come from the same processing (camera colours differ from corrected ones).
+        if frame.calibration.calibrated:
+            photo_linear = _calibration.uncalibrated(frame.decoded.srgb, skin_mask=frame.skin).linear
+        else:
+            base_linear = _calibration.uncalibrated(base.decoded.srgb, skin_mask=base.skin).linear
+    warped, valid = _alignment.warp_to_reference(photo_linear, aligned.matrix, base.shape)
     warped_region = cv2.warpAffine(
         frame.region.astype(np.uint8), np.asarray(aligned.matrix, dtype=np.float64), (base.shape[1], base.shape[0]),
         flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0,
@@ -580,7 +589,7 @@ def _compare(
     t2 = time.perf_counter()
     with ThreadPoolExecutor(max_workers=2) as pool:
         photo_job = pool.submit(_measure, warped, common, px_per_mm)
-        base_job = pool.submit(_measure, base.linear, common, px_per_mm)
+        base_job = pool.submit(_measure, base_linear, common, px_per_mm)
         (photo_m, maps), (base_m, _) = photo_job.result(), base_job.result()
     timings["measure_s"] = time.perf_counter() - t2
 
@@ -593,6 +602,8 @@ def _compare(
     )
 
     notes: list[str] = []
+    if mixed:
+        notes.append("only one of the two photos has a colour chart: both were measured without it")
     if light_problem is not None:
         notes.append("colour measures not compared: " + light_problem)
     if not calibrated:

@@ -10,12 +10,12 @@ from sqlalchemy import select
 from tracker.models import User, utcnow
 from tracker.services import accounts, audit, erasure
 from tracker.services.access import get_patient
-from tracker.services.errors import DomainError, ValidationFailed
+from tracker.services.errors import ValidationFailed
 
 from .access import ADMIN, role_required
 from .context import actor, get_db, get_storage
 from .forms import StaffForm
-from .helpers import commit_or_show
+from .helpers import commit_or_flash, commit_or_show
 
 bp = Blueprint("clinic", __name__, url_prefix="/clinic")
 admin_only = role_required(*ADMIN)
@@ -55,15 +55,9 @@ def reset_password(user_id: str) -> Any:
 def set_active(user_id: str) -> Any:
     db = get_db()
     active = request.form.get("active") == "1"
-    try:
-        user = accounts.set_staff_active(db, actor(), user_id, active)
-        db.commit()
+    saved, user = commit_or_flash(db, lambda: accounts.set_staff_active(db, actor(), user_id, active))
+    if saved:
         flash(f"{user.full_name} can {'now' if active else 'no longer'} sign in.", "success")
-    except DomainError as e:
-        db.rollback()
-        if e.status == 404:
-            raise
-        flash(e.message, "error")
     return redirect(url_for("clinic.staff"))
 
 

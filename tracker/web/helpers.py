@@ -33,6 +33,24 @@ def commit_or_show(db: Session, form: FlaskForm, call: Callable[[], T]) -> tuple
     return True, result
 
 
+def commit_or_flash(db: Session, call: Callable[[], T]) -> tuple[bool, T | None]:
+    """Run a service call and commit; on a domain error roll back and flash it.
+
+    A "not found" error is raised again, so the page answers 404 rather than a message.
+    Returns ``(True, result)`` when it was saved, ``(False, None)`` when the error is flashed.
+    """
+    try:
+        result = call()
+        db.commit()
+    except DomainError as e:
+        db.rollback()
+        if e.status == 404:
+            raise
+        flash(e.message, "error")
+        return False, None
+    return True, result
+
+
 def show_error(form: FlaskForm | None, error: DomainError, **aliases: str) -> None:
     """Put a service's error next to its field when the form has it, else flash it."""
     name = aliases.get(error.field or "", error.field)

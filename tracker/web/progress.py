@@ -14,6 +14,7 @@ from tracker.services.errors import DomainError, ValidationFailed
 
 from .access import ADMIN, MEDIA, STAFF, role_required
 from .context import actor, get_db, get_storage
+from .helpers import commit_or_flash
 
 bp = Blueprint("progress", __name__)
 signed_in = role_required(*MEDIA)
@@ -194,17 +195,12 @@ def region_editor(photo_id: str) -> Any:
     db, me = get_db(), actor()
     photo = obj.get_photo(db, me, photo_id)
     if request.method == "POST":
-        try:
-            rev = regions.save_region(db, get_storage(), me, photo.id, polygon=request.form.get("polygon", ""),
-                                      chart_corners=request.form.get("corners", ""))
-            db.commit()
+        saved, rev = commit_or_flash(db, lambda: regions.save_region(
+            db, get_storage(), me, photo.id, polygon=request.form.get("polygon", ""),
+            chart_corners=request.form.get("corners", "")))
+        if saved:
             flash(f"Region revision {rev.revision} saved. The view's photos are measured again with it.", "success")
             return redirect(url_for("progress.region_editor", photo_id=photo.id))
-        except DomainError as e:
-            db.rollback()
-            if e.status == 404:
-                raise
-            flash(e.message, "error")
     current = regions.current_revision(db, photo.series_id, photo.view, photo.region or "")
     return render_template("progress/region.html", photo=photo, series=photo.series, patient=photo.patient,
                            current=current, is_baseline=regions.is_baseline(db, photo))

@@ -29,7 +29,7 @@ from tracker.services.intake import PhotoTags
 from .access import STAFF, role_required
 from .context import actor, get_db, get_storage, resources
 from .forms import ConsentForm, DeletePhotoForm, PatientForm, RetagForm, SeriesForm, VisitForm
-from .helpers import commit_or_show, or_none, qr_data_uri, show_error
+from .helpers import commit_or_flash, commit_or_show, or_none, qr_data_uri, show_error
 
 bp = Blueprint("staff", __name__)
 staff_only = role_required(*STAFF)
@@ -273,14 +273,9 @@ def retag_photo(photo_id: str) -> Any:
         return redirect(url_for("staff.photo", photo_id=photo_id))
     tags = PhotoTags(view=form.view.data, time_point=form.time_point.data, region=form.region.data or "",
                      days_after=form.days_after.data)
-    try:
-        p = photo_svc.retag_photo(db, me, photo_id, visit_id=form.visit_id.data, tags=tags, reason=form.reason.data)
-        db.commit()
-    except DomainError as e:
-        db.rollback()
-        if e.status == 404:
-            raise
-        flash(e.message, "error")
+    saved, p = commit_or_flash(db, lambda: photo_svc.retag_photo(
+        db, me, photo_id, visit_id=form.visit_id.data, tags=tags, reason=form.reason.data))
+    if not saved:
         return redirect(url_for("staff.photo", photo_id=photo_id))
     flash("The photo has been re-filed. The change is recorded.", "success")
     return redirect(url_for("staff.photo", photo_id=p.id))
@@ -316,16 +311,10 @@ def choose_baseline(photo_id: str) -> Any:
 @staff_only
 def restore_baseline(series_id: str) -> Any:
     db = get_db()
-    try:
-        baselines.restore_default_baseline(db, actor(), series_id, request.form.get("view", ""),
-                                           request.form.get("region", ""))
-        db.commit()
+    saved, _ = commit_or_flash(db, lambda: baselines.restore_default_baseline(
+        db, actor(), series_id, request.form.get("view", ""), request.form.get("region", "")))
+    if saved:
         flash("The view uses the default baseline again.", "success")
-    except DomainError as e:
-        db.rollback()
-        if e.status == 404:
-            raise
-        flash(e.message, "error")
     back = request.form.get("photo_id")
     if back:
         return redirect(url_for("staff.photo", photo_id=back))
@@ -368,15 +357,9 @@ def create_invitation(patient_id: str) -> Any:
 def patient_access(patient_id: str) -> Any:
     db = get_db()
     active = request.form.get("active") == "1"
-    try:
-        user = accounts.set_patient_access(db, actor(), patient_id, active)
-        db.commit()
+    saved, user = commit_or_flash(db, lambda: accounts.set_patient_access(db, actor(), patient_id, active))
+    if saved:
         flash(f"{user.full_name} can {'sign in again' if active else 'no longer sign in'}.", "success")
-    except DomainError as e:
-        db.rollback()
-        if e.status == 404:
-            raise
-        flash(e.message, "error")
     return redirect(url_for("staff.patient", patient_id=patient_id))
 
 

@@ -26,6 +26,7 @@ from tracker.services.intake import IntakeLimits
 from tracker.storage import storage_from_config
 
 from .conftest import SCREENSHOT_DIR, screenshot, sign_in
+from ..bundle_tampering import rezip, tamper
 
 pytestmark = pytest.mark.e2e
 
@@ -67,24 +68,6 @@ def _tracker(server, *args: str) -> subprocess.CompletedProcess[str]:
         env.pop(name, None)
     return subprocess.run([sys.executable, "-m", "tracker.cli", *args], env=env, capture_output=True, text=True,
                           timeout=120)
-
-
-def _rezip(data: bytes, replace: dict[str, bytes]) -> bytes:
-    src = zipfile.ZipFile(io.BytesIO(data))
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as out:
-        for info in src.infolist():
-            out.writestr(info.filename, replace.get(info.filename, src.read(info)))
-    return buf.getvalue()
-
-
-def _tamper(png: bytes) -> bytes:
-    with Image.open(io.BytesIO(png)) as im:
-        im = im.convert("RGB")
-        im.putpixel((5, 5), (0, 255, 0))
-        out = io.BytesIO()
-        im.save(out, "PNG")
-    return out.getvalue()
 
 
 def admin_name(factory) -> str:
@@ -155,15 +138,15 @@ def test_clinic_admin_exports_pdf_and_zip_and_marketing_needs_consent(page, serv
     assert "Verified" in ok.stdout
 
     image = next(f["name"] for f in manifest["files"] if f["name"].startswith("comparisons/"))
-    forged = _tamper(zf.read(image))
+    forged = tamper(zf.read(image))
     modified = tmp_path / "modified.zip"
-    modified.write_bytes(_rezip(data, {image: forged}))
+    modified.write_bytes(rezip(data, {image: forged}))
     result = _tracker(server, "verify-export", str(modified))
     assert result.returncode == 1 and f"{image}: MODIFIED" in result.stdout, result.stdout
 
     manifest["files"] = [{**f, "sha256": sha256(forged)} if f["name"] == image else f for f in manifest["files"]]
     matched = tmp_path / "modified-and-manifest.zip"
-    matched.write_bytes(_rezip(data, {image: forged, "manifest.json": json.dumps(manifest, indent=2).encode()}))
+    matched.write_bytes(rezip(data, {image: forged, "manifest.json": json.dumps(manifest, indent=2).encode()}))
     result = _tracker(server, "verify-export", str(matched))
     assert result.returncode == 1, result.stdout
     assert "its manifest entry was changed to match" in result.stdout

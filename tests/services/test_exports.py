@@ -29,6 +29,7 @@ from tracker.services.dispatch import bind_sink
 from tracker.services.errors import ConsentRequired, Forbidden
 from tracker.services.intake import IntakeLimits
 from tracker.storage import FileSystemStorage
+from ..bundle_tampering import rezip, tamper
 
 
 @dataclass
@@ -153,24 +154,6 @@ def test_pdf_report_has_name_dates_values_and_renders(analysed, tmp_path):
         assert page.width > 300 and len(np.unique(grey)) > 20 and (grey < 128).mean() > 0.01  # text, not blank
 
 
-def _rezip(data: bytes, replace: dict[str, bytes]) -> bytes:
-    src = zipfile.ZipFile(io.BytesIO(data))
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as out:
-        for info in src.infolist():
-            out.writestr(info.filename, replace.get(info.filename, src.read(info)))
-    return buf.getvalue()
-
-
-def _tamper(png: bytes) -> bytes:
-    with Image.open(io.BytesIO(png)) as im:
-        im = im.convert("RGB")
-        im.putpixel((10, 10), (255, 0, 255))
-        buf = io.BytesIO()
-        im.save(buf, "PNG")
-    return buf.getvalue()
-
-
 def test_bundle_manifest_matches_files_and_verify_catches_tampering(analysed, tmp_path, monkeypatch):
     a = analysed
     out = exports.export_bundle(a.session, a.storage, a.admin, a.series.id)
@@ -203,14 +186,14 @@ def test_bundle_manifest_matches_files_and_verify_catches_tampering(analysed, tm
     assert "Verified" in ok.output
 
     image = next(n for n in names if n.startswith("comparisons/"))
-    forged = _tamper(zf.read(image))
-    modified = verify(_rezip(out.data, {image: forged}))
+    forged = tamper(zf.read(image))
+    modified = verify(rezip(out.data, {image: forged}))
     assert modified.exit_code == 1
     assert f"FAILED    {image}: MODIFIED" in modified.output
 
     manifest["files"] = [{**f, "sha256": exports.sha256(forged)} if f["name"] == image else f
                          for f in manifest["files"]]
-    both = verify(_rezip(out.data, {image: forged, "manifest.json": json.dumps(manifest, indent=2).encode()}))
+    both = verify(rezip(out.data, {image: forged, "manifest.json": json.dumps(manifest, indent=2).encode()}))
     assert both.exit_code == 1
     assert f"{image}: MODIFIED: not what the server produced (its manifest entry was changed to match)" in both.output
     assert "manifest.json differs from the manifest the server produced" in both.output

@@ -10,7 +10,7 @@ import pytest
 
 import tracker.analysis
 
-MODULES = sorted(m.name for m in pkgutil.iter_modules(tracker.analysis.__path__, "tracker.analysis."))
+MODULES = sorted(m.name for m in pkgutil.walk_packages(tracker.analysis.__path__, "tracker.analysis."))
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -15,26 +15,14 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from tracker.analysis.results import Direction
+from tracker.analysis.measures import EXPOSURE_KEYS, Direction, directions
 
-#: Which way each compared measure should move when treatment works.
-DIRECTIONS: dict[str, Direction] = {
-    "erythema_index_mean": "lower_is_better",
-    "red_area_pct": "lower_is_better",
-    "melanin_index_mean": "lower_is_better",
-    # Outside spots, pigment should stay put: darker is post-inflammatory
-    # hyperpigmentation, lighter is hypopigmentation. Both are flags.
-    "background_melanin_index_mean": "either_is_a_flag",
-    "spot_count": "lower_is_better",
-    "spot_area_pct": "lower_is_better",
-    "pigment_load": "lower_is_better",
-    "roughness": "lower_is_better",
-    "line_density": "lower_is_better",
-}
+#: Which way each compared measure should move when treatment works (from the registry).
+DIRECTIONS: dict[str, Direction] = directions()
 
 #: Measures that move with exposure and white balance, so that without a colour
-#: reference their change is not interpretable and raises no flag.
-EXPOSURE_DEPENDENT: frozenset[str] = frozenset({"melanin_index_mean", "background_melanin_index_mean"})
+#: reference their change is not interpretable and raises no flag (from the registry).
+EXPOSURE_DEPENDENT: frozenset[str] = EXPOSURE_KEYS
 
 #: Used when no separate uncalibrated table was estimated.
 UNCALIBRATED_FACTOR = 3.0

@@ -42,8 +42,13 @@ from tracker.analysis import texture as _texture
 from tracker.analysis import tone as _tone
 from tracker.analysis.chart_reference import DEFAULT_CHART
 from tracker.analysis.colour import linear_to_srgb
-from tracker.analysis.mdc import DIRECTIONS, EXPOSURE_DEPENDENT, mdc_provenance, mdc_table
-from tracker.analysis.version import ANALYSIS_VERSION
+from tracker.analysis.mdc import (
+    DIRECTIONS,
+    EXPOSURE_DEPENDENT,
+    mdc_provenance,
+    mdc_table,
+)
+from tracker.analysis.measures import COLOUR_KEYS, COMPARED
 from tracker.analysis.results import (
     AlignmentSummary,
     AnalysisResult,
@@ -53,7 +58,7 @@ from tracker.analysis.results import (
     Measures,
     QualitySummary,
 )
-
+from tracker.analysis.version import ANALYSIS_VERSION
 
 MIN_WORKING_LONG_SIDE_PX = 1600
 MIN_WORKING_PX_PER_MM = 15.0
@@ -75,10 +80,8 @@ LIGHT_MISMATCH_MIRED = 20.0
 #: Below this colour temperature even a same-light pair misreads redness changes
 #: (a chart-corrected 2700 K pair reports about 118 % of the true change).
 MIN_COLOUR_CCT_K = 3500.0
-#: The measures that depend on the colour of the skin (not on its geometry).
-COLOUR_MEASURES = frozenset(
-    {"erythema_index_mean", "red_area_pct", "melanin_index_mean", "background_melanin_index_mean", "pigment_load"}
-)
+#: The measures that depend on the colour of the skin (not on its geometry): the registry's.
+COLOUR_MEASURES = COLOUR_KEYS
 
 ImageSource = str | os.PathLike[str] | bytes
 MaskSource = str | os.PathLike[str] | np.ndarray
@@ -302,9 +305,8 @@ def _alignment_mask(frame: _Frame) -> np.ndarray:
 def _measure(linear: np.ndarray, region: np.ndarray, px_per_mm: float | None) -> tuple[Measures, dict[str, np.ndarray]]:
     ei_map = _redness.erythema_index(linear)
     if int(region.sum()) < MIN_REGION_PX:
-        nan = float("nan")
         empty = np.zeros(region.shape, dtype=bool)
-        measures = Measures(nan, nan, nan, nan, nan, 0, nan, None, nan, nan, nan, None, "region too small", nan, "unknown")
+        measures = Measures.unmeasured("region too small")
         return measures, {"erythema_map": ei_map, "spot_mask": empty, "line_map": np.zeros(region.shape, np.float32)}
     red = _redness.measure_redness(linear, region)
     pig = _pigment.measure_pigment(linear, region, px_per_mm=px_per_mm)
@@ -375,17 +377,8 @@ def _judge(
 
 
 def _measure_values(m: Measures) -> dict[str, float]:
-    return {
-        "erythema_index_mean": m.erythema_index_mean,
-        "red_area_pct": m.red_area_pct,
-        "melanin_index_mean": m.melanin_index_mean,
-        "background_melanin_index_mean": m.background_melanin_index_mean,
-        "spot_count": float(m.spot_count),
-        "spot_area_pct": m.spot_area_pct,
-        "pigment_load": m.pigment_load,
-        "roughness": m.roughness,
-        "line_density": m.line_density,
-    }
+    """The compared measures (registry order), NaN where not measured."""
+    return {spec.key: float("nan") if (v := m.value(spec.key)) is None else v for spec in COMPARED}
 
 
 # --- summaries ------------------------------------------------------------------
@@ -598,7 +591,8 @@ def _compare(
     pv, bv = _measure_values(photo_m), _measure_values(base_m)
     light_problem = _light_problem(frame.calibration.light_cct_k, base.calibration.light_cct_k)
     changes = tuple(
-        _judge(k, pv[k], bv[k], mdc=mdc[k], calibrated=calibrated, light_problem=light_problem) for k in DIRECTIONS
+        _judge(k, pv[k], bv[k], mdc=mdc[k], calibrated=calibrated, light_problem=light_problem)
+        for k in DIRECTIONS if k in mdc  # a new measure is judged once its MDC is estimated
     )
 
     notes: list[str] = []

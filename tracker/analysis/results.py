@@ -2,17 +2,34 @@
 
 Every figure a clinic sees comes from one of these frozen dataclasses. Field
 names carry units; ``to_dict`` gives the stable JSON documented in the README
-(keys may be added, never renamed).
+(keys may be added, never renamed) and ``from_dict`` reads it back, so stored
+results are used as these types, never as nested dicts. Which measures exist,
+and where in the JSON each is stored, comes from :mod:`tracker.analysis.measures`.
+
+>>> r = AnalysisResult.from_dict({"measured_in": "photo", "redness": {"erythema_index_mean": 21.5}})
+>>> r.measures.erythema_index_mean, r.measures.spot_count, r.comparison
+(21.5, 0, None)
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
-Verdict = Literal["improved", "no measurable change", "worse", "not comparable"]
-Direction = Literal["lower_is_better", "higher_is_better", "either_is_a_flag"]
+from tracker.analysis.measures import MEASURES, Direction, Verdict
+
+__all__ = [
+    "AlignmentSummary",
+    "AnalysisResult",
+    "CalibrationSummary",
+    "Comparison",
+    "Direction",
+    "MeasureChange",
+    "Measures",
+    "QualitySummary",
+    "Verdict",
+]
 
 
 def _clean(value: Any) -> Any:
@@ -26,6 +43,18 @@ def _clean(value: Any) -> Any:
         # Six significant digits: small measures (line density ~0.01) keep their precision.
         return None if not math.isfinite(v) else float(f"{v:.6g}")
     return value
+
+
+def _float(value: Any, default: float | None = float("nan")) -> float | None:
+    """A stored number back as a float (None, a missing value or junk: ``default``)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return default
+    return float(value)
+
+
+def _section(data: dict[str, Any], key: str) -> dict[str, Any]:
+    value = data.get(key)
+    return value if isinstance(value, dict) else {}
 
 
 @dataclass(frozen=True)
@@ -48,29 +77,47 @@ class Measures:
     ita_deg: float
     tone_class: str
 
+    @classmethod
+    def unmeasured(cls, reason: str) -> Measures:
+        """A region too small to measure: every figure missing (NaN / None), no spots."""
+        optional = {f.name for f in fields(cls) if "None" in str(f.type)}
+        values: dict[str, Any] = {
+            spec.key: None if spec.key in optional else 0 if spec.integer else float("nan") for spec in MEASURES}
+        return cls(**values, pore_reason=reason, tone_class="unknown")
+
+    def value(self, key: str) -> float | None:
+        """The stored value of a registry measure (None when not measured)."""
+        v = getattr(self, key, None)
+        return None if v is None or not math.isfinite(float(v)) else float(v)
+
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "redness": {
-                "erythema_index_mean": _clean(self.erythema_index_mean),
-                "red_area_pct": _clean(self.red_area_pct),
-                "a_star_mean": _clean(self.a_star_mean),
-            },
-            "pigment": {
-                "melanin_index_mean": _clean(self.melanin_index_mean),
-                "background_melanin_index_mean": _clean(self.background_melanin_index_mean),
-                "spot_count": int(self.spot_count),
-                "spot_area_pct": _clean(self.spot_area_pct),
-                "spot_area_mm2": _clean(self.spot_area_mm2),
-                "pigment_load": _clean(self.pigment_load),
-            },
-            "texture": {
-                "roughness": _clean(self.roughness),
-                "line_density": _clean(self.line_density),
-                "pore_count": self.pore_count,
-                "pore_reason": self.pore_reason,
-            },
-            "skin_tone": {"ita_deg": _clean(self.ita_deg), "class": self.tone_class},
-        }
+        out: dict[str, dict[str, Any]] = {}
+        for spec in MEASURES:
+            v = getattr(self, spec.key)
+            out.setdefault(spec.section, {})[spec.key] = (
+                None if v is None else int(v) if spec.integer else _clean(v))
+        out["texture"]["pore_reason"] = self.pore_reason
+        out["skin_tone"]["class"] = self.tone_class
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Measures:
+        """Read the sections written by :meth:`to_dict` (a missing figure reads as NaN, or None where optional)."""
+        optional = {f.name for f in fields(cls) if "None" in str(f.type)}
+        values: dict[str, Any] = {}
+        for spec in MEASURES:
+            raw = _section(data, spec.section).get(spec.key)
+            if spec.key in optional:
+                number = _float(raw, None)
+                values[spec.key] = int(number) if spec.integer and number is not None else number
+            elif spec.integer:
+                values[spec.key] = int(_float(raw, 0.0) or 0)
+            else:
+                values[spec.key] = _float(raw)
+        reason = _section(data, "texture").get("pore_reason")
+        tone = _section(data, "skin_tone").get("class")
+        return cls(**values, pore_reason=reason if isinstance(reason, str) else None,
+                   tone_class=tone if isinstance(tone, str) else "unknown")
 
 
 @dataclass(frozen=True)
@@ -93,6 +140,19 @@ class QualitySummary:
             "jpeg_quality": self.jpeg_quality,
             "chroma_subsampling": self.chroma_subsampling,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> QualitySummary:
+        jpeg = data.get("jpeg_quality")
+        return cls(
+            ok=data.get("ok") is not False,
+            reasons=tuple(str(r) for r in data.get("reasons") or ()),
+            sharpness=_float(data.get("sharpness")) or 0.0,
+            overexposed_pct=_float(data.get("overexposed_pct")) or 0.0,
+            underexposed_pct=_float(data.get("underexposed_pct")) or 0.0,
+            jpeg_quality=int(jpeg) if isinstance(jpeg, (int, float)) else None,
+            chroma_subsampling=data.get("chroma_subsampling"),
+        )
 
 
 @dataclass(frozen=True)
@@ -118,6 +178,20 @@ class CalibrationSummary:
             "notes": list(self.notes),
         }
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CalibrationSummary:
+        corners = data.get("chart_corners")
+        return cls(
+            method=str(data.get("method") or "none"),
+            calibrated=bool(data.get("calibrated")),
+            chart_delta_e_mean=_float(data.get("chart_delta_e_mean"), None),
+            chart_delta_e_max=_float(data.get("chart_delta_e_max"), None),
+            mm_per_px=_float(data.get("mm_per_px"), None),
+            chart_corners=tuple((float(c[0]), float(c[1])) for c in corners) if corners else None,
+            notes=tuple(str(n) for n in data.get("notes") or ()),
+            light_cct_k=_float(data.get("light_cct_k"), None),
+        )
+
 
 @dataclass(frozen=True)
 class AlignmentSummary:
@@ -137,6 +211,14 @@ class AlignmentSummary:
             "similarity": _clean(self.similarity),
             "inliers": int(self.inliers),
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AlignmentSummary:
+        m = data.get("matrix")
+        matrix = (tuple(float(v) for v in m[0]), tuple(float(v) for v in m[1])) if m else None
+        return cls(ok=bool(data.get("ok")), reason=data.get("reason"), matrix=matrix,  # type: ignore[arg-type]
+                   residual_px=_float(data.get("residual_px"), None), similarity=_float(data.get("similarity"), None),
+                   inliers=int(data.get("inliers") or 0))
 
 
 @dataclass(frozen=True)
@@ -163,6 +245,13 @@ class MeasureChange:
             "note": self.note,
         }
 
+    @classmethod
+    def from_dict(cls, measure: str, data: dict[str, Any]) -> MeasureChange:
+        return cls(measure=measure, photo=_float(data.get("photo"), None), baseline=_float(data.get("baseline"), None),
+                   delta=_float(data.get("value"), None), mdc=_float(data.get("mdc")) or 0.0,
+                   direction=data.get("direction") or "lower_is_better", verdict=data.get("verdict") or "not comparable",
+                   note=data.get("note"))
+
 
 @dataclass(frozen=True)
 class Comparison:
@@ -180,6 +269,21 @@ class Comparison:
             "delta": {c.measure: c.to_dict() for c in self.changes},
             "notes": list(self.notes),
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Comparison:
+        return cls(
+            common_area_px=int(data.get("common_area_px") or 0),
+            calibrated=bool(data.get("calibrated")),
+            baseline=Measures.from_dict(_section(data, "baseline")),
+            changes=tuple(MeasureChange.from_dict(k, v) for k, v in _section(data, "delta").items()
+                          if isinstance(v, dict)),
+            notes=tuple(str(n) for n in data.get("notes") or ()),
+        )
+
+    def change(self, key: str) -> MeasureChange | None:
+        """The change of one measure, or None when it was not compared."""
+        return next((c for c in self.changes if c.measure == key), None)
 
 
 @dataclass(frozen=True)
@@ -225,3 +329,37 @@ class AnalysisResult:
         out["comparison"] = self.comparison.to_dict() if self.comparison else None
         out["timings_s"] = {k: round(v, 4) for k, v in self.timings_s.items()}
         return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AnalysisResult:
+        """The stored JSON (``to_dict``) back as typed results; older results lacking newer keys still load."""
+        image = _section(data, "image")
+        roi = _section(data, "roi")
+        baseline_cal = data.get("baseline_calibration")
+        alignment = data.get("alignment")
+        comparison = data.get("comparison")
+        return cls(
+            analysis_version=str(data.get("analysis_version") or ""),
+            parameters=_section(data, "parameters"),
+            measured_in="baseline" if data.get("measured_in") == "baseline" else "photo",
+            width=int(image.get("width") or 0),
+            height=int(image.get("height") or 0),
+            working_scale=_float(data.get("working_scale")) or 1.0,
+            px_per_mm=_float(data.get("px_per_mm"), None),
+            quality=QualitySummary.from_dict(_section(data, "quality")),
+            calibration=CalibrationSummary.from_dict(_section(data, "calibration")),
+            baseline_calibration=CalibrationSummary.from_dict(baseline_cal) if isinstance(baseline_cal, dict) else None,
+            alignment=AlignmentSummary.from_dict(alignment) if isinstance(alignment, dict) else None,
+            roi_area_px=int(roi.get("area_px") or 0),
+            roi_lost_to_clipping_pct=_float(roi.get("lost_to_clipping_pct")) or 0.0,
+            measures=Measures.from_dict(data),
+            mdc={k: float(v) for k, v in _section(data, "mdc").items() if isinstance(v, (int, float))},
+            directions=dict(_section(data, "direction")),
+            comparison=Comparison.from_dict(comparison) if isinstance(comparison, dict) else None,
+            timings_s={k: float(v) for k, v in _section(data, "timings_s").items() if isinstance(v, (int, float))},
+        )
+
+    @property
+    def aligned(self) -> bool:
+        """Compared with its baseline after an alignment that held."""
+        return self.alignment is not None and self.alignment.ok and self.comparison is not None

@@ -15,10 +15,8 @@ import pytest
 from tracker.analysis.face import REGION_KEYS, find_face
 from tracker.analysis.face.regions import feature_masks
 
-from ..conftest import REAL_DATA_DIR
+from ._face_helpers import PORTRAITS
 
-FACES_DIR = REAL_DATA_DIR / "interfaces_cc0_faces"
-PORTRAITS = sorted(p.name for p in FACES_DIR.glob("*.jpg")) if FACES_DIR.is_dir() else []
 #: Regions at least this many square millimetres (by the eye-distance scale) are "found";
 #: the contract's floor is 1 cm².
 MIN_REGION_MM2 = 100.0

@@ -102,7 +102,11 @@ HAIR_DENSITY_SIGMA = 0.04
 #: A connected dark patch wider than about this share of the eye span (as a square) is hair, not a spot.
 MAX_SPOT_SHARE = 0.12
 #: Robust standard deviations of yellowness (ln G/B) allowed around the typical skin; redder skin is always kept.
-YELLOWNESS_K = 4.0
+YELLOWNESS_K = 2.5
+#: Pixels at least this much yellower (ln G/B) than the skin are hair-coloured, however wide the skin's spread.
+MIN_YELLOW_EXCESS = 0.2
+#: Pinker (less yellow) than the skin by this much more is still skin (redness lowers ln G/B).
+PINK_ALLOWANCE = 0.6
 
 
 @dataclass(frozen=True)
@@ -203,7 +207,11 @@ def _skin_like(srgb: np.ndarray, inside: np.ndarray, core: np.ndarray, *, eye_sp
     _, labels, stats, _ = cv2.connectedComponentsWithStats(dark.astype(np.uint8), connectivity=8)
     big = np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] >= (MAX_SPOT_SHARE * eye_span) ** 2) + 1
     hair |= np.isin(labels, big)
-    ok = ~hair & (np.abs(v - mv) <= YELLOWNESS_K * sv)
+    # Blonde, brown and red hair is more yellow (ln G/B) than the skin it lies on; redder
+    # skin is not (blood lowers G), so a redness is never taken for hair.
+    yellow = (v - mv) > max(YELLOWNESS_K * sv, MIN_YELLOW_EXCESS)
+    hair |= cv2.GaussianBlur(yellow.astype(np.float32), (0, 0), HAIR_DENSITY_SIGMA * eye_span) > HAIR_DENSITY
+    ok = ~hair & ~yellow & ((mv - v) <= YELLOWNESS_K * sv + PINK_ALLOWANCE)
     # Tidy: drop specks left between hairs.
     r = max(1, round(0.01 * eye_span))
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))

@@ -48,6 +48,33 @@ def mdc_table(*, calibrated: bool) -> dict[str, float]:
     return {k: float(uncal.get(k, v * UNCALIBRATED_FACTOR)) for k, v in cal.items()}
 
 
+@lru_cache(maxsize=1)
+def _face_table() -> dict[str, Any] | None:
+    path = resources.files("tracker.analysis").joinpath("data/mdc_face.json")
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def region_mdc_table(region: str, *, calibrated: bool) -> dict[str, float]:
+    """MDC95 of every compared measure over one anatomical region of a front view (or ``face``, their union).
+
+    Estimated from simulated repeat captures of real portraits (pose, light and
+    exposure only: ``tracker mdc-estimate-faces``). A measure or region missing from
+    that table falls back to the close-up figure.
+
+    >>> set(region_mdc_table("cheek_left", calibrated=True)) == set(mdc_table(calibrated=True))
+    True
+    """
+    fallback = mdc_table(calibrated=calibrated)
+    table = _face_table()
+    if table is None:
+        return fallback
+    regions = table.get("calibrated" if calibrated else "uncalibrated") or {}
+    own = regions.get(region) or {}
+    return {k: float(own.get(k, v)) for k, v in fallback.items()}
+
+
 def mdc_provenance() -> dict[str, Any]:
     """Where the stored MDC figures came from: version, data, number of pairs."""
     return {k: v for k, v in _table().items() if k not in ("calibrated", "uncalibrated")}

@@ -103,13 +103,15 @@ def _find_spots(mi: np.ndarray, masks: dict[str, np.ndarray], union: np.ndarray,
 
 
 def _region_measures(
-    key: str, linear: np.ndarray, mask: np.ndarray, mi: np.ndarray, spots: _Spots, px_per_mm: float | None
+    key: str, linear: np.ndarray, mask: np.ndarray, mi: np.ndarray, spots: _Spots, px_per_mm: float | None,
+    line_map: np.ndarray,
 ) -> Measures:
     box = _box(mask)
     crop, region = linear[box], mask[box]
     red = _redness.measure_redness(crop, region)
     tex = _texture.measure_texture(crop, region, px_per_mm=px_per_mm)
     tone = _tone.skin_tone(crop, region)
+    line_map[box] = np.where(region, tex.line_map, line_map[box])
     # Pigment: the union's spots whose centroid is in this region (their whole area counts here).
     mine = [label for label, owner in spots.owner.items() if owner == key]
     spot_px = int(np.isin(spots.labels, mine).sum()) if mine else 0
@@ -149,8 +151,8 @@ def measure_regions(
     area_px_per_mm: float | None,
     scale: float,
     source: Source = "landmarks",
-) -> tuple[dict[str, RegionFigures], np.ndarray]:
-    """Figures for every region, and the mask of the pigment spots found (working scale).
+) -> tuple[dict[str, RegionFigures], np.ndarray, np.ndarray]:
+    """Figures for every region, the pigment spots found and the line map (working scale).
 
     Parameters
     ----------
@@ -183,15 +185,16 @@ def measure_regions(
         usable[key] = mask
         union |= mask
     spot_mask = np.zeros(union.shape, bool)
+    line_map = np.zeros(union.shape, np.float32)
     if not usable:
-        return out, spot_mask
+        return out, spot_mask, line_map
     mi = _pigment.melanin_index(linear)
     spots = _find_spots(mi, usable, union, px_per_mm)
     spot_mask[spots.box] = spots.labels > 0
     for key, mask in usable.items():
-        measures = _region_measures(key, linear, mask, mi, spots, px_per_mm)
+        measures = _region_measures(key, linear, mask, mi, spots, px_per_mm, line_map)
         out[key] = RegionFigures(round(int(mask.sum()) / scale**2), source, None, measures, mask)
-    return {k: out[k] for k in masks}, spot_mask & union
+    return {k: out[k] for k in masks}, spot_mask & union, line_map
 
 
 def face_figures(regions: dict[str, RegionFigures], linear: np.ndarray) -> Measures:

@@ -25,9 +25,12 @@ __all__ = [
     "CalibrationSummary",
     "Comparison",
     "Direction",
+    "FaceSummary",
     "MeasureChange",
     "Measures",
     "QualitySummary",
+    "RegionComparison",
+    "RegionResult",
     "Verdict",
 ]
 
@@ -76,6 +79,7 @@ class Measures:
     pore_reason: str | None
     ita_deg: float
     tone_class: str
+    tone_note: str | None = None  # "camera colours, uncalibrated" when no chart corrected the tone
 
     @classmethod
     def unmeasured(cls, reason: str) -> Measures:
@@ -98,6 +102,7 @@ class Measures:
                 None if v is None else int(v) if spec.integer else _clean(v))
         out["texture"]["pore_reason"] = self.pore_reason
         out["skin_tone"]["class"] = self.tone_class
+        out["skin_tone"]["note"] = self.tone_note
         return out
 
     @classmethod
@@ -116,8 +121,10 @@ class Measures:
                 values[spec.key] = _float(raw)
         reason = _section(data, "texture").get("pore_reason")
         tone = _section(data, "skin_tone").get("class")
+        note = _section(data, "skin_tone").get("note")
         return cls(**values, pore_reason=reason if isinstance(reason, str) else None,
-                   tone_class=tone if isinstance(tone, str) else "unknown")
+                   tone_class=tone if isinstance(tone, str) else "unknown",
+                   tone_note=note if isinstance(note, str) else None)
 
 
 @dataclass(frozen=True)
@@ -254,12 +261,88 @@ class MeasureChange:
 
 
 @dataclass(frozen=True)
+class FaceSummary:
+    """What was found about the face (``face`` in the JSON; None for a declared close-up)."""
+
+    found: bool
+    landmark_count: int
+    view: str | None  # front, left_oblique, right_oblique, left_profile, right_profile
+    pose_deg: tuple[float, float, float] | None  # yaw, pitch, roll
+    landmarks_reliable: bool = False
+    reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        pose = None
+        if self.pose_deg is not None:
+            pose = {k: round(float(v), 1) for k, v in zip(("yaw", "pitch", "roll"), self.pose_deg, strict=True)}
+        return {"found": self.found, "landmark_count": int(self.landmark_count), "view": self.view, "pose_deg": pose,
+                "landmarks_reliable": self.landmarks_reliable, "reason": self.reason}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FaceSummary:
+        pose = data.get("pose_deg")
+        angles = None
+        if isinstance(pose, dict):
+            angles = (_float(pose.get("yaw")) or 0.0, _float(pose.get("pitch")) or 0.0, _float(pose.get("roll")) or 0.0)
+        view = data.get("view")
+        reason = data.get("reason")
+        return cls(found=bool(data.get("found")), landmark_count=int(data.get("landmark_count") or 0),
+                   view=view if isinstance(view, str) else None, pose_deg=angles,
+                   landmarks_reliable=bool(data.get("landmarks_reliable")),
+                   reason=reason if isinstance(reason, str) else None)
+
+
+@dataclass(frozen=True)
+class RegionResult:
+    """One anatomical region's figures (``regions.<key>`` in the JSON)."""
+
+    area_px: int  # full-resolution px of the frame measured in; 0 when not measured
+    source: Literal["landmarks", "drawn"]
+    reason: str | None
+    measures: Measures
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"area_px": int(self.area_px), "source": self.source, "reason": self.reason, **self.measures.to_dict()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RegionResult:
+        reason = data.get("reason")
+        return cls(area_px=int(data.get("area_px") or 0),
+                   source="drawn" if data.get("source") == "drawn" else "landmarks",
+                   reason=reason if isinstance(reason, str) else None, measures=Measures.from_dict(data))
+
+
+@dataclass(frozen=True)
+class RegionComparison:
+    """One region compared with the baseline (``comparison.regions.<key>``), against that region's own MDC."""
+
+    common_area_px: int  # full-resolution baseline px
+    baseline: Measures
+    changes: tuple[MeasureChange, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"common_area_px": int(self.common_area_px), "baseline": self.baseline.to_dict(),
+                "delta": {c.measure: c.to_dict() for c in self.changes}}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RegionComparison:
+        return cls(common_area_px=int(data.get("common_area_px") or 0),
+                   baseline=Measures.from_dict(_section(data, "baseline")),
+                   changes=tuple(MeasureChange.from_dict(k, v) for k, v in _section(data, "delta").items()
+                                 if isinstance(v, dict)))
+
+    def change(self, key: str) -> MeasureChange | None:
+        return next((c for c in self.changes if c.measure == key), None)
+
+
+@dataclass(frozen=True)
 class Comparison:
     common_area_px: int  # full-resolution baseline px
     calibrated: bool
     baseline: Measures
     changes: tuple[MeasureChange, ...]
     notes: tuple[str, ...]
+    regions: dict[str, RegionComparison] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -268,6 +351,7 @@ class Comparison:
             "baseline": self.baseline.to_dict(),
             "delta": {c.measure: c.to_dict() for c in self.changes},
             "notes": list(self.notes),
+            "regions": {k: r.to_dict() for k, r in self.regions.items()},
         }
 
     @classmethod
@@ -279,6 +363,8 @@ class Comparison:
             changes=tuple(MeasureChange.from_dict(k, v) for k, v in _section(data, "delta").items()
                           if isinstance(v, dict)),
             notes=tuple(str(n) for n in data.get("notes") or ()),
+            regions={k: RegionComparison.from_dict(v) for k, v in _section(data, "regions").items()
+                     if isinstance(v, dict)},
         )
 
     def change(self, key: str) -> MeasureChange | None:
@@ -308,6 +394,8 @@ class AnalysisResult:
     directions: dict[str, Direction]
     comparison: Comparison | None
     timings_s: dict[str, float] = field(default_factory=dict)
+    face: FaceSummary | None = None  # None only for a declared close-up
+    regions: dict[str, RegionResult] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -326,6 +414,8 @@ class AnalysisResult:
         out.update(self.measures.to_dict())
         out["mdc"] = {k: _clean(v) for k, v in self.mdc.items()}
         out["direction"] = dict(self.directions)
+        out["face"] = self.face.to_dict() if self.face is not None else None
+        out["regions"] = {k: r.to_dict() for k, r in self.regions.items()}
         out["comparison"] = self.comparison.to_dict() if self.comparison else None
         out["timings_s"] = {k: round(v, 4) for k, v in self.timings_s.items()}
         return out
@@ -338,6 +428,7 @@ class AnalysisResult:
         baseline_cal = data.get("baseline_calibration")
         alignment = data.get("alignment")
         comparison = data.get("comparison")
+        face = data.get("face")
         return cls(
             analysis_version=str(data.get("analysis_version") or ""),
             parameters=_section(data, "parameters"),
@@ -357,6 +448,8 @@ class AnalysisResult:
             directions=dict(_section(data, "direction")),
             comparison=Comparison.from_dict(comparison) if isinstance(comparison, dict) else None,
             timings_s={k: float(v) for k, v in _section(data, "timings_s").items() if isinstance(v, (int, float))},
+            face=FaceSummary.from_dict(face) if isinstance(face, dict) else None,
+            regions={k: RegionResult.from_dict(v) for k, v in _section(data, "regions").items() if isinstance(v, dict)},
         )
 
     @property

@@ -25,14 +25,25 @@ TRACKER_SWEEP_SECONDS            how often each worker re-queues analyses of    
                                  vanished workers and lost doorbells
 TRACKER_INVITATION_DAYS          days a patient invitation stays valid           7
 TRACKER_SECURE_COOKIES           ``1`` when served over HTTPS                    0
+TRACKER_PUBLIC_URL               the address patients and staff use, e.g.        this machine's address
+                                 ``https://photos.clinic.example``: invitation
+                                 links and QR codes are built from it
+TRACKER_TRUSTED_HOSTS            more host names requests may use (comma list;   none
+                                 any other Host header gets 400)
+TRACKER_TRUSTED_PROXIES          proxies whose ``X-Forwarded-For`` names the      ``127.0.0.1,::1``
+                                 client (sign-in throttle per address)
 ===============================  ==============================================  =========================
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import secrets
+import socket
+import struct
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 class ConfigError(RuntimeError):
@@ -57,6 +68,22 @@ def _bool_env(name: str, default: bool) -> bool:
     if raw is None or raw.strip() == "":
         return default
     return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def local_host_names() -> list[str]:
+    """Names and IPv4 addresses this machine answers to: localhost, its host name and the
+    address of every network interface (so a server bound to a LAN address is reachable
+    by that address without configuration)."""
+    names = {"localhost", "127.0.0.1", "::1", socket.gethostname(), socket.getfqdn()}
+    for _index, interface in socket.if_nameindex():
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            try:
+                packed = fcntl.ioctl(probe.fileno(), 0x8915,  # SIOCGIFADDR
+                                     struct.pack("256s", interface[:15].encode()))
+            except OSError:
+                continue
+        names.add(socket.inet_ntoa(packed[20:24]))
+    return sorted(n for n in names if n)
 
 
 def load_or_create_secret_key(instance_path: Path) -> str:
@@ -111,11 +138,26 @@ class Config:
         self.ANALYSIS_LEASE_SECONDS = _int_env("TRACKER_ANALYSIS_LEASE_SECONDS", 60)
         self.ANALYSIS_MAX_ATTEMPTS = _int_env("TRACKER_ANALYSIS_MAX_ATTEMPTS", 3)
         self.SWEEP_SECONDS = _int_env("TRACKER_SWEEP_SECONDS", 30)
+        self.PUBLIC_URL = (os.environ.get("TRACKER_PUBLIC_URL") or "").strip().rstrip("/") or None
+        if self.PUBLIC_URL and urlsplit(self.PUBLIC_URL).scheme not in ("http", "https"):
+            raise ConfigError(f"TRACKER_PUBLIC_URL must start with https:// or http://, got {self.PUBLIC_URL!r}")
+        extra = os.environ.get("TRACKER_TRUSTED_HOSTS") or ""
+        self.TRUSTED_HOSTS = self._trusted_hosts([h.strip() for h in extra.split(",") if h.strip()])
+        self.TRUSTED_PROXIES = tuple(a.strip() for a in (
+            os.environ.get("TRACKER_TRUSTED_PROXIES") or "127.0.0.1,::1").split(",") if a.strip())
         secure = _bool_env("TRACKER_SECURE_COOKIES", False)
         self.SESSION_COOKIE_SECURE = secure
         self.REMEMBER_COOKIE_SECURE = secure
         self._explicit_secret = os.environ.get("TRACKER_SECRET_KEY") or None
         self._secret_cache: str | None = None
+
+    def _trusted_hosts(self, extra: list[str]) -> list[str]:
+        """Host names requests may use (Flask answers any other Host with 400): the public
+        URL's, this machine's own names and addresses, and ``TRACKER_TRUSTED_HOSTS``."""
+        hosts = set(local_host_names()) | set(extra)
+        if self.PUBLIC_URL:
+            hosts.add(urlsplit(self.PUBLIC_URL).hostname or "")
+        return sorted(h for h in hosts if h)
 
     # Flask reads upper-case attributes with ``config.from_object``; properties work too.
     @property
@@ -140,9 +182,17 @@ class Config:
         return self.MAX_IMAGE_MEGAPIXELS * 1_000_000
 
     def ensure_instance(self) -> None:
-        """Create the instance folders this configuration writes to."""
-        self.INSTANCE_PATH.mkdir(parents=True, exist_ok=True)
-        self.STORAGE_PATH.mkdir(parents=True, exist_ok=True)
+        """Create the instance folders this configuration writes to, private (0700), and
+        the SQLite files with mode 0600 before SQLite or Huey open them."""
+        from tracker.private_files import private_dir, private_file
+
+        private_dir(self.INSTANCE_PATH)
+        private_dir(self.STORAGE_PATH)
+        for url in (self.DATABASE_URL, self.BROKER_URL):
+            if url.startswith("sqlite:///") and url[len("sqlite:///"):] not in ("", ":memory:"):
+                path = Path(url[len("sqlite:///"):])
+                private_dir(path.parent)
+                private_file(path)
 
 
 class TestConfig(Config):

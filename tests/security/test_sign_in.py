@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from tests.services.factories import PASSWORD
 from tests.web.conftest import PATIENT_PASSWORD, csrf_from, login
-from tracker.models import AuditEvent, Invitation, User
+from tracker.models import Invitation, SignInThrottle, User
 from tracker.services.accounts import MAX_FAILED_SIGN_INS
 
 from .conftest import audit_actions, resources
@@ -42,8 +42,8 @@ def test_repeated_failures_pause_the_account_even_for_the_right_password(app, si
     assert len(audit_actions(app, "user.sign_in_throttled")) == 1
     # When the window has passed, the right password works again.
     with resources(app).session_factory() as s:
-        s.execute(update(AuditEvent).where(AuditEvent.action == "user.sign_in_failed")
-                  .values(created_at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=16)))
+        s.execute(update(SignInThrottle)
+                  .values(window_started_at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=16)))
         s.commit()
     assert _sign_in(app.test_client(), site.tech_email, PASSWORD).status_code == 302
 
@@ -88,7 +88,7 @@ def test_session_cookie_flags_and_secure_over_https(app, site):
 
     secure = app.test_client()
     response = secure.post("/login", data={"email": site.admin_email, "password": PASSWORD},
-                           base_url="https://clinic.example")
+                           base_url="https://localhost")
     cookie = response.headers["Set-Cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")

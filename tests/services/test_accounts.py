@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tracker.models.vocabulary import TECHNICIAN
-from tracker.services import accounts
+from tracker.services import accounts, sessions
 from tracker.services.errors import AuthenticationFailed, Conflict, Forbidden, ValidationFailed
 
 from .factories import PASSWORD
@@ -21,11 +21,13 @@ def test_sign_in_needs_the_right_password_and_an_active_account(db, world):
 
 
 def test_admin_resets_a_staff_password_and_old_sessions_end(db, world):
-    old_session_id = world.tech.get_id()
+    old_token = sessions.start_session(db, world.tech)
+    db.commit()
+    assert sessions.load_session_user(db, old_token) is not None
     user, temporary = accounts.reset_staff_password(db, world.admin, world.tech.id)
     db.commit()
     assert user.must_change_password
-    assert accounts.load_session_user(db, old_session_id) is None
+    assert sessions.load_session_user(db, old_token) is None
     with pytest.raises(AuthenticationFailed):
         accounts.authenticate(db, "tech@a.test", PASSWORD)
     signed_in = accounts.authenticate(db, "tech@a.test", temporary)

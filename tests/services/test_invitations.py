@@ -70,7 +70,7 @@ def test_unknown_token_and_taken_email_are_refused(db, world):
         invitations.accept_invitation(db, "made-up-token", email="x@example.org", password="a long password 1")
     _, token = invitations.create_invitation(db, world.tech, world.patient.id)
     db.commit()
-    with pytest.raises(Conflict, match="another account"):
+    with pytest.raises(Conflict, match="cannot be used"):
         invitations.accept_invitation(db, token, email="tech@a.test", password="a long password 1")
     db.rollback()
     # The refusal did not use up the invitation.

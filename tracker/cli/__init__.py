@@ -19,6 +19,7 @@ import click
 
 from tracker import __version__
 from tracker.config import Config, ConfigError
+from tracker.private_files import restrict_umask
 
 #: Modules that add commands to ``tracker`` if they exist.
 OPTIONAL_COMMAND_MODULES = ("tracker.cli.analysis_commands", "tracker.cli.jobs_commands", "tracker.cli.admin_commands",
@@ -33,6 +34,7 @@ def main() -> None:
     Settings come from the environment (TRACKER_INSTANCE_PATH, default ./instance;
     see tracker/config.py).
     """
+    restrict_umask()  # every file this command writes is private from the first write
 
 
 def _config() -> Config:

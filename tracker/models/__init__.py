@@ -8,6 +8,7 @@ from .db import make_engine, make_sessionmaker
 from .exports import ExportRecord, ExportSettings
 from .photos import Analysis, Baseline, Photo, analysis_inputs_key
 from .progress import ClinicDisplaySettings, HealingWindow, PhotoRetake, RegionRevision
+from .security import SignInThrottle, UserSession
 
 __all__ = [
     "Analysis",
@@ -25,8 +26,10 @@ __all__ = [
     "Photo",
     "PhotoRetake",
     "RegionRevision",
+    "SignInThrottle",
     "TreatmentSeries",
     "User",
+    "UserSession",
     "Visit",
     "analysis_inputs_key",
     "make_engine",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import ID_LENGTH, Base, UTCDateTime, new_id, utcnow
@@ -23,13 +23,15 @@ class Clinic(Base):
     id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Staff must sign in with a second factor (an authenticator app) when set.
+    require_two_factor: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class User(Base):
     """Somebody who signs in: a clinic admin, a technician or a patient.
 
-    ``auth_version`` is part of the Flask-Login session id: bumping it (password
-    reset, deactivation) signs the user out everywhere.
+    Sign-ins are server-side :class:`~tracker.models.security.UserSession` rows;
+    bumping ``auth_version`` (password reset, deactivation) ends all of them.
     """
 
     __tablename__ = "users"
@@ -48,6 +50,10 @@ class User(Base):
     auth_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    #: Base32 TOTP secret once two-factor sign-in is set up (None: not set up).
+    totp_secret: Mapped[str | None] = mapped_column(String(64), default=None)
+    #: JSON list of scrypt hashes of the unused recovery codes.
+    recovery_codes: Mapped[str | None] = mapped_column(Text, default=None)
 
     clinic: Mapped[Clinic] = relationship(lazy="joined")
     patient: Mapped[Patient | None] = relationship(foreign_keys=[patient_id])
@@ -65,8 +71,14 @@ class User(Base):
     def is_anonymous(self) -> bool:
         return False
 
+    #: The token of the server-side session this object was loaded for (not a column):
+    #: Flask-Login keeps it in the cookie as the session's id.
+    session_token = None  # type: str | None
+
     def get_id(self) -> str:
-        return f"{self.id}.{self.auth_version}"
+        if not self.session_token:
+            raise RuntimeError("sign in through tracker.services.sessions.start_session")
+        return self.session_token
 
     # Convenience -----------------------------------------------------------------------
     @property

@@ -143,6 +143,8 @@ class Analysis(Base):
     state: Mapped[str] = mapped_column(String(20), default="queued")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     lease_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    #: Who holds (or last held) the lease: ``host:pid/thread``, shown on the job's record.
+    lease_holder: Mapped[str | None] = mapped_column(String(200), default=None)
     error: Mapped[str | None] = mapped_column(Text, default=None)
     result_json: Mapped[str | None] = mapped_column(Text, default=None)
     overlay_keys: Mapped[str | None] = mapped_column(Text, default=None)

@@ -11,17 +11,20 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from tracker.models import AuditEvent, Clinic, User, utcnow
+from tracker.models import Clinic, User, utcnow
 from tracker.models.vocabulary import CLINIC_ADMIN, ROLES, STAFF_ROLES
 
-from . import audit
+from . import audit, sessions, throttle
 from .access import get_staff_member, require_admin
 from .errors import AuthenticationFailed, Conflict, TooManyAttempts, ValidationFailed
+from .text import plain_text
 
 MIN_PASSWORD_LENGTH = 10
-#: Wrong passwords allowed per account within THROTTLE_WINDOW before it is paused.
-MAX_FAILED_SIGN_INS = 5
-THROTTLE_WINDOW = dt.timedelta(minutes=15)
+#: Sign-in attempts allowed per account within the throttle's window before it is paused.
+MAX_FAILED_SIGN_INS = throttle.ACCOUNT_LIMIT
+#: Said whenever an email cannot be used: emails are unique across clinics, so saying
+#: "already exists" would tell one clinic's admin who another clinic's users are.
+EMAIL_UNAVAILABLE = "This email address cannot be used for a new account. Use another one."
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 # A real hash to compare against when the email is unknown, so that a wrong email
@@ -60,14 +63,14 @@ def email_taken(session: Session, email: str) -> bool:
 def create_clinic(session: Session, *, name: str, admin_email: str, admin_password: str,
                   admin_name: str = "Clinic admin") -> tuple[Clinic, User]:
     """Create a clinic and its first admin (``tracker clinic create``)."""
-    name = (name or "").strip()
+    name = plain_text(name)
     if not name:
         raise ValidationFailed("The clinic needs a name.", field="name")
     if session.scalar(select(Clinic).where(Clinic.name == name)) is not None:
         raise Conflict(f"A clinic called {name!r} already exists.", field="name")
     email = normalise_email(admin_email)
     if email_taken(session, email):
-        raise Conflict(f"An account for {email} already exists.", field="admin_email")
+        raise Conflict(EMAIL_UNAVAILABLE, field="admin_email")
     check_password_rules(admin_password, field="admin_password")
     clinic = Clinic(name=name)
     session.add(clinic)
@@ -75,7 +78,7 @@ def create_clinic(session: Session, *, name: str, admin_email: str, admin_passwo
     admin = User(
         clinic_id=clinic.id,
         email=email,
-        full_name=admin_name.strip() or "Clinic admin",
+        full_name=plain_text(admin_name) or "Clinic admin",
         role=CLINIC_ADMIN,
         password_hash=hash_password(admin_password),
     )
@@ -87,72 +90,72 @@ def create_clinic(session: Session, *, name: str, admin_email: str, admin_passwo
     return clinic, admin
 
 
-def recent_failures(session: Session, user: User, now: dt.datetime) -> list[dt.datetime]:
-    """Times of the failed sign-ins counted against ``user`` now (oldest first): those of the
-    last :data:`THROTTLE_WINDOW` after their latest successful sign-in."""
-    since = now - THROTTLE_WINDOW
-    if user.last_login_at is not None and user.last_login_at > since:
-        since = user.last_login_at
-    stmt = (select(AuditEvent.created_at)
-            .where(AuditEvent.object_type == "user", AuditEvent.object_id == user.id,
-                   AuditEvent.action == "user.sign_in_failed", AuditEvent.created_at > since)
-            .order_by(AuditEvent.created_at))
-    return list(session.scalars(stmt))
+def _too_many(wait: dt.timedelta, *, address: bool) -> TooManyAttempts:
+    minutes = max(1, math.ceil(wait.total_seconds() / 60))
+    when = f"Try again in {minutes} minute{'s' if minutes != 1 else ''}"
+    if address:
+        return TooManyAttempts(f"Too many sign-in attempts from this network. {when}.")
+    return TooManyAttempts(f"Too many failed sign-ins for this account. {when}, "
+                           "or ask your clinic admin to reset the password.")
 
 
-def _throttled_for(session: Session, user: User, now: dt.datetime) -> dt.timedelta | None:
-    failures = recent_failures(session, user, now)
-    if len(failures) < MAX_FAILED_SIGN_INS:
-        return None
-    return failures[-MAX_FAILED_SIGN_INS] + THROTTLE_WINDOW - now
+def _claim_attempt(session: Session, email: str, client: str) -> None:
+    """Count this attempt per address, then per account, and commit the claim at once:
+    concurrent attempts must see it, and a refused one must still count."""
+    now = utcnow()
+    throttle.forget_expired(session, now=now)
+    wait = throttle.claim(session, throttle.address_key(client), throttle.ADDRESS_LIMIT, now=now)
+    if wait is None:
+        account_wait = throttle.claim(session, throttle.account_key(email), throttle.ACCOUNT_LIMIT, now=now)
+        session.commit()
+        if account_wait is not None:
+            raise _too_many(account_wait, address=False)
+        return
+    session.commit()
+    raise _too_many(wait, address=True)
 
 
 def authenticate(session: Session, email: str, password: str, *, client: str = "") -> User:
     """The active user with this email and password, or :class:`AuthenticationFailed`.
 
-    After :data:`MAX_FAILED_SIGN_INS` wrong passwords within :data:`THROTTLE_WINDOW`
-    the account refuses every attempt (even the right password) until the window
-    has passed: :class:`TooManyAttempts`. Failures and refusals are audited.
+    Every attempt is counted first (:mod:`tracker.services.throttle`): past
+    :data:`MAX_FAILED_SIGN_INS` attempts per email, or the higher per-address limit,
+    within the window, every attempt is refused (even the right password) with
+    :class:`TooManyAttempts`, for unknown emails exactly as for known ones. A right
+    password clears the account's count. Commits the attempt's claim.
     """
     value = (email or "").strip().lower()
+    try:
+        _claim_attempt(session, value, client)
+    except TooManyAttempts:
+        check_password_hash(_DUMMY_HASH, password or "")
+        user = session.scalar(select(User).where(User.email == value)) if value else None
+        if user is not None:
+            audit.record(session, None, "user.sign_in_throttled", "user", user.id, clinic_id=user.clinic_id,
+                         client=client[:64])
+        raise
     user = session.scalar(select(User).where(User.email == value)) if value else None
     if user is None:
         check_password_hash(_DUMMY_HASH, password or "")
         raise AuthenticationFailed("That email and password do not match an account.")
-    now = utcnow()
-    wait = _throttled_for(session, user, now)
-    if wait is not None:
-        check_password_hash(_DUMMY_HASH, password or "")
-        audit.record(session, None, "user.sign_in_throttled", "user", user.id, clinic_id=user.clinic_id,
-                     client=client[:64])
-        minutes = max(1, math.ceil(wait.total_seconds() / 60))
-        raise TooManyAttempts(f"Too many failed sign-ins for this account. Try again in {minutes} "
-                              f"minute{'s' if minutes != 1 else ''}, or ask your clinic admin to reset the password.")
     if not check_password_hash(user.password_hash, password or ""):
         audit.record(session, None, "user.sign_in_failed", "user", user.id, clinic_id=user.clinic_id,
                      client=client[:64])
         raise AuthenticationFailed("That email and password do not match an account.")
     if not user.active:
         raise AuthenticationFailed("This account has been deactivated. Ask your clinic admin.")
-    user.last_login_at = now
+    throttle.clear(session, throttle.account_key(value))
+    throttle.refund(session, throttle.address_key(client))
+    user.last_login_at = utcnow()
     audit.record(session, user, "user.signed_in", "user", user.id, client=client[:64])
     return user
 
 
 def sign_out_everywhere(session: Session, actor: User) -> User:
-    """End every open session of ``actor`` (on all devices): the session version moves on."""
-    actor.auth_version += 1
+    """End every open session of ``actor`` (on all devices)."""
+    sessions.end_all_sessions(session, actor)
     audit.record(session, actor, "user.signed_out_everywhere", "user", actor.id)
     return actor
-
-
-def load_session_user(session: Session, session_id: str) -> User | None:
-    """The user for a Flask-Login id ``"<user id>.<auth version>"``, or None when stale."""
-    user_id, _, version = (session_id or "").partition(".")
-    user = session.get(User, user_id) if user_id else None
-    if user is None or not user.active or str(user.auth_version) != version:
-        return None
-    return user
 
 
 def create_staff(session: Session, actor: User, *, email: str, full_name: str, role: str,
@@ -165,8 +168,8 @@ def create_staff(session: Session, actor: User, *, email: str, full_name: str, r
                                field="role")
     email = normalise_email(email)
     if email_taken(session, email):
-        raise Conflict(f"An account for {email} already exists.", field="email")
-    full_name = (full_name or "").strip()
+        raise Conflict(EMAIL_UNAVAILABLE, field="email")
+    full_name = plain_text(full_name)
     if not full_name:
         raise ValidationFailed("Enter the person's name.", field="full_name")
     temporary = password is None
@@ -189,6 +192,7 @@ def reset_staff_password(session: Session, actor: User, user_id: str) -> tuple[U
     user.password_hash = hash_password(temporary)
     user.must_change_password = True
     user.auth_version += 1
+    throttle.clear(session, throttle.account_key(user.email))  # the new password must work at once
     audit.record(session, actor, "user.password_reset", "user", user.id, email=user.email)
     return user, temporary
 
@@ -205,8 +209,15 @@ def set_staff_active(session: Session, actor: User, user_id: str, active: bool) 
 
 
 def change_password(session: Session, actor: User, *, current: str, new: str) -> User:
+    """Set a new password after checking the current one; wrong current passwords count
+    against the account's sign-in throttle (a stolen session cannot guess it)."""
+    wait = throttle.claim(session, throttle.account_key(actor.email), throttle.ACCOUNT_LIMIT)
+    session.commit()  # the attempt counts even when the caller rolls back the refusal
+    if wait is not None:
+        raise _too_many(wait, address=False)
     if not check_password_hash(actor.password_hash, current or ""):
         raise ValidationFailed("Your current password is not right.", field="current_password")
+    throttle.clear(session, throttle.account_key(actor.email))
     check_password_rules(new, field="new_password")
     if check_password_hash(actor.password_hash, new):
         raise ValidationFailed("Choose a password different from the current one.", field="new_password")

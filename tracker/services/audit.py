@@ -107,7 +107,7 @@ def export_csv(session: Session, actor: User) -> str:
             _cell(json.dumps(detail, sort_keys=True, ensure_ascii=False)),
         ])
     record(session, actor, "audit.exported", "clinic", actor.clinic_id, events=len(events))
-    return buf.getvalue()
+    return "\ufeff" + buf.getvalue()  # a BOM: Excel then reads UTF-8 (non-Latin names) correctly
 
 
 def _cell(value: object) -> str:

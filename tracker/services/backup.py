@@ -29,6 +29,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from tracker import __version__
+from tracker.private_files import FILE_MODE, private_dir, private_file
 from tracker.storage import FileSystemStorage, StorageError
 
 from .errors import DomainError
@@ -88,9 +89,10 @@ def _copy_key(storage: FileSystemStorage, key: str, target_root: Path) -> bool:
     if src is None or not src.is_file():
         return False
     dst = target_root / key
-    dst.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(dst.parent)
     try:
         shutil.copy2(src, dst)
+        dst.chmod(FILE_MODE)
     except FileNotFoundError:  # deleted while we copied
         return False
     return True
@@ -103,13 +105,13 @@ def backup(database_url: str, storage: FileSystemStorage, dest: str | os.PathLik
         raise BackupError(f"{target} is not empty: back up into a new folder.")
     if target == storage.root or storage.root in target.parents:
         raise BackupError("Back up outside the image store.")
-    images = target / IMAGES
-    images.mkdir(parents=True, exist_ok=True)
+    private_dir(target)
+    images = private_dir(target / IMAGES)
     # (1) the files as they are now
     seen = {key for key in storage.iter_keys() if _copy_key(storage, key, images)}
     # (2) the database
     if _is_sqlite(database_url):
-        db_file = target / SQLITE_FILE
+        db_file = private_file(target / SQLITE_FILE)
         src = sqlite3.connect(str(_sqlite_path(database_url)), timeout=30)
         dst = sqlite3.connect(str(db_file))
         try:
@@ -120,7 +122,7 @@ def backup(database_url: str, storage: FileSystemStorage, dest: str | os.PathLik
             dst.close()
         snapshot_url = f"sqlite:///{db_file}"
     else:
-        db_file = target / PG_FILE
+        db_file = private_file(target / PG_FILE)
         _run_tool(["pg_dump", "--format=custom", "--no-owner", f"--file={db_file}",
                    f"--dbname={make_url(database_url).render_as_string(hide_password=False)}"])
         snapshot_url = database_url  # the referenced keys are read from the live database
@@ -157,7 +159,7 @@ def backup(database_url: str, storage: FileSystemStorage, dest: str | os.PathLik
             result.altered.append(key)
     manifest["files"] = files
     manifest["missing"] = result.missing
-    (target / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
+    private_file(target / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
     return result
 
 

@@ -105,7 +105,7 @@ def _blank_personal_detail(session: Session, clinic_id: str, patient_id: str, ph
     ids = {patient_id, *photo_ids}
     events = session.scalars(select(AuditEvent).where(
         AuditEvent.clinic_id == clinic_id, or_(AuditEvent.object_id.in_(ids),
-                                               AuditEvent.object_type.in_(("series", "visit")))))
+                                               AuditEvent.object_type.in_(("series", "visit", "export")))))
     for event in events:
         detail = dict(event.detail or {})
         if event.object_id not in ids and detail.get("patient_id") != patient_id:

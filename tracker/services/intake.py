@@ -11,7 +11,6 @@ removed. A crash between the two steps leaves at most an orphan file (which
 from __future__ import annotations
 
 import hashlib
-import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -40,6 +39,7 @@ from .dispatch import DERIVATIVES, defer
 from .errors import DuplicatePhoto, FileTooLarge, UploadRefused, ValidationFailed
 from .imaging import inspect_image
 from .patients import require_photography_consent
+from .text import plain_text
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ def human_size(n: int) -> str:
 
 def normalise_region(region: str | None) -> str:
     """"  Left  Cheek " -> "left cheek"."""
-    return re.sub(r"\s+", " ", (region or "").strip()).lower()[:80]
+    return plain_text(region).lower()[:80]
 
 
 def validate_tags(visit: Visit, tags: PhotoTags) -> PhotoTags:

@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 from tracker.models import Invitation, User, utcnow
 from tracker.models.vocabulary import PATIENT
 
-from . import audit
+from . import audit, throttle
 from .access import get_invitation, get_patient, require_staff
-from .accounts import check_password_rules, hash_password, normalise_email
+from .accounts import EMAIL_UNAVAILABLE, check_password_rules, hash_password, normalise_email
 from .errors import Conflict, InvitationInvalid, ValidationFailed
 
 
@@ -80,7 +80,7 @@ def accept_invitation(session: Session, token: str, *, email: str, password: str
     user = existing_account(session, inv)
     other = session.scalar(select(User).where(User.email == email))
     if other is not None and (user is None or other.id != user.id):
-        raise Conflict("That email address already belongs to another account. Use another one.", field="email")
+        raise Conflict(EMAIL_UNAVAILABLE, field="email")
     # Claim the invitation atomically: only one request can turn used_at from NULL to now.
     claimed = session.execute(
         update(Invitation)
@@ -102,6 +102,7 @@ def accept_invitation(session: Session, token: str, *, email: str, password: str
         user.auth_version += 1
     if not patient.email:
         patient.email = email
+    throttle.clear(session, throttle.account_key(email))  # a new password lifts a pause
     session.flush()
     audit.record(session, user, "invitation.accepted", "patient", patient.id, invitation_id=inv.id)
     return user

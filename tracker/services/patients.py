@@ -13,7 +13,8 @@ from tracker.models.vocabulary import CONCERNS, CONSENT_KINDS, CONSENT_PHOTOGRAP
 
 from . import audit
 from .access import get_patient, patients_query, require_staff
-from .errors import ConsentRequired, Conflict, ValidationFailed
+from .errors import Conflict, ConsentRequired, ValidationFailed
+from .text import plain_text
 
 
 @dataclass
@@ -27,7 +28,7 @@ class PatientInput:
 
 
 def _validate(data: PatientInput, today: dt.date) -> PatientInput:
-    name = (data.full_name or "").strip()
+    name = plain_text(data.full_name)
     if not name:
         raise ValidationFailed("Enter the patient's name.", field="full_name")
     if data.date_of_birth is None or data.date_of_birth > today:

@@ -7,6 +7,8 @@ import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
+from tracker.private_files import FILE_MODE, private_dir
+
 from .base import Storage, StorageError, validate_key
 
 
@@ -21,7 +23,7 @@ class FileSystemStorage(Storage):
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root).resolve()
         try:
-            self.root.mkdir(parents=True, exist_ok=True)
+            private_dir(self.root)
         except OSError as e:
             raise StorageError(f"cannot create storage folder {self.root}: {e.strerror}") from e
 
@@ -38,13 +40,13 @@ class FileSystemStorage(Storage):
         path = self._path(key)
         tmp_name: str | None = None
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(path.parent)
             fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
                 f.flush()
                 os.fsync(f.fileno())
-            os.chmod(tmp_name, 0o640)
+            os.chmod(tmp_name, FILE_MODE)  # health data: the service's user only
             os.replace(tmp_name, path)
             tmp_name = None
             _fsync_dir(path.parent)

@@ -11,7 +11,8 @@ from flask_wtf.csrf import CSRFProtect
 from tracker.config import Config
 from tracker.jobs import TaskQueue
 from tracker.models import make_engine, make_sessionmaker
-from tracker.services import accounts
+from tracker.private_files import restrict_umask
+from tracker.services import sessions
 from tracker.services.intake import IntakeLimits
 from tracker.storage import storage_from_config
 
@@ -30,12 +31,13 @@ login_manager.session_protection = "strong"
 
 
 @login_manager.user_loader
-def _load_user(session_id: str) -> Any:
-    return accounts.load_session_user(get_db(), session_id)
+def _load_user(token: str) -> Any:
+    return sessions.load_session_user(get_db(), token)
 
 
 def create_app(config: Config | None = None) -> Flask:
     """Build the app for ``config`` (default: :class:`Config` from the environment)."""
+    restrict_umask()  # also when a WSGI server imports the factory directly
     config = config or Config()
     config.ensure_instance()
     app = Flask(__name__, instance_path=str(config.INSTANCE_PATH), instance_relative_config=False)

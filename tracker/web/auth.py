@@ -8,11 +8,11 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
-from tracker.services import accounts, audit, invitations
+from tracker.services import accounts, audit, invitations, sessions
 from tracker.services.errors import AuthenticationFailed, DomainError, InvitationInvalid
 
 from .access import EVERYONE, SIGNED_IN, role_required
-from .context import actor, get_db
+from .context import actor, client_address, get_db
 from .forms import AcceptInvitationForm, ChangePasswordForm, LoginForm
 from .helpers import commit_or_show, show_error
 
@@ -38,6 +38,10 @@ def _safe_next(target: str | None) -> str | None:
 
 
 def _sign_in(user: Any) -> None:
+    """Open a server-side session for ``user`` (its token goes in the cookie) and commit."""
+    db = get_db()
+    sessions.start_session(db, user, client=client_address())
+    db.commit()
     session.clear()  # a fresh session: nothing from before sign-in carries over
     login_user(user)
 
@@ -65,7 +69,7 @@ def login() -> Any:
         db = get_db()
         try:
             user = accounts.authenticate(db, form.email.data, form.password.data,
-                                         client=request.remote_addr or "")
+                                         client=client_address())
         except AuthenticationFailed as e:
             db.commit()  # keep the record of the failed attempt
             error, status = e.message, e.status
@@ -86,6 +90,7 @@ def logout() -> Any:
     if everywhere:
         accounts.sign_out_everywhere(db, me)
     else:
+        sessions.end_session(db, me.session_token)
         audit.record(db, me, "user.signed_out", "user", me.id)
     db.commit()
     logout_user()

@@ -15,7 +15,7 @@ from tracker.services.errors import ValidationFailed
 from .access import ADMIN, role_required
 from .context import actor, get_db, get_storage
 from .forms import StaffForm
-from .helpers import commit_or_flash, commit_or_show
+from .helpers import attachment, commit_or_flash, commit_or_show
 
 bp = Blueprint("clinic", __name__, url_prefix="/clinic")
 admin_only = role_required(*ADMIN)
@@ -84,9 +84,8 @@ def activity_export() -> Any:
     db = get_db()
     body = audit.export_csv(db, actor())
     db.commit()
-    response = Response(body, mimetype="text/csv")
-    response.headers["Content-Disposition"] = f"attachment; filename=audit-{utcnow():%Y%m%d-%H%M%S}.csv"
-    return response
+    return Response(body, mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": attachment(f"audit-{utcnow():%Y%m%d-%H%M%S}.csv")})
 
 
 @bp.route("/patients/<patient_id>/erase", methods=["GET", "POST"])

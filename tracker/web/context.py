@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from flask import current_app, g
+from flask import current_app, g, request
 from flask_login import current_user
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -63,3 +63,14 @@ def get_limits() -> IntakeLimits:
 def actor() -> User:
     """The signed-in user (the access table guarantees there is one on protected routes)."""
     return cast(User, current_user._get_current_object())  # type: ignore[attr-defined]
+
+
+def client_address() -> str:
+    """The client's address: the one a trusted proxy (``TRACKER_TRUSTED_PROXIES``) reports
+    in ``X-Forwarded-For`` (its last entry, the one the proxy added), else the peer's."""
+    peer = request.remote_addr or ""
+    trusted = current_app.config.get("TRUSTED_PROXIES", ())
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    if peer in trusted and forwarded.strip():
+        return forwarded.split(",")[-1].strip()[:64]
+    return peer

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask, jsonify, render_template
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, SecurityError
 
 from tracker.services.errors import DomainError
 
@@ -63,6 +63,11 @@ def register_error_handlers(app: Flask) -> None:
     def too_large(e: RequestEntityTooLarge) -> Any:
         limit = get_limits().max_bytes // (1024 * 1024)
         return _respond(413, f"The file is larger than the {limit} MB limit. Export the photo at a smaller size.")
+
+    @app.errorhandler(SecurityError)
+    def untrusted_host(e: SecurityError) -> Any:
+        # No URL can be built for a host we do not serve: a plain answer, no page.
+        return "This server does not answer to that host name.", 400, {"Content-Type": "text/plain; charset=utf-8"}
 
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException) -> Any:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import base64
 import io
+import re
+import unicodedata
 from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import qrcode
 import qrcode.image.svg
-from flask import flash
+from flask import current_app, flash, request, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 
@@ -76,3 +79,20 @@ def qr_data_uri(text: str) -> str:
 
 def or_none(value: Any) -> Any:
     return None if value in ("", None) else value
+
+
+def external_url(endpoint: str, **values: Any) -> str:
+    """An absolute link to hand out (invitation link, QR code): built from
+    ``TRACKER_PUBLIC_URL`` when set, never from a Host header it did not check."""
+    base = current_app.config.get("PUBLIC_URL") or request.host_url.rstrip("/")
+    return base + url_for(endpoint, **values)
+
+
+def attachment(filename: str) -> str:
+    """A ``Content-Disposition`` for a download named ``filename``, safe for any name: an
+    ASCII fallback plus the UTF-8 name (RFC 5987 ``filename*``), quotes and control
+    characters never reach the header."""
+    printable = "".join(ch for ch in unicodedata.normalize("NFC", filename) if unicodedata.category(ch)[0] != "C")
+    fallback = unicodedata.normalize("NFKD", printable).encode("ascii", "ignore").decode("ascii")
+    fallback = re.sub(r"[^A-Za-z0-9._-]+", "-", fallback).strip("-.") or "download"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(printable, safe='')}"

@@ -29,10 +29,7 @@ def _send(photo_id: str, which: str) -> Any:
         abort(404)
     audit.record(db, me, "photo.viewed", "photo", photo.id, image=which, patient_id=photo.patient_id)
     db.commit()
-    response = send_file(path, mimetype="image/jpeg", conditional=True, etag=True, max_age=0)
-    # The browser may keep it for the session but must check back; shared caches never keep it.
-    response.headers["Cache-Control"] = "private, no-cache"
-    return response
+    return send_file(path, mimetype="image/jpeg", max_age=0, etag=False)
 
 
 @bp.get("/<photo_id>/thumb.jpg")

@@ -14,7 +14,7 @@ from tracker.services.errors import DomainError, ValidationFailed
 
 from .access import ADMIN, MEDIA, STAFF, role_required
 from .context import actor, get_db, get_storage
-from .helpers import commit_or_flash
+from .helpers import attachment, commit_or_flash
 
 bp = Blueprint("progress", __name__)
 signed_in = role_required(*MEDIA)
@@ -107,7 +107,7 @@ def chart_csv(series_id: str) -> Any:
     data = progress.chart_data(get_db(), actor(), series_id, view or "front", region)
     name = f"chart-{data['view_label'].lower().replace(' ', '-').replace(':', '')}-{series_id}.csv"
     return Response(progress.chart_csv(data), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+                    headers={"Content-Disposition": attachment(name), "Cache-Control": "no-store"})
 
 
 @bp.get("/analyses/<analysis_id>/<name>.png")
@@ -122,9 +122,7 @@ def overlay(analysis_id: str, name: str) -> Any:
     photo = progress.photo_of_analysis(db, analysis_id)
     audit.record(db, me, "photo.viewed", "photo", photo.id, image=f"overlay:{name}", patient_id=photo.patient_id)
     db.commit()
-    response = send_file(path, mimetype="image/png", max_age=0)
-    response.headers["Cache-Control"] = "private, no-cache"
-    return response
+    return send_file(path, mimetype="image/png", max_age=0)
 
 
 @bp.get("/clinic/outcomes")
@@ -154,7 +152,7 @@ def settings() -> Any:
             for kind in TREATMENT_TYPES:
                 raw = request.form.get(f"days_{kind}", "").strip()
                 if raw:
-                    if not raw.isdigit():
+                    if not raw.isdecimal() or not raw.isascii():  # "²" is a digit, not a number
                         raise ValidationFailed("Healing windows are whole numbers of days (0 to 90).")
                     progress.set_healing_window(db, me, kind, int(raw))
             progress.set_overlays_hidden(db, me, request.form.get("hide_overlays") == "1")

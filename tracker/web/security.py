@@ -30,8 +30,9 @@ def set_security_headers(response: Response) -> Response:
     h.setdefault("Permissions-Policy", "geolocation=(), microphone=(), payment=(), usb=()")
     h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     h.setdefault("Cross-Origin-Resource-Policy", "same-origin")
-    if request.endpoint != "static" and "Cache-Control" not in h:
-        # Pages and images of patients are health data: never kept by shared caches.
+    if request.endpoint != "static":
+        # Pages, images and downloads of patients are health data: no cache keeps them,
+        # whatever send_file proposed.
         h["Cache-Control"] = "no-store"
     return response
 

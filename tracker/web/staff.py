@@ -29,7 +29,7 @@ from tracker.services.intake import PhotoTags
 from .access import STAFF, role_required
 from .context import actor, get_db, get_storage, resources
 from .forms import ConsentForm, DeletePhotoForm, PatientForm, RetagForm, SeriesForm, VisitForm
-from .helpers import commit_or_flash, commit_or_show, or_none, qr_data_uri, show_error
+from .helpers import commit_or_flash, commit_or_show, external_url, or_none, qr_data_uri, show_error
 
 bp = Blueprint("staff", __name__)
 staff_only = role_required(*STAFF)
@@ -346,7 +346,7 @@ def create_invitation(patient_id: str) -> Any:
     days = resources().queue.config.INVITATION_DAYS
     inv, token = invitations.create_invitation(db, me, patient_id, valid_days=days)
     db.commit()
-    link = url_for("auth.accept_invitation", token=token, _external=True)
+    link = external_url("auth.accept_invitation", token=token)
     # Shown once: only the token's hash is stored. Reloading does not show it again.
     return render_template("staff/invitation.html", invitation=inv, patient=inv.patient, link=link,
                            qr=qr_data_uri(link))

@@ -19,15 +19,44 @@ def _setup():  # type: ignore[no-untyped-def]
     return config, storage
 
 
+KEY_FILE = click.option("--key-file", type=click.Path(dir_okay=False), envvar="TRACKER_BACKUP_KEY_FILE",
+                        help="The clinic's backup key (made by `tracker backup-key`); also TRACKER_BACKUP_KEY_FILE.")
+
+
+def _key(key_file: str | None) -> bytes | None:
+    from tracker.services.backup.encryption import read_key
+
+    return read_key(key_file) if key_file else None
+
+
+@click.command("backup-key")
+@click.argument("key_file", type=click.Path(dir_okay=False))
+def backup_key_cmd(key_file: str) -> None:
+    """Make a new backup key in KEY_FILE (mode 0600). Keep a copy away from the server:
+    without it an encrypted backup cannot be restored."""
+    from tracker.services.backup import BackupError
+    from tracker.services.backup.encryption import key_id, new_key_file, read_key
+
+    try:
+        path = new_key_file(key_file)
+    except BackupError as e:
+        raise click.ClickException(e.message) from e
+    click.echo(f"Wrote backup key {key_id(read_key(path))} to {path}. Keep a copy somewhere safe, off this server.")
+
+
 @click.command("backup")
 @click.argument("dest", type=click.Path(file_okay=False))
-def backup_cmd(dest: str) -> None:
+@click.option("--encrypt", is_flag=True, help="Seal every file of the backup with the clinic's key (--key-file).")
+@KEY_FILE
+def backup_cmd(dest: str, encrypt: bool, key_file: str | None) -> None:
     """Snapshot the database and every image into the new folder DEST (safe while the app runs)."""
     from tracker.services.backup import BackupError, backup
 
     config, storage = _setup()
+    if encrypt and not key_file:
+        raise click.UsageError("--encrypt needs the clinic's key: --key-file (make one with `tracker backup-key`)")
     try:
-        result = backup(config.DATABASE_URL, storage, dest)
+        result = backup(config.DATABASE_URL, storage, dest, key=_key(key_file) if encrypt else None)
     except BackupError as e:
         raise click.ClickException(e.message) from e
     for key in result.altered:
@@ -41,13 +70,14 @@ def backup_cmd(dest: str) -> None:
 @click.command("restore")
 @click.argument("src", type=click.Path(exists=True, file_okay=False))
 @click.option("--replace", is_flag=True, help="Overwrite a database that already holds clinics.")
-def restore_cmd(src: str, replace: bool) -> None:
+@KEY_FILE
+def restore_cmd(src: str, replace: bool, key_file: str | None) -> None:
     """Bring back a backup made by `tracker backup` (stop the server and worker first)."""
     from tracker.services.backup import BackupError, restore
 
     config, storage = _setup()
     try:
-        result = restore(src, config.DATABASE_URL, storage, replace=replace)
+        result = restore(src, config.DATABASE_URL, storage, replace=replace, key=_key(key_file))
     except BackupError as e:
         raise click.ClickException(e.message) from e
     click.echo(f"Restored the database ({result.database}) and {result.files} image files from {src}. "
@@ -84,4 +114,4 @@ def verify_cmd() -> None:
         sys.exit(1)
 
 
-commands = [backup_cmd, restore_cmd, verify_cmd]
+commands = [backup_key_cmd, backup_cmd, restore_cmd, verify_cmd]

@@ -53,6 +53,8 @@ class RegionRevision(Base):
     revision: Mapped[int] = mapped_column(Integer)
     polygon_json: Mapped[str | None] = mapped_column(Text, default=None)
     mask_key: Mapped[str | None] = mapped_column(String(200), default=None)
+    #: SHA-256 of the mask PNG as written (``tracker verify`` re-hashes it).
+    mask_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
     chart_corners: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), default=None)

@@ -24,6 +24,7 @@ from tracker.models import (
     Invitation,
     Patient,
     Photo,
+    RegionRevision,
     TreatmentSeries,
     User,
     Visit,
@@ -65,6 +66,10 @@ def erase_patient(session: Session, storage: Storage, actor: User, patient_id: s
     photo_ids = [p.id for p in photos]
     series_ids = list(session.scalars(select(TreatmentSeries.id).where(TreatmentSeries.patient_id == patient.id)))
     files = [k for p in photos for k in (p.thumb_key, p.display_key) if k]
+    if series_ids:  # drawn region masks: read before the photos' deletion cascades to their rows
+        files += [k for k in session.scalars(select(RegionRevision.mask_key).where(
+            RegionRevision.series_id.in_(series_ids), RegionRevision.mask_key.is_not(None))) if k]
+        session.execute(delete(RegionRevision).where(RegionRevision.series_id.in_(series_ids)))
     if photo_ids:
         overlay_rows = session.scalars(select(Analysis.overlay_keys).where(
             or_(Analysis.photo_id.in_(photo_ids), Analysis.baseline_photo_id.in_(photo_ids))))

@@ -1,7 +1,8 @@
 """Nothing altered: re-hash every stored original and derivative against the database.
 
 Originals are named by their SHA-256 and written once; derived files (thumbnail,
-display image, analysis overlays) have their SHA-256 recorded when written. A
+display image, analysis overlays) and drawn region masks have their SHA-256 recorded
+when written. A
 file whose bytes no longer hash to the recorded value is *altered*; a file a row
 points at that storage does not have is *missing*; a stored file no row points
 at is an *orphan* (left by a crash mid-upload; safe to remove).
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker.models import Analysis, Photo
+from tracker.models import Analysis, Photo, RegionRevision
 from tracker.storage import Storage, StorageError
 
 _CHUNK = 1 << 20
@@ -62,6 +63,10 @@ def expected_files(session: Session) -> list[StoredFile]:
         for key in _json_dict(keys_json).values():
             if isinstance(key, str):
                 files.append(StoredFile(key, hashes.get(key), f"overlay of analysis {analysis_id}"))
+    for revision_id, mask, mask_sha in session.execute(
+            select(RegionRevision.id, RegionRevision.mask_key, RegionRevision.mask_sha256)
+            .where(RegionRevision.mask_key.is_not(None))):
+        files.append(StoredFile(mask, mask_sha, f"measurement region of revision {revision_id}"))
     unique: dict[str, StoredFile] = {}
     for f in files:  # the same original can serve two patients' photos: check it once
         unique.setdefault(f.key, f)

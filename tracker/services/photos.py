@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
-from tracker.models import Analysis, Baseline, Photo, User
+from tracker.models import Analysis, Baseline, Photo, RegionRevision, User
 from tracker.storage import Storage, StorageError
 
 from . import audit
@@ -92,6 +92,10 @@ def delete_photo(session: Session, storage: Storage, actor: User, photo_id: str,
                                                 Analysis.baseline_photo_id == photo.id))
     )
     files += _overlay_keys(overlay_rows)
+    # Regions drawn on this photo (as a baseline) go with it: their rows by cascade, their masks here.
+    files += [k for k in session.scalars(select(RegionRevision.mask_key).where(
+        RegionRevision.baseline_photo_id == photo.id, RegionRevision.mask_key.is_not(None))) if k]
+    session.execute(delete(RegionRevision).where(RegionRevision.baseline_photo_id == photo.id))
     session.execute(delete(Analysis).where(or_(Analysis.photo_id == photo.id,
                                                Analysis.baseline_photo_id == photo.id)))
     session.execute(delete(Baseline).where(Baseline.photo_id == photo.id))

@@ -9,6 +9,7 @@ and corners through :func:`revision_for`.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 from dataclasses import dataclass
@@ -130,7 +131,9 @@ def save_region(session: Session, storage: Storage, actor: User, photo_id: str, 
     session.flush()
     if points:
         rev.mask_key = f"regions/{photo.series_id}/{rev.id}.png"
-        storage.put_bytes(rev.mask_key, mask_png(points, photo.width, photo.height))
+        png = mask_png(points, photo.width, photo.height)
+        storage.put_bytes(rev.mask_key, png)
+        rev.mask_sha256 = hashlib.sha256(png).hexdigest()
     for p in photos_of_view(session, key_of(photo)):
         if p.id != photo.id and photo_quality_failed(session, p.id):
             continue

@@ -88,14 +88,16 @@ class FileSystemStorage(Storage):
         return self._path(key)
 
     def iter_keys(self, prefix: str = "") -> list[str]:
-        """Every stored key under ``prefix`` (temporary files excluded), for ``tracker verify``."""
+        """Every stored key under ``prefix`` (temporary and staging files excluded), for ``tracker verify``."""
         base = self.root / prefix if prefix else self.root
         if not base.exists():
             return []
         keys = []
         for p in base.rglob("*"):
-            if p.is_file() and not p.name.startswith(".tmp-"):
-                keys.append(p.relative_to(self.root).as_posix())
+            relative = p.relative_to(self.root)
+            # Temporary and staging files (".tmp-...", ".restore-staging/...") are not stored keys.
+            if p.is_file() and not any(part.startswith(".") for part in relative.parts):
+                keys.append(relative.as_posix())
         return sorted(keys)
 
 

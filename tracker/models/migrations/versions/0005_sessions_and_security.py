@@ -1,4 +1,4 @@
-"""Server-side sessions, the sign-in throttle, two-factor sign-in, lease holders.
+"""Server-side sessions, the sign-in throttle, two-factor sign-in, lease holders, mask hashes.
 
 Revision ID: 0005_sessions_and_security
 Revises: 0004_progress
@@ -49,9 +49,13 @@ def upgrade() -> None:
         batch.add_column(sa.Column("recovery_codes", sa.Text(), nullable=True))
     with op.batch_alter_table("analyses") as batch:
         batch.add_column(sa.Column("lease_holder", sa.String(length=200), nullable=True))
+    with op.batch_alter_table("region_revisions") as batch:
+        batch.add_column(sa.Column("mask_sha256", sa.String(length=64), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("region_revisions") as batch:
+        batch.drop_column("mask_sha256")
     with op.batch_alter_table("analyses") as batch:
         batch.drop_column("lease_holder")
     with op.batch_alter_table("users") as batch:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from tracker.config import TestConfig
 from tracker.models import Base
 from tracker.models.vocabulary import TECHNICIAN
-from tracker.services import accounts, invitations
+from tracker.services import accounts, invitations, review
 from tracker.services.dispatch import bind_sink
 from tracker.services.intake import PhotoTags, ingest_photo
 from tracker.web import create_app
@@ -143,6 +143,8 @@ def make_site(app: Flask) -> Site:
         put(a.tech, a.visits[1], 2)
         theirs = put(a.tech, other_visit, 3)
         foreign = put(b.tech, b.visits[0], 4)
+        for visit in (*a.visits, other_visit):  # reviewed: their photos reach the patients
+            review.mark_reviewed(s, a.tech, visit.id)
         _, token = invitations.create_invitation(s, a.tech, a.patient.id)
         invitations.accept_invitation(s, token, email="patient@a.test", password=PATIENT_PASSWORD)
         inv, open_token = invitations.create_invitation(s, a.tech, other.id)

@@ -168,7 +168,8 @@ def demo(size: str) -> None:
     click.echo(f"Demo ready: {result.photos_total} photos in the simulated series"
                f"{'' if result.photos_added else ' (nothing new to add)'}. Analyses run in the worker.")
     print_demo_logins()
-    click.echo("  Start the app with `tracker serve` (it runs the worker too) and open http://127.0.0.1:5000/\n")
+    click.echo("  Start the app with `tracker serve` (it runs the worker too; --port N for another port):"
+               " it prints the address to open.\n")
 
 
 # Serving -------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from .clinical import Consent, Patient, TreatmentSeries, Visit
 from .db import make_engine, make_sessionmaker
 from .exports import ExportRecord, ExportSettings
 from .photos import Analysis, Baseline, Photo, analysis_inputs_key
-from .progress import ClinicDisplaySettings, HealingWindow, PhotoRetake, RegionRevision
+from .progress import ClinicDisplaySettings, HealingWindow, PhotoNote, PhotoRetake, RegionRevision
 from .security import SignInThrottle, UserSession
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "Invitation",
     "Patient",
     "Photo",
+    "PhotoNote",
     "PhotoRetake",
     "RegionRevision",
     "SignInThrottle",

@@ -136,6 +136,11 @@ class Visit(Base):
     created_by_id: Mapped[str | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), default=None
     )
+    #: When a technician marked the visit's photos and results fit for the patient to see.
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    reviewed_by_id: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
 
     series: Mapped[TreatmentSeries] = relationship(back_populates="visits")
     technician: Mapped[User | None] = relationship(foreign_keys=[technician_id])

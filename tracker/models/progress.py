@@ -1,14 +1,19 @@
 """What progress tracking adds: healing windows and display settings per clinic,
-measurement-region revisions per baseline view, and retakes that supersede refused photos."""
+measurement-region revisions per baseline view, retakes that supersede refused photos,
+and staff notes on photos."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import ID_LENGTH, Base, UTCDateTime, new_id, utcnow
+
+if TYPE_CHECKING:
+    from .accounts import User
 
 
 class HealingWindow(Base):
@@ -31,7 +36,26 @@ class ClinicDisplaySettings(Base):
 
     clinic_id: Mapped[str] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"), primary_key=True)
     hide_overlays_from_patients: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Publish a visit's quality-passing, comparable results without waiting for a review.
+    auto_publish: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Show patients the measures' names and figures (else plain sentences only).
+    patient_details: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PhotoNote(Base):
+    """A staff note on a photo (never shown to patients)."""
+
+    __tablename__ = "photo_notes"
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
+    clinic_id: Mapped[str] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"), index=True)
+    photo_id: Mapped[str] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), default=None)
+
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
 
 
 class RegionRevision(Base):

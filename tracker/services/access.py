@@ -68,7 +68,14 @@ def get_visit(session: Session, actor: User, visit_id: str) -> Visit:
 
 
 def get_photo(session: Session, actor: User, photo_id: str) -> Photo:
-    return _get(session, actor, Photo, photo_id, "photo")
+    """A photo ``actor`` may see; for a patient only once published (see :mod:`.review`)."""
+    photo = _get(session, actor, Photo, photo_id, "photo")
+    if actor.role not in STAFF_ROLES:
+        from .review import photo_visible  # review builds on these checks
+
+        if not photo_visible(session, actor, photo):
+            raise NotFound("That photo does not exist or is not in your clinic.")
+    return photo
 
 
 def get_staff_member(session: Session, actor: User, user_id: str) -> User:

@@ -19,7 +19,7 @@ from tracker.models import Clinic, Patient, Photo, TreatmentSeries, User, Visit
 from tracker.models.vocabulary import CONSENT_PHOTOGRAPHY, TECHNICIAN, VIEW_CLOSEUP, VISIT_TREATMENT
 from tracker.storage import Storage
 
-from . import accounts, invitations, patients, series as series_svc
+from . import accounts, invitations, patients, review, series as series_svc
 from .errors import DuplicatePhoto
 from .intake import IntakeLimits, PhotoTags, ingest_photo
 
@@ -157,5 +157,8 @@ def load_demo(session: Session, storage: Storage, limits: IntakeLimits, *, size:
                 except DuplicatePhoto:
                     session.rollback()  # already there from an earlier run
         progress(f"Added {added} simulated photos.")
+    for visit in series.visits:  # reviewed by the technician: the demo's patient sees every visit
+        review.mark_reviewed(session, tech, visit.id)
+    session.commit()
     total = len(list(session.scalars(select(Photo.id).where(Photo.series_id == series.id))))
     return DemoResult(clinic.id, patient.id, series.id, added, total)

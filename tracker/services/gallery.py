@@ -13,6 +13,7 @@ from tracker.models.vocabulary import TIME_BEFORE, VIEWS, view_label
 from .access import get_series
 from .analysis_queue import quality_failed_ids
 from .baselines import baseline_label
+from .review import visible_photo_ids
 from .series import SeriesTimeline, timeline
 
 _VIEW_ORDER = {v: i for i, v in enumerate(VIEWS)}
@@ -57,6 +58,8 @@ def series_grid(session: Session, actor: User, series_id: str) -> SeriesGrid:
     photos = list(session.scalars(
         select(Photo).where(Photo.series_id == series.id).order_by(Photo.captured_at, Photo.uploaded_at)
     ))
+    visible = visible_photo_ids(session, actor, photos)  # a patient: only what was published
+    photos = [p for p in photos if p.id in visible]
     baselines = {(b.view, b.region): b for b in session.scalars(
         select(Baseline).where(Baseline.series_id == series.id))}
     keys = {(p.view, p.region or "") for p in photos} | {(v, "") for v in ALWAYS_SHOWN_VIEWS}

@@ -212,3 +212,24 @@ def timeline(series: TreatmentSeries) -> SeriesTimeline:
         if not has_follow_up:
             follow_up_due = last_session + interval
     return SeriesTimeline(items, done, next_due, follow_up_due)
+
+
+#: A session's laser settings as people write them: (field, how the value reads).
+_SETTING_FORMS = (("energy_mj", "{} mJ"), ("fluence_j_cm2", "{} J/cm²"), ("density_pct", "{} % density"),
+                  ("passes", "{} passes"), ("spot_size_mm", "{} mm spot"))
+
+
+def settings_text(visit: Visit) -> str:
+    """The session's device settings as a clinic writes them: "70 mJ, 10 % density, 2 passes".
+
+    >>> settings_text(Visit(energy_mj=70.0, density_pct=10.0, passes=1))
+    '70 mJ, 10 % density, 1 pass'
+    """
+    parts = []
+    for key, form in _SETTING_FORMS:
+        value = getattr(visit, key)
+        if value is None:
+            continue
+        text = form.format(f"{value:g}")
+        parts.append(text.replace("passes", "pass") if key == "passes" and value == 1 else text)
+    return ", ".join(parts)

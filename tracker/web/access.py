@@ -61,6 +61,8 @@ ROUTE_ACCESS: dict[str, frozenset[str]] = {
     "staff.choose_baseline": STAFF,
     "staff.restore_baseline": STAFF,
     "staff.download_original": STAFF,
+    "staff.review_visit": STAFF,
+    "staff.add_photo_note": STAFF,
     "staff.create_invitation": STAFF,
     "staff.patient_access": STAFF,
     "staff.revoke_invitation": STAFF,

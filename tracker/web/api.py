@@ -11,7 +11,8 @@ from flask import Blueprint, jsonify, request, url_for
 
 from tracker.models import Photo
 from tracker.services import access as obj, baselines
-from tracker.services.analysis_queue import latest_analysis, series_photo_states
+from tracker.services.analysis_queue import latest_analysis
+from tracker.services.photo_status import series_statuses
 from tracker.services.errors import DuplicatePhoto, UploadRefused
 from tracker.services.intake import PhotoTags, ingest_photo
 
@@ -83,5 +84,7 @@ def analysis_states(series_id: str) -> Any:
     """Each photo's analysis state for the live badges (live_status.js polls it)."""
     db = get_db()
     series = obj.get_series(db, actor(), series_id)  # another clinic's series: 404
-    states = series_photo_states(db, series.id)
-    return jsonify(photos=states, busy=any(s["state"] in ("queued", "analysing") for s in states.values()))
+    states = series_statuses(db, series.id)
+    return jsonify(photos={pid: s.to_json() for pid, s in states.items()},
+                   busy=any(s.busy for s in states.values()),
+                   panel=url_for("staff.series_panel", series_id=series.id))

@@ -111,8 +111,9 @@ class RetagForm(FlaskForm):
 
 
 class DeletePhotoForm(FlaskForm):
-    reason = StringField("Reason (recorded)", validators=[DataRequired(message="Say why the photo is deleted."),
-                                                          Length(max=500)])
+    # Its own id: the re-tag form on the same page has a "reason" field too.
+    reason = StringField("Reason (recorded)", id="delete-reason",
+                         validators=[DataRequired(message="Say why the photo is deleted."), Length(max=500)])
 
 
 class StaffForm(FlaskForm):

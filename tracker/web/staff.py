@@ -18,8 +18,10 @@ from tracker.services import (
     gallery,
     invitations,
     patients,
+    photo_notes,
     photos as photo_svc,
     progress,
+    review,
     series as series_svc,
 )
 from tracker.services.analysis_queue import analysis_against, quality_refusal
@@ -166,7 +168,8 @@ def edit_series(series_id: str) -> Any:
 def series(series_id: str) -> Any:
     grid = progress.hide_superseded(get_db(), gallery.series_grid(get_db(), actor(), series_id))
     return render_template("staff/series.html", grid=grid, series=grid.series, patient=grid.series.patient,
-                           progress_views=progress.series_progress(get_db(), actor(), series_id))
+                           progress_views=progress.series_progress(get_db(), actor(), series_id),
+                           awaiting_review={v.id for v in review.unreviewed_visits(get_db(), series_id)})
 
 
 def _visit_form(visit: Visit | None = None) -> VisitForm:
@@ -259,7 +262,7 @@ def photo(photo_id: str) -> Any:
         retag_form=_retag_form(p, move_to), delete_form=DeletePhotoForm(),
         move_to=obj.get_patient(db, me, move_to) if move_to else None,
         other_patients=[x for x in patients.list_patients(db, me) if x.id != p.patient_id],
-        history=audit.events_for(db, me.clinic_id, "photo", p.id),
+        history=audit.events_for(db, me.clinic_id, "photo", p.id), notes=photo_notes.notes_of(db, me, p.id),
     )
 
 
@@ -319,6 +322,28 @@ def restore_baseline(series_id: str) -> Any:
     if back:
         return redirect(url_for("staff.photo", photo_id=back))
     return redirect(url_for("staff.series", series_id=series_id))
+
+
+@bp.post("/visits/<visit_id>/review")
+@staff_only
+def review_visit(visit_id: str) -> Any:
+    db = get_db()
+    saved, visit = commit_or_flash(db, lambda: review.mark_reviewed(db, actor(), visit_id))
+    if saved and visit is not None:
+        flash(f"{visit.label} ({visit.visit_date:%d %b %Y}) is released: the patient now sees its photos and results.",
+              "success")
+        return redirect(url_for("staff.series", series_id=visit.series_id))
+    return redirect(request.referrer or url_for("staff.patients"))
+
+
+@bp.post("/photos/<photo_id>/notes")
+@staff_only
+def add_photo_note(photo_id: str) -> Any:
+    db = get_db()
+    saved, _ = commit_or_flash(db, lambda: photo_notes.add_note(db, actor(), photo_id, request.form.get("body", "")))
+    if saved:
+        flash("Note saved (staff only).", "success")
+    return redirect(url_for("staff.photo", photo_id=photo_id) + "#notes")
 
 
 @bp.get("/photos/<photo_id>/original")

@@ -1,0 +1,112 @@
+"""What state a photo is really in: queued, analysing, measured, retake needed, not comparable (why).
+
+One answer for the series grid, the photo page, the live badges, the choice of the
+progress pair and what patients may see. It reads the photo's current analysis
+(against its view's current baseline) as typed results, never as nested dicts.
+
+- **measured**: the quality check passed and the photo was measured; a later photo
+  was aligned to its baseline (colour figures refused for the light still leave the
+  others: ``note`` says so).
+- **not comparable**: measured, but alignment to the baseline was refused.
+- **retake needed**: the quality check refused the photo.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tracker.analysis.measures import COLOUR_KEYS
+from tracker.analysis.results import AnalysisResult
+from tracker.models import Analysis, Photo
+
+from .analysis_queue import analysis_against, quality_refusal, result_of
+
+#: State -> what a person reads on the badge.
+LABELS = {"queued": "queued", "analysing": "analysing", "measured": "measured", "retake": "retake needed",
+          "not_comparable": "not comparable", "failed": "failed", "none": "not analysed"}
+#: States that end with no more work to do.
+FINISHED = frozenset({"measured", "retake", "not_comparable", "failed"})
+
+
+@dataclass(frozen=True)
+class PhotoStatus:
+    """A photo's analysis state as the clinic reads it.
+
+    ``reason`` (staff only) says why a retake is needed or why it is not comparable;
+    ``note`` says what was left out of a measured photo (colour figures refused for the light).
+    """
+
+    state: str
+    reason: str | None = None
+    note: str | None = None
+    attempts: int = 0
+    analysis: Analysis | None = None
+    result: AnalysisResult | None = None
+    is_baseline: bool = False
+
+    @property
+    def label(self) -> str:
+        text = LABELS.get(self.state, self.state)
+        return f"{text} ({self.reason})" if self.state == "not_comparable" and self.reason else text
+
+    @property
+    def comparable(self) -> bool:
+        """Passed quality and (a baseline, or aligned to its baseline): counts for progress."""
+        return self.state == "measured"
+
+    @property
+    def busy(self) -> bool:
+        return self.state in ("queued", "analysing")
+
+    def to_json(self) -> dict[str, object]:
+        return {"state": self.state, "label": LABELS.get(self.state, self.state), "reason": self.reason,
+                "note": self.note, "attempts": self.attempts}
+
+
+def status_of_row(row: Analysis | None, *, is_baseline: bool) -> PhotoStatus:
+    """Classify one analysis row (the photo's current one)."""
+    if row is None:
+        return PhotoStatus("none", is_baseline=is_baseline)
+    if row.state in ("queued", "running"):
+        return PhotoStatus("queued" if row.state == "queued" else "analysing", attempts=row.attempts, analysis=row,
+                           is_baseline=is_baseline)
+    if row.state == "failed":
+        return PhotoStatus("failed", reason=row.error, attempts=row.attempts, analysis=row, is_baseline=is_baseline)
+    raw = result_of(row)
+    result = AnalysisResult.from_dict(raw) if raw else None
+    if row.state == "refused" or (result is not None and not result.quality.ok):
+        return PhotoStatus("retake", reason=row.error or "the photo failed the quality check", analysis=row,
+                           result=result, is_baseline=is_baseline)
+    if result is None:
+        return PhotoStatus("failed", reason="no stored result", analysis=row, is_baseline=is_baseline)
+    if row.baseline_photo_id is None:
+        return PhotoStatus("measured", analysis=row, result=result, is_baseline=is_baseline)
+    if result.alignment is not None and not result.alignment.ok or result.comparison is None:
+        reason = result.alignment.reason if result.alignment is not None else None
+        return PhotoStatus("not_comparable", reason=reason or "not aligned to the baseline", analysis=row,
+                           result=result, is_baseline=is_baseline)
+    refused = [c for c in result.comparison.changes if c.measure in COLOUR_KEYS and c.verdict == "not comparable"
+               and c.note and "light" in c.note]
+    note = f"colour figures not compared: {refused[0].note}" if refused else None
+    return PhotoStatus("measured", note=note, analysis=row, result=result, is_baseline=is_baseline)
+
+
+def photo_status(session: Session, photo: Photo) -> PhotoStatus:
+    """The state of ``photo``'s current analysis (against its view's current baseline)."""
+    from .baselines import current_baseline_photo_id, key_of
+
+    baseline_id = current_baseline_photo_id(session, key_of(photo))
+    is_baseline = baseline_id == photo.id
+    row = analysis_against(session, photo, None if is_baseline else baseline_id)
+    if row is None:
+        row = quality_refusal(session, photo.id)  # unusable: not measured again against a new baseline
+    return status_of_row(row, is_baseline=is_baseline)
+
+
+def series_statuses(session: Session, series_id: str) -> dict[str, PhotoStatus]:
+    """:func:`photo_status` of every photo of a series (the caller has checked access to it)."""
+    photos = session.scalars(select(Photo).where(Photo.series_id == series_id).order_by(Photo.uploaded_at))
+    return {photo.id: photo_status(session, photo) for photo in photos}

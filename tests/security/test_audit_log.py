@@ -41,21 +41,34 @@ def test_sign_ins_and_failures_are_recorded_with_who_and_when(app, site):
     assert audit_actions(app, "user.signed_out")[-1].actor_id == tech_id
 
 
-def test_every_view_of_a_photo_is_recorded(app, site, clients):
+def test_every_view_of_a_photo_is_recorded_once_per_page_not_per_image(app, site, clients):
     resources(app).queue.run_pending(only=("make_derivatives",))
     patient_id = _user_id(app, site.patient_email)
     tech_id = _user_id(app, site.tech_email)
     before = len(audit_actions(app, "photo.viewed"))
-    for role, image in (("patient", "thumb"), ("patient", "display"), ("technician", "display")):
-        response = clients[role].get(f"/media/{site.photo_id}/{image}.jpg")
-        response.close()
-        assert response.status_code == 200
+    # The gallery page is one line naming the photos it showed; its thumbnails add none.
+    assert clients["patient"].get("/me").status_code == 200
+    for _ in range(3):
+        thumb = clients["patient"].get(f"/media/{site.photo_id}/thumb.jpg")
+        thumb.close()
+        assert thumb.status_code == 200
+    # The photo page is one line; the display image it loads (again and again) adds none.
+    assert clients["patient"].get(f"/me/photos/{site.photo_id}").status_code == 200
+    for _ in range(2):
+        shown = clients["patient"].get(f"/media/{site.photo_id}/display.jpg")
+        shown.close()
+        assert shown.status_code == 200
+    # An image fetched with no page view of it is a view of its own.
+    direct = clients["technician"].get(f"/media/{site.photo_id}/display.jpg")
+    direct.close()
+    assert direct.status_code == 200
     # A refused view (another patient's photo) shows nothing and records no view.
     assert clients["patient"].get(f"/media/{site.other_photo_id}/thumb.jpg").status_code == 404
     views = audit_actions(app, "photo.viewed")[before:]
-    assert [(v.actor_id, v.object_id, v.detail["image"]) for v in views] == [
-        (patient_id, site.photo_id, "thumb"), (patient_id, site.photo_id, "display"),
-        (tech_id, site.photo_id, "display")]
+    assert [(v.actor_id, v.object_type, v.object_id, v.detail["image"]) for v in views] == [
+        (patient_id, "series", site.series_id, "series"), (patient_id, "photo", site.photo_id, "photo page"),
+        (tech_id, "photo", site.photo_id, "image")]
+    assert site.photo_id in views[0].detail["photos"]
     assert all(v.detail["patient_id"] == site.patient_id and _recent(v) for v in views)
 
 
@@ -74,7 +87,7 @@ def test_downloads_and_deletions_are_recorded(app, site, clients):
 
 def test_the_admin_sees_the_activity_and_can_filter_it(app, site, clients):
     resources(app).queue.run_pending(only=("make_derivatives",))
-    clients["patient"].get(f"/media/{site.photo_id}/thumb.jpg").close()
+    clients["patient"].get(f"/media/{site.photo_id}/display.jpg").close()
     app.test_client().post("/login", data={"email": site.tech_email, "password": "wrong again"})
     page = clients["clinic_admin"].get("/clinic/activity").get_data(as_text=True)
     assert "photo: viewed" in page and "user: sign in failed" in page
@@ -94,7 +107,7 @@ def test_the_csv_export_holds_the_whole_trail_of_the_clinic_only_and_is_itself_r
     db.commit()
     login(app.test_client(), "formula@a.test")
     resources(app).queue.run_pending(only=("make_derivatives",))
-    clients["patient"].get(f"/media/{site.photo_id}/thumb.jpg").close()
+    clients["patient"].get(f"/media/{site.photo_id}/display.jpg").close()
     response = clients["clinic_admin"].get("/clinic/activity.csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]

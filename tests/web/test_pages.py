@@ -210,7 +210,7 @@ def test_a_view_whose_before_photos_all_failed_quality_asks_for_a_retake(app, cl
     assert "needs a retake" in page and page.count("retake advised") == 2
     assert 'class="thumb is-baseline"' not in page
     photo_page = text(clients["technician"].get(f"/photos/{site.photo_id}"))
-    assert "Retake advised." in photo_page and "too blurred: retake" in photo_page
+    assert "retake needed" in photo_page and "too blurred: retake" in photo_page
     # Patients are not shown the staff's retake flags.
     assert "retake advised" not in text(clients["patient"].get("/me"))
 

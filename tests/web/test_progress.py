@@ -131,4 +131,8 @@ def test_viewing_an_overlay_is_recorded_as_a_view_of_the_photo(clients, site, db
                         .order_by(AuditEvent.created_at.desc())).all()
     assert len(events) == before + 1
     newest = events[0]
-    assert newest.object_id == site.photo_id and newest.detail.get("image") == "overlay:redness"
+    assert newest.object_id == site.photo_id and newest.detail.get("image") == "overlay"
+    # Its other overlays, fetched by the same page, add no line of their own.
+    assert status(clients["technician"], f"/analyses/{site.analysis_id}/redness.png") == 200
+    assert db.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "photo.viewed")) \
+        == before + 1

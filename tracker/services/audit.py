@@ -36,6 +36,32 @@ def record(
     return event
 
 
+#: A photo's images fetched again within this many seconds of a recorded view add no line:
+#: one page view is one line, not one per thumbnail, overlay or zoom.
+VIEW_WINDOW_S = 300
+
+
+def record_view(session: Session, actor: User, photo_ids: list[str], *, patient_id: str, page: str,
+                obj_type: str = "photo", obj_id: str | None = None) -> AuditEvent | None:
+    """One "photo.viewed" line for a page showing ``photo_ids`` (unless this very view was
+    recorded within :data:`VIEW_WINDOW_S`; an image fetched by that page adds nothing)."""
+    import datetime as dt
+
+    from tracker.models import utcnow
+
+    target = obj_id or (photo_ids[0] if photo_ids else "")
+    if not target:
+        return None
+    since = utcnow() - dt.timedelta(seconds=VIEW_WINDOW_S)
+    recent = session.scalar(select(AuditEvent.id).where(
+        AuditEvent.actor_id == actor.id, AuditEvent.action == "photo.viewed", AuditEvent.object_type == obj_type,
+        AuditEvent.object_id == target, AuditEvent.created_at >= since).limit(1))
+    if recent is not None and page in ("image", "overlay"):
+        return None
+    return record(session, actor, "photo.viewed", obj_type, target, patient_id=patient_id, image=page,
+                  photos=list(photo_ids))
+
+
 def events_for(session: Session, clinic_id: str, obj_type: str, obj_id: str) -> list[AuditEvent]:
     stmt = (
         select(AuditEvent)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from tracker.models import Baseline, Photo, TreatmentSeries, User
 from tracker.models.vocabulary import TIME_BEFORE, VIEWS, view_label
 
+from . import audit
 from .access import get_series
 from .analysis_queue import quality_failed_ids
 from .baselines import baseline_label
@@ -81,3 +82,11 @@ def series_grid(session: Session, actor: User, series_id: str) -> SeriesGrid:
         rows.append(ViewRow(view, region, view_label(view, region), cells, base,
                             baseline_label(base) if base else None, bool(b and b.is_override), awaiting))
     return SeriesGrid(series, tl, rows, retake)
+
+
+def record_view(session: Session, actor: User, grid: SeriesGrid) -> None:
+    """One activity-log line for a page showing the grid, not one per thumbnail."""
+    ids = [p.id for row in grid.rows for cell in row.cells for p in cell]
+    if ids:
+        audit.record_view(session, actor, ids, patient_id=grid.series.patient_id, page="series",
+                          obj_type="series", obj_id=grid.series.id)

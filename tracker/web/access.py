@@ -62,6 +62,8 @@ ROUTE_ACCESS: dict[str, frozenset[str]] = {
     "staff.restore_baseline": STAFF,
     "staff.download_original": STAFF,
     "staff.review_visit": STAFF,
+    "staff.series_panel": STAFF,
+    "staff.photo_panel": STAFF,
     "staff.add_photo_note": STAFF,
     "staff.create_invitation": STAFF,
     "staff.patient_access": STAFF,

@@ -10,11 +10,12 @@ from typing import Any
 from flask import Blueprint, jsonify, request, url_for
 
 from tracker.models import Photo
-from tracker.services import access as obj, baselines
+from tracker.services import access as obj
+from tracker.services import baselines
 from tracker.services.analysis_queue import latest_analysis
-from tracker.services.photo_status import series_statuses
 from tracker.services.errors import DuplicatePhoto, UploadRefused
 from tracker.services.intake import PhotoTags, ingest_photo
+from tracker.services.photo_status import series_statuses
 
 from .access import STAFF, role_required
 from .context import actor, get_db, get_limits, get_storage
@@ -86,5 +87,4 @@ def analysis_states(series_id: str) -> Any:
     series = obj.get_series(db, actor(), series_id)  # another clinic's series: 404
     states = series_statuses(db, series.id)
     return jsonify(photos={pid: s.to_json() for pid, s in states.items()},
-                   busy=any(s.busy for s in states.values()),
-                   panel=url_for("staff.series_panel", series_id=series.id))
+                   busy=any(s.busy for s in states.values()))

@@ -73,12 +73,13 @@ class PatientForm(FlaskForm):
 
 class ConsentForm(FlaskForm):
     kind = SelectField("Consent", choices=_choices(vocab.CONSENT_KINDS))
-    on = DateField("Date", default=dt.date.today, validators=[InputRequired()])
+    # Entered, not pre-filled: the date the patient signed is a fact the technician types.
+    on = DateField("Date", validators=[InputRequired()])
 
 
 class SeriesForm(FlaskForm):
     treatment_type = SelectField("Treatment", choices=_choices(vocab.TREATMENT_TYPES))
-    treated_areas = MultiCheckboxField("Treated areas", choices=_choices(vocab.TREATED_AREAS))
+    treated_areas = MultiCheckboxField("Treated areas", choices=_choices(vocab.TREATED_AREAS), default=["full_face"])
     planned_sessions = IntegerField("Planned sessions", default=vocab.DEFAULT_PLANNED_SESSIONS,
                                     validators=[InputRequired(), NumberRange(1, 12)])
     interval_days = IntegerField("Days between sessions", default=vocab.DEFAULT_INTERVAL_DAYS,

@@ -27,8 +27,9 @@ def _send(photo_id: str, which: str) -> Any:
     path = get_storage().local_path(key)
     if path is None or not path.is_file():
         abort(404)
-    audit.record(db, me, "photo.viewed", "photo", photo.id, image=which, patient_id=photo.patient_id)
-    db.commit()
+    if which != "thumb":  # thumbnails are part of a page view, recorded by the page
+        audit.record_view(db, me, [photo.id], patient_id=photo.patient_id, page="image")
+        db.commit()
     return send_file(path, mimetype="image/jpeg", max_age=0, etag=False)
 
 

@@ -6,7 +6,9 @@ from typing import Any
 
 from flask import Blueprint, render_template
 
-from tracker.services import access as obj, baselines, gallery, progress, series as series_svc
+from tracker.services import access as obj
+from tracker.services import audit, baselines, gallery, progress
+from tracker.services import series as series_svc
 
 from .access import PATIENT_ONLY, role_required
 from .context import actor, get_db
@@ -21,6 +23,9 @@ def home() -> Any:
     db, me = get_db(), actor()
     p = obj.get_patient(db, me, me.patient_id or "")
     grids = [progress.hide_superseded(db, gallery.series_grid(db, me, s.id)) for s in p.series]
+    for grid in grids:
+        gallery.record_view(db, me, grid)
+    db.commit()
     return render_template("patient/home.html", patient=p, grids=grids)
 
 
@@ -28,6 +33,8 @@ def home() -> Any:
 @patient_only
 def series(series_id: str) -> Any:
     grid = progress.hide_superseded(get_db(), gallery.series_grid(get_db(), actor(), series_id))
+    gallery.record_view(get_db(), actor(), grid)
+    get_db().commit()
     return render_template("patient/series.html", grid=grid, series=grid.series,
                            timeline=series_svc.timeline(grid.series),
                            progress_views=progress.series_progress(get_db(), actor(), series_id))
@@ -38,4 +45,6 @@ def series(series_id: str) -> Any:
 def photo(photo_id: str) -> Any:
     db = get_db()
     p = obj.get_photo(db, actor(), photo_id)
+    audit.record_view(db, actor(), [p.id], patient_id=p.patient_id, page="photo page")
+    db.commit()
     return render_template("patient/photo.html", photo=p, series=p.series, status=baselines.baseline_status(db, p))

@@ -120,7 +120,7 @@ def overlay(analysis_id: str, name: str) -> Any:
         abort(404)
     # An overlay shows the photo (the aligned one is the photo itself): a view like any other.
     photo = progress.photo_of_analysis(db, analysis_id)
-    audit.record(db, me, "photo.viewed", "photo", photo.id, image=f"overlay:{name}", patient_id=photo.patient_id)
+    audit.record_view(db, me, [photo.id], patient_id=photo.patient_id, page="overlay")
     db.commit()
     return send_file(path, mimetype="image/png", max_age=0)
 

@@ -5,13 +5,29 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from wtforms import SelectChoice
 
 from tracker.models import Photo, Visit
-from tracker.models.vocabulary import CONSENT_KINDS, CONSENT_PHOTOGRAPHY, VISIT_FOLLOW_UP, VISIT_TREATMENT
+from tracker.models.vocabulary import (
+    CONSENT_KINDS,
+    CONSENT_PHOTOGRAPHY,
+    VISIT_FOLLOW_UP,
+    VISIT_TREATMENT,
+)
 from tracker.services import (
     access as obj,
+)
+from tracker.services import (
     accounts,
     audit,
     baselines,
@@ -19,14 +35,19 @@ from tracker.services import (
     invitations,
     patients,
     photo_notes,
-    photos as photo_svc,
     progress,
     review,
+)
+from tracker.services import (
+    photos as photo_svc,
+)
+from tracker.services import (
     series as series_svc,
 )
 from tracker.services.analysis_queue import analysis_against, quality_refusal
 from tracker.services.errors import DomainError
 from tracker.services.intake import PhotoTags
+from tracker.services.photo_status import photo_status
 
 from .access import STAFF, role_required
 from .context import actor, get_db, get_storage, resources
@@ -167,9 +188,20 @@ def edit_series(series_id: str) -> Any:
 @staff_only
 def series(series_id: str) -> Any:
     grid = progress.hide_superseded(get_db(), gallery.series_grid(get_db(), actor(), series_id))
+    gallery.record_view(get_db(), actor(), grid)
+    get_db().commit()
     return render_template("staff/series.html", grid=grid, series=grid.series, patient=grid.series.patient,
                            progress_views=progress.series_progress(get_db(), actor(), series_id),
                            awaiting_review={v.id for v in review.unreviewed_visits(get_db(), series_id)})
+
+
+@bp.get("/series/<series_id>/panel")
+@staff_only
+def series_panel(series_id: str) -> Any:
+    """The progress panel alone: live_status.js swaps it in when a result arrives."""
+    s = obj.get_series(get_db(), actor(), series_id)
+    return render_template("progress/_series_progress.html", series=s,
+                           progress_views=progress.series_progress(get_db(), actor(), series_id))
 
 
 def _visit_form(visit: Visit | None = None) -> VisitForm:
@@ -253,17 +285,29 @@ def _retag_form(photo: Photo, move_to: str | None) -> RetagForm:
 def photo(photo_id: str) -> Any:
     db, me = get_db(), actor()
     p = obj.get_photo(db, me, photo_id)
+    audit.record_view(db, me, [p.id], patient_id=p.patient_id, page="photo page")
+    db.commit()
     move_to = request.args.get("move_to") or None
     status = baselines.baseline_status(db, p)
     return render_template(
         "staff/photo.html", photo=p, series=p.series, patient=p.patient, status=status,
         analysis=analysis_against(db, p, status.baseline.id if status.baseline else None),
         refusal=quality_refusal(db, p.id), measures=progress.photo_measures(db, me, p.id),
-        retag_form=_retag_form(p, move_to), delete_form=DeletePhotoForm(),
+        pstatus=photo_status(db, p), retag_form=_retag_form(p, move_to), delete_form=DeletePhotoForm(),
         move_to=obj.get_patient(db, me, move_to) if move_to else None,
         other_patients=[x for x in patients.list_patients(db, me) if x.id != p.patient_id],
         history=audit.events_for(db, me.clinic_id, "photo", p.id), notes=photo_notes.notes_of(db, me, p.id),
     )
+
+
+@bp.get("/photos/<photo_id>/panel")
+@staff_only
+def photo_panel(photo_id: str) -> Any:
+    """The photo's measurement section alone: live_status.js swaps it in when the result arrives."""
+    db, me = get_db(), actor()
+    p = obj.get_photo(db, me, photo_id)
+    return render_template("progress/_photo_measures.html", photo=p, status=baselines.baseline_status(db, p),
+                           refusal=quality_refusal(db, p.id), measures=progress.photo_measures(db, me, p.id))
 
 
 @bp.post("/photos/<photo_id>/retag")

@@ -26,6 +26,11 @@
     }
   });
 
+  // A wide series grid opens scrolled to its newest visit (the view column stays pinned).
+  document.querySelectorAll(".grid-scroll").forEach(function (el) {
+    if (el.scrollWidth > el.clientWidth) { el.scrollLeft = el.scrollWidth; }
+  });
+
   // Thumbnails still being prepared in the background: ask until they are ready.
   function poll(el, onReady, attempt) {
     attempt = attempt || 0;

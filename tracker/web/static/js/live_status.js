@@ -1,12 +1,28 @@
-/* Live analysis states: queued, analysing, measured, refused or failed (with the reason),
-   updated without a reload. An element with data-live-status="<states URL>" is watched:
+/* Live analysis states: queued, analysing, measured, retake needed, not comparable (why) or
+   failed, updated without a reload. An element with data-live-status="<states URL>" is watched:
    - thumbnails inside it (a[data-photo-id]) get a small badge, the reason as its tooltip;
-   - if it carries data-photo-id itself (the photo page), a status line with the reason.
+   - if it carries data-photo-id itself (the photo page), a status line with the reason;
+   - when a photo's result arrives, every [data-live-fragment="<URL>"] on the page (the progress
+     panel, the photo's measures) is fetched again and swapped in.
    It asks every 2 s while something is queued or analysing, then stops. */
 (function () {
   "use strict";
 
-  var BADGE = { queued: "", analysing: "accent", done: "ok", refused: "warn", failed: "danger", none: "" };
+  var BADGE = { queued: "", analysing: "accent", measured: "ok", retake: "warn", not_comparable: "warn",
+                failed: "danger", none: "" };
+  var BUSY = { queued: true, analysing: true };
+
+  function refreshFragments() {
+    document.querySelectorAll("[data-live-fragment]").forEach(function (box) {
+      fetch(box.getAttribute("data-live-fragment"), { credentials: "same-origin", headers: { "Accept": "text/html" } })
+        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (html) {
+          if (html === null) { return; }
+          box.innerHTML = html;
+          box.setAttribute("data-refreshed", String(Date.now()));
+        });
+    });
+  }
 
   function badge(el, info) {
     el.className = "badge live-state " + (BADGE[info.state] || "");
@@ -27,6 +43,15 @@
     }
     badge(el, info);
     el.setAttribute("aria-label", "Analysis " + info.label + (info.reason ? ": " + info.reason : ""));
+    // Why a retake is needed or the photo is not comparable: written out, not only a tooltip.
+    var why = thumb.querySelector(".live-reason");
+    var text = (info.state === "retake" || info.state === "not_comparable" || info.state === "failed") ? info.reason : "";
+    if (text && !why) {
+      why = document.createElement("span");
+      why.className = "live-reason";
+      thumb.appendChild(why);
+    }
+    if (why) { why.textContent = text || ""; why.hidden = !text; }
   }
 
   function updateLine(box, info, initial) {
@@ -48,7 +73,7 @@
     badge(el, info);
     line.appendChild(el);
     var text = info.reason ? " " + info.reason : "";
-    if (info.state === "done") { text = " The results are ready: reload the page to see them."; }
+    if (info.state === "measured") { text = info.note ? " " + info.note : " The results are shown below."; }
     if (info.state === "analysing" && info.attempts > 1) { text = " (attempt " + info.attempts + ")"; }
     line.appendChild(document.createTextNode(text));
   }
@@ -58,9 +83,17 @@
     var own = box.getAttribute("data-photo-id");
     var initial = box.getAttribute("data-initial-state") || "";
     var polls = 0;
+    var last = {};
 
     function apply(data) {
       var photos = (data && data.photos) || {};
+      var arrived = false;
+      Object.keys(photos).forEach(function (id) {
+        var was = last[id];
+        if (was !== undefined && BUSY[was] && !BUSY[photos[id].state]) { arrived = true; }
+        last[id] = photos[id].state;
+      });
+      if (arrived) { refreshFragments(); }
       box.querySelectorAll("a[data-photo-id]").forEach(function (thumb) {
         var info = photos[thumb.getAttribute("data-photo-id")];
         if (info) { updateThumb(thumb, info); }

@@ -26,6 +26,7 @@ import pytest
 from tracker.config import Config
 from tracker.jobs import TaskQueue
 from tracker.models import make_engine, make_sessionmaker
+from tracker.services import review
 from tracker.services.dispatch import bind_sink
 from tracker.services.intake import IntakeLimits, PhotoTags, ingest_photo
 from tracker.storage import storage_from_config
@@ -114,6 +115,9 @@ def _seed(instance: Path) -> dict[str, str]:
         other_photo = ingest_photo(s, storage, world.tech, other_visit.id, jpeg_bytes(1200, 900, seed=202),
                                    filename="other.jpg", tags=PhotoTags(view="front", time_point="before"),
                                    limits=limits)
+        for visit in (visit_two, other_visit):  # reviewed: their photos reach the patients
+            review.mark_reviewed(s, world.tech, visit.id)
+        s.commit()
         ids = {"pat_one": pat_one.id, "pat_two": pat_two.id, "pat_two_photo": photo_two.id,
                "other_photo": other_photo.id}
     queue.run_pending(only=("make_derivatives",))

@@ -18,7 +18,7 @@ from tracker.config import Config
 from tracker.jobs import TaskQueue
 from tracker.models import Analysis, Patient, Photo, User, make_engine, make_sessionmaker
 from tracker.models.vocabulary import CONSENT_PHOTOGRAPHY, VISIT_TREATMENT
-from tracker.services import invitations, patients, series as series_svc
+from tracker.services import invitations, patients, review, series as series_svc
 from tracker.services.dispatch import bind_sink
 from tracker.services.intake import IntakeLimits
 from tracker.storage import storage_from_config
@@ -69,6 +69,9 @@ def progress_series(server) -> dict[str, str]:
             treatment_type="fractional_co2", treated_areas=["cheeks"]))
         s.commit()
         ids = load_series(s, storage, IntakeLimits.from_config(config), tech, series, "improving")
+        s.refresh(series)
+        for visit in series.visits:  # the technician reviewed them: the patient sees them
+            review.mark_reviewed(s, tech, visit.id)
         _, token = invitations.create_invitation(s, tech, patient.id)
         invitations.accept_invitation(s, token, email=PATIENT_EMAIL, password=PATIENT_PASSWORD)
         s.commit()

@@ -41,6 +41,8 @@ def test_technician_uploads_photos_and_sees_them_in_the_series(page, server):
     page.click("text=Pat One")
     page.click("text=New treatment series")
     page.select_option("#treatment_type", "micro_laser_peel")
+    assert page.is_checked("input[name=treated_areas][value=full_face]")  # the default: the whole face
+    page.uncheck("input[name=treated_areas][value=full_face]")
     page.check("input[name=treated_areas][value=cheeks]")
     page.check("input[name=treated_areas][value=forehead]")
     assert page.input_value("#planned_sessions") == "3" and page.input_value("#interval_days") == "91"

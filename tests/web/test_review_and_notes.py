@@ -71,3 +71,22 @@ def test_a_new_series_starts_with_the_full_face_ticked(clients, site):
     page = text(clients["technician"].get(f"/patients/{site.patient_id}/series/new"))
     ticked = re.findall(r'<input[^>]*checked[^>]*value="([a-z_]+)"|<input[^>]*value="([a-z_]+)"[^>]*checked', page)
     assert [a or b for a, b in ticked] == ["full_face"]
+
+
+def test_capture_picks_the_time_point_from_the_visit_kind(app, clients, site, db):
+    import datetime as dt
+
+    from tracker.services import series as series_svc
+
+    tech = db.scalar(select(User).where(User.email == site.tech_email))
+    follow = series_svc.create_visit(db, tech, site.series_id, series_svc.VisitInput(
+        kind="follow_up", visit_date=dt.date.today()))
+    db.commit()
+    session_page = text(clients["technician"].get(f"/visits/{site.visit_id}/capture"))
+    follow_page = text(clients["technician"].get(f"/visits/{follow.id}/capture"))
+    assert re.search(r'<option value="before" selected>', session_page)
+    assert re.search(r'<option value="follow_up" selected>', follow_page)
+    assert "not today" in session_page and "not today" not in follow_page
+    # The series page's "Take photos" opens today's visit.
+    series_page = text(clients["technician"].get(f"/series/{site.series_id}"))
+    assert f"/visits/{follow.id}/capture" in series_page and "Take photos (today&#39;s visit)" in series_page

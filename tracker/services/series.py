@@ -15,6 +15,9 @@ from tracker.models.vocabulary import (
     DEFAULT_PLANNED_SESSIONS,
     TREATED_AREAS,
     TREATMENT_TYPES,
+    TIME_BEFORE,
+    TIME_FOLLOW_UP,
+    VISIT_FOLLOW_UP,
     VISIT_KINDS,
     VISIT_TREATMENT,
 )
@@ -233,3 +236,15 @@ def settings_text(visit: Visit) -> str:
         text = form.format(f"{value:g}")
         parts.append(text.replace("passes", "pass") if key == "passes" and value == 1 else text)
     return ", ".join(parts)
+
+
+def capture_visit(series: TreatmentSeries, today: dt.date) -> Visit | None:
+    """The visit photos taken now belong to: today's, else the newest one (None without visits)."""
+    visits = sorted(series.visits, key=lambda v: (v.visit_date, v.created_at))
+    return next((v for v in reversed(visits) if v.visit_date == today), visits[-1] if visits else None)
+
+
+def default_time_point(visit: Visit) -> str:
+    """The time point a capture of ``visit`` starts on: a follow-up visit's photos are
+    "follow-up", a treatment session's "before treatment"."""
+    return TIME_FOLLOW_UP if visit.kind == VISIT_FOLLOW_UP else TIME_BEFORE

@@ -10,6 +10,7 @@ from flask import Flask
 from tracker import __version__
 from tracker.models import vocabulary as vocab
 from tracker.services.intake import human_size
+from tracker.services.series import capture_visit, settings_text
 
 
 def fmt_date(value: dt.date | dt.datetime | None) -> str:
@@ -66,4 +67,5 @@ def register_filters(app: Flask) -> None:
 
     @app.context_processor
     def inject() -> dict[str, Any]:
-        return {"vocab": vocab, "app_version": __version__, "today": dt.date.today()}
+        return {"vocab": vocab, "app_version": __version__, "today": dt.date.today(),
+                "capture_visit": capture_visit, "settings_text": settings_text}

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, send_file, url_for
 
 from tracker.models.vocabulary import STAFF_ROLES, TREATMENT_TYPES
-from tracker.services import access as obj, accounts, audit, progress, regions
+from tracker.services import access as obj, accounts, audit, display_images, progress, regions, series as series_svc
 from tracker.services.errors import DomainError, ValidationFailed
 
 from .access import ADMIN, MEDIA, STAFF, role_required
@@ -66,17 +66,24 @@ def _pair_notes(pair: progress.Pair | None) -> list[str]:
     return notes
 
 
-def _images(point: progress.Point, hide_overlays: bool) -> dict[str, str | None]:
-    """URLs of a photo in the baseline frame and its overlays (None where there is none)."""
+def _images(point: progress.Point, hide_overlays: bool) -> dict[str, dict[str, str] | None]:
+    """A photo in the baseline frame and its overlays: ``{"src": display size, "full": zoomed in}``
+    per layer (None where there is none). The page loads display sizes; full size only on zoom."""
     keys = progress.overlay_keys(point)
     aid = point.analysis.id if point.analysis is not None else None
-    out: dict[str, str | None] = {
-        name: url_for("progress.overlay", analysis_id=aid, name=name) if aid and name in keys and not hide_overlays
-        else None for name in ("redness", "spots", "lines")}
+
+    def layer(name: str) -> dict[str, str] | None:
+        if not aid or name not in keys:
+            return None
+        return {"src": url_for("progress.overlay", analysis_id=aid, name=name, size="display"),
+                "full": url_for("progress.overlay", analysis_id=aid, name=name)}
+
+    out = {name: None if hide_overlays else layer(name) for name in ("redness", "spots", "lines")}
     if point.kind == "baseline":
-        out["photo"] = url_for("media.display", photo_id=point.photo.id) if point.photo.display_key else None
+        shown = url_for("media.display", photo_id=point.photo.id) if point.photo.display_key else None
+        out["photo"] = {"src": shown, "full": shown} if shown else None
     else:
-        out["photo"] = url_for("progress.overlay", analysis_id=aid, name="aligned") if aid and "aligned" in keys else None
+        out["photo"] = layer("aligned")
     return out
 
 
@@ -122,6 +129,8 @@ def overlay(analysis_id: str, name: str) -> Any:
     photo = progress.photo_of_analysis(db, analysis_id)
     audit.record_view(db, me, [photo.id], patient_id=photo.patient_id, page="overlay")
     db.commit()
+    if request.args.get("size") == "display":  # screen size; the full PNG only when zoomed in
+        return Response(display_images.display_jpeg(get_storage(), key), mimetype="image/jpeg")
     return send_file(path, mimetype="image/png", max_age=0)
 
 
@@ -173,8 +182,9 @@ def capture(visit_id: str) -> Any:
     visit = obj.get_visit(db, me, visit_id)
     retake_of = obj.get_photo(db, me, request.args["retake_of"]) if request.args.get("retake_of") else None
     ghosts = regions.baseline_ghosts(db, me, visit.series_id)
+    time_point = retake_of.time_point if retake_of else series_svc.default_time_point(visit)
     return render_template("progress/capture.html", visit=visit, series=visit.series, patient=visit.series.patient,
-                           ghosts=ghosts, retake_of=retake_of)
+                           ghosts=ghosts, retake_of=retake_of, time_point=time_point)
 
 
 @bp.post("/photos/<photo_id>/retake")

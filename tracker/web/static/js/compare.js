@@ -20,6 +20,16 @@
       el.style.transform = "translate(" + view.x + "px," + view.y + "px) scale(" + view.scale + ")";
     });
   }
+  // Display-size images first; the full-resolution ones only once the viewer zooms in.
+  var FULL_AT = 1.5;
+  function sharpen() {
+    if (view.scale < FULL_AT) { return; }
+    viewer.querySelectorAll("img[data-full]").forEach(function (img) {
+      if (img.getAttribute("src") && !img.classList.contains("hidden") && img.src.indexOf(img.dataset.full) < 0) {
+        img.src = img.dataset.full;
+      }
+    });
+  }
   function clampScale(s) { return Math.min(8, Math.max(1, s)); }
   function zoomAt(factor, cx, cy) {
     var s = clampScale(view.scale * factor);
@@ -29,6 +39,7 @@
     view.scale = s;
     if (s === 1) { view.x = 0; view.y = 0; }
     apply();
+    sharpen();
   }
   function setSlider(value) {
     later.style.clipPath = viewer.dataset.mode === "slider" ? "inset(0 0 0 " + value + "%)" : "";
@@ -61,8 +72,10 @@
   viewer.querySelectorAll("[data-overlay]").forEach(function (box) {
     box.addEventListener("change", function () {
       viewer.querySelectorAll("[data-layer='" + box.dataset.overlay + "']").forEach(function (img) {
+        if (box.checked && !img.getAttribute("src")) { img.src = img.dataset.src; } // loaded when first shown
         img.classList.toggle("hidden", !box.checked);
       });
+      sharpen();
     });
   });
 

@@ -372,3 +372,89 @@ def test_reduced_decode_of_a_12_megapixel_jpeg_costs_about_one_plain_decode() ->
     ours = best(lambda: decode_image(data, reduce=2))
     assert decode_image(data, reduce=2).srgb.shape == (1500, 2000, 3)
     assert ours <= 1.25 * plain, f"decode_image(reduce=2) {ours * 1000:.0f} ms vs cv2.imdecode {plain * 1000:.0f} ms"
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "TIFF"])
+@pytest.mark.parametrize("reduce", [2, 4])
+def test_reduced_png_and_pillow_decodes_are_block_means_like_jpeg(fmt: str, reduce: int) -> None:
+    # 101 x 147: the last blocks are incomplete and are completed by repeating the edge.
+    rng = np.random.default_rng(3)
+    stored = rng.integers(0, 256, (101, 147, 3), dtype=np.uint8)
+    img = decode_image(_encode(stored, fmt), reduce=reduce)
+    h, w = -(-101 // reduce), -(-147 // reduce)
+    padded = np.pad(stored.astype(np.float64), ((0, h * reduce - 101), (0, w * reduce - 147), (0, 0)), mode="edge")
+    expected = padded.reshape(h, reduce, w, reduce, 3).mean(axis=(1, 3)) / 255.0
+    assert img.srgb.shape == (h, w, 3) and img.scale == 1.0 / reduce
+    assert np.abs(img.srgb - expected).max() < 1e-5
+
+
+def test_codes_are_kept_when_exact_so_linear_light_uses_the_lookup_table() -> None:
+    from tracker.analysis.colour import srgb_to_linear
+
+    stored = _pattern()
+    for fmt, reduce in (("JPEG", 2), ("PNG", 1)):
+        img = decode_image(_encode(stored, fmt, **({"quality": 95} if fmt == "JPEG" else {})), reduce=reduce)
+        assert img.codes is not None and img.codes.dtype == np.uint8
+        assert np.array_equal(img.codes, np.rint(img.srgb * 255).astype(np.uint8))
+        assert np.abs(img.linear() - srgb_to_linear(img.srgb)).max() < 1e-6
+    assert decode_image(_encode(stored, "PNG"), reduce=2).codes is None  # averaged: not codes
+
+
+def test_huge_16_bit_png_is_read_by_pillow_at_8_bits_without_bias(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Stands in for a 100 MP 16-bit PNG: above the OpenCV limit, Pillow reads the high
+    # byte; half a code added back keeps the mean where the 16-bit samples put it.
+    from tracker.analysis import decode
+
+    rng = np.random.default_rng(4)
+    stored = rng.integers(20000, 50000, (64, 96, 3)).astype(np.uint16)
+    ok, enc = cv2.imencode(".png", stored[:, :, ::-1])
+    assert ok
+    monkeypatch.setattr(decode, "OPENCV_PNG_MAX_BYTES", 1000)
+    img = decode_image(enc.tobytes(), reduce=2)
+    exact = stored.astype(np.float64).reshape(32, 2, 48, 2, 3).mean(axis=(1, 3)) / 65535.0
+    assert img.bit_depth == 8
+    assert abs(float(img.srgb.mean() - exact.mean())) < 0.1 / 255
+    assert np.abs(img.srgb - exact).max() < 1.5 / 255
+
+
+def test_two_decodes_larger_than_the_budget_run_one_after_the_other() -> None:
+    import threading
+
+    from tracker.analysis.decode import _Budget
+
+    budget = _Budget(100)
+    inside, most = [0], [0]
+    lock = threading.Lock()
+
+    def job() -> None:
+        with budget.hold(80):  # each needs most of the budget
+            with lock:
+                inside[0] += 1
+                most[0] = max(most[0], inside[0])
+            time.sleep(0.05)
+            with lock:
+                inside[0] -= 1
+
+    threads = [threading.Thread(target=job) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert most[0] == 1
+    with budget.hold(10**12):  # larger than the whole budget: runs alone, does not deadlock
+        pass
+
+
+def test_display_pixels_match_the_analysis_colour_conversion() -> None:
+    from tracker.analysis.decode import decode_for_display
+
+    levels = np.linspace(0, 255, 256).astype(np.uint8)
+    stored = np.stack([levels, levels[::-1], np.roll(levels, 60)], axis=-1)[None].repeat(8, axis=0)
+    data = _encode(stored, "PNG", icc_profile=_icc_matrix_trc("Linear test RGB", 1.0))
+    shown = decode_for_display(data, long_side_px=256)
+    measured = decode_image(data).srgb
+    assert shown.dtype == np.uint8 and shown.shape == measured.shape
+    assert np.abs(shown / 255.0 - measured).max() <= 0.5 / 255 + 1e-6
+    # a 12 MP JPEG is reduced while decoding, to at least the display size
+    big = np.zeros((3000, 4000, 3), np.uint8)
+    assert decode_for_display(_encode(big, "JPEG", quality=80), long_side_px=1600).shape == (1500, 2000, 3)

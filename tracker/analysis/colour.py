@@ -7,28 +7,70 @@ sRGB primaries (D65) in [0, 1], where ratios and logarithms are meaningful.
 
 from __future__ import annotations
 
+import functools
+
+import cv2
 import numpy as np
 from skimage import color as _skcolor
 
+# sRGB transfer curve (IEC 61966-2-1): linear below the knee, a 2.4 power above it.
+_DECODE_KNEE = 0.04045
+_ENCODE_KNEE = 0.0031308
+
+
+def _decode_curve(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float64)
+    return np.where(x <= _DECODE_KNEE, x / 12.92, ((np.maximum(x, _DECODE_KNEE) + 0.055) / 1.055) ** 2.4)
+
+
+#: Linear light of every 8-bit code: one table look-up per pixel instead of a power.
+_LINEAR_OF_U8 = _decode_curve(np.arange(256) / 255.0).astype(np.float32)
+
+
+@functools.cache
+def _linear_of_u16() -> np.ndarray:
+    return _decode_curve(np.arange(65536) / 65535.0).astype(np.float32)
+
 
 def srgb_to_linear(srgb: np.ndarray) -> np.ndarray:
-    """Decode sRGB-encoded values in [0, 1] to linear light (IEC 61966-2-1).
+    """Decode sRGB-encoded values to linear light (IEC 61966-2-1), float32.
+
+    Float input is read as [0, 1]; uint8 and uint16 input as code values
+    (0-255, 0-65535), decoded through a lookup table (exact, and several times
+    faster than the power on a 12 MP image).
 
     >>> round(float(srgb_to_linear(np.array([0.5]))[0]), 4)
     0.214
+    >>> float(srgb_to_linear(np.array([255], np.uint8))[0]), round(float(srgb_to_linear(np.array([128], np.uint8))[0]), 4)
+    (1.0, 0.2159)
     """
-    srgb = np.asarray(srgb, dtype=np.float32)
-    return np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4).astype(np.float32)
+    arr = np.asarray(srgb)
+    if arr.dtype == np.uint8:
+        flat = np.ascontiguousarray(arr).reshape(-1)
+        return cv2.LUT(flat, _LINEAR_OF_U8).reshape(arr.shape)
+    if arr.dtype == np.uint16:
+        return _linear_of_u16()[arr]
+    x = np.ascontiguousarray(arr, dtype=np.float32).reshape(-1)
+    # OpenCV's vectorised power is ~7x numpy's; the knee's linear part is copied in after.
+    base = np.maximum(x, np.float32(_DECODE_KNEE)) * np.float32(1 / 1.055) + np.float32(0.055 / 1.055)
+    out = cv2.pow(base, 2.4).reshape(-1)
+    np.copyto(out, x * np.float32(1 / 12.92), where=x <= _DECODE_KNEE)
+    return out.reshape(arr.shape)
 
 
 def linear_to_srgb(linear: np.ndarray) -> np.ndarray:
-    """Encode linear-light values in [0, 1] to sRGB (clipped to [0, 1]).
+    """Encode linear-light values in [0, 1] to sRGB (clipped to [0, 1]), float32.
 
     >>> round(float(linear_to_srgb(np.array([0.214]))[0]), 3)
     0.5
     """
-    linear = np.clip(np.asarray(linear, dtype=np.float32), 0.0, 1.0)
-    return np.where(linear <= 0.0031308, linear * 12.92, 1.055 * linear ** (1 / 2.4) - 0.055).astype(np.float32)
+    arr = np.asarray(linear)
+    x = np.clip(np.ascontiguousarray(arr, dtype=np.float32).reshape(-1), 0.0, 1.0)
+    out = cv2.pow(np.maximum(x, np.float32(_ENCODE_KNEE)), 1 / 2.4).reshape(-1)
+    out *= np.float32(1.055)
+    out -= np.float32(0.055)
+    np.copyto(out, x * np.float32(12.92), where=x <= _ENCODE_KNEE)
+    return out.reshape(arr.shape)
 
 
 def linear_to_lab(linear: np.ndarray) -> np.ndarray:

@@ -10,25 +10,54 @@ JPEG and PNG pixels are decoded by OpenCV (fast, DCT-domain downscaling for
 JPEG, 16-bit PNG kept at 16 bits); everything else by Pillow. Metadata is read
 by Pillow from the headers without decoding pixels, which is also where a
 decompression bomb is refused, by its pixel count.
+
+Memory is bounded: a reduced decode never holds a full-size float image (the
+stored samples are box-reduced in strips of rows), and the samples of
+full-size decodes in flight in one process are limited to
+:data:`DECODE_BUDGET_BYTES` together (a second huge photo waits for the first).
+The same decoder serves the analysis and the derived images people look at
+(:func:`decode_for_display`), so both convert colour the same way.
 """
 
 from __future__ import annotations
 
 import io
 import os
-import struct
+import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 import cv2
 import numpy as np
-import pillow_heif
 from PIL import Image, ImageCms, JpegImagePlugin, UnidentifiedImageError
 
-pillow_heif.register_heif_opener()
+from tracker.analysis import heif as _heif  # noqa: F401 - HEIC support for Pillow
+from tracker.analysis import image_metadata as _meta
+from tracker.analysis.image_metadata import ImageDecodeError, estimate_jpeg_quality
 
-__all__ = ["DecodedImage", "ImageDecodeError", "decode_image", "estimate_jpeg_quality"]
+__all__ = [
+    "DECODE_BUDGET_BYTES",
+    "DecodedImage",
+    "ImageDecodeError",
+    "decode_for_display",
+    "decode_image",
+    "display_reduce",
+    "estimate_jpeg_quality",
+]
+
+#: Stored samples (bytes) that full-size decodes may hold at once in one process: one
+#: 100 MP 16-bit RGBA PNG. Decodes beyond it wait, so two huge uploads handled at
+#: the same time cannot add up (a 9000 x 9000 PNG once took a worker to 2.8 GB).
+DECODE_BUDGET_BYTES = 800 * 1024**2
+#: Rows are converted to float and box-reduced this many samples at a time.
+_STRIP_SAMPLES = 4_000_000
+#: PNGs with more sample bytes than this are decoded by Pillow, which holds 4 bytes
+#: per pixel (400 MB at 100 MP), not by OpenCV, which holds two copies of the samples
+#: (1.2 GB for a 100 MP 16-bit PNG). Pillow reads 16-bit colour at 8 bits.
+OPENCV_PNG_MAX_BYTES = 200 * 1024**2
 
 _REDUCE_FLAGS = {
     1: cv2.IMREAD_COLOR,
@@ -37,31 +66,6 @@ _REDUCE_FLAGS = {
     8: cv2.IMREAD_REDUCED_COLOR_8,
 }
 _SUBSAMPLING = {0: "4:4:4", 1: "4:2:2", 2: "4:2:0"}
-
-# IJG (libjpeg) example tables, natural (row-major) order, quality 50.
-_STD_LUMA = np.array([
-    16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55,
-    14, 13, 16, 24, 40, 57, 69, 56, 14, 17, 22, 29, 51, 87, 80, 62,
-    18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92,
-    49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99,
-], dtype=np.float64)
-_STD_CHROMA = np.array([
-    17, 18, 24, 47, 99, 99, 99, 99, 18, 21, 26, 66, 99, 99, 99, 99,
-    24, 26, 56, 99, 99, 99, 99, 99, 47, 66, 99, 99, 99, 99, 99, 99,
-    99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99,
-    99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99,
-], dtype=np.float64)
-
-_EXIF_ORIENTATION = 0x0112
-_EXIF_IFD = 0x8769
-_EXIF_DATETIME = 0x0132
-_EXIF_DATETIME_ORIGINAL = 0x9003
-_EXIF_OFFSET_TIME_ORIGINAL = 0x9011
-
-
-class ImageDecodeError(ValueError):
-    """The bytes are not a usable image: unreadable, empty, truncated, corrupt or too large."""
-
 
 @dataclass(frozen=True)
 class DecodedImage:
@@ -96,6 +100,11 @@ class DecodedImage:
         Description of the embedded ICC profile, None when there is none.
     transparent_mask : np.ndarray or None
         (h, w) bool, True where alpha < 0.5, or None when no pixel is transparent.
+    codes : np.ndarray or None
+        (h, w, 3) uint8 or uint16: the same pixels as ``srgb`` as integer code
+        values, when the decoder delivered them unchanged (a reduced PNG or a
+        Pillow-decoded file has averaged, non-integer values: None). Lets
+        :func:`tracker.analysis.colour.srgb_to_linear` use its lookup table.
     """
 
     srgb: np.ndarray
@@ -110,6 +119,38 @@ class DecodedImage:
     exif_datetime: datetime | None
     icc_profile: str | None = None
     transparent_mask: np.ndarray | None = None
+    codes: np.ndarray | None = None
+
+    def linear(self) -> np.ndarray:
+        """Linear-light RGB of ``srgb`` (float32), through a lookup table when codes are known."""
+        from tracker.analysis.colour import srgb_to_linear
+
+        return srgb_to_linear(self.codes if self.codes is not None else self.srgb)
+
+
+class _Budget:
+    """A weighted semaphore over bytes: decodes take their share and give it back."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self._free = total
+        self._cond = threading.Condition()
+
+    @contextmanager
+    def hold(self, nbytes: int) -> Iterator[None]:
+        need = max(0, min(int(nbytes), self.total))  # a decode larger than the budget runs alone
+        with self._cond:
+            self._cond.wait_for(lambda: self._free >= need)
+            self._free -= need
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._free += need
+                self._cond.notify_all()
+
+
+_BUDGET = _Budget(DECODE_BUDGET_BYTES)
 
 
 def decode_image(
@@ -167,31 +208,40 @@ def decode_image(
             f"limit of {max_pixels:,}: refused as a possible decompression bomb"
         )
     fmt = pil.format or "UNKNOWN"
-    exif = _read_exif(pil, data)
-    orientation = _orientation_tag(exif)
+    exif = _meta.read_exif(pil, data)
+    orientation = _meta.orientation_tag(exif)
     icc_bytes = pil.info.get("icc_profile")
     jpeg_quality = estimate_jpeg_quality(pil.quantization) if fmt == "JPEG" else None
     subsampling = _SUBSAMPLING.get(JpegImagePlugin.get_sampling(pil)) if fmt == "JPEG" else None
 
-    if fmt == "JPEG":
-        rgb, alpha, bit_depth = _decode_jpeg(data, reduce)
-    elif fmt == "PNG":
-        rgb, alpha, bit_depth = _decode_png(data, reduce)
-    else:
-        rgb, alpha, bit_depth = _decode_pillow(pil, reduce)
-        # Some Pillow plugins (TIFF) apply the orientation while loading and drop the tag.
-        orientation = _orientation_tag(pil.getexif())
-        stored_w, stored_h = pil.size
+    by_opencv = fmt == "JPEG" or (fmt == "PNG" and _png_sample_bytes(data, stored_w * stored_h) <= OPENCV_PNG_MAX_BYTES)
+    with _BUDGET.hold(_decode_bytes(data, fmt, stored_w * stored_h, reduce, by_opencv=by_opencv)):
+        if fmt == "JPEG":
+            rgb, alpha, bit_depth, codes = _decode_jpeg(data, reduce)
+        elif by_opencv:
+            rgb, alpha, bit_depth, codes = _decode_png(data, reduce)
+        else:
+            if fmt == "PNG" and data.rfind(b"IEND") < 0:
+                raise ImageDecodeError("the PNG file is truncated (no IEND chunk)")
+            rgb, alpha, bit_depth = _decode_pillow(pil, reduce, high_byte=fmt == "PNG" and data[24:25] == b"\x10")
+            codes = None
+            # Some Pillow plugins (TIFF) apply the orientation while loading and drop the tag.
+            orientation = _meta.orientation_tag(pil.getexif())
+            stored_w, stored_h = pil.size
     had_alpha = alpha is not None or _declares_alpha(pil)
 
     icc_name = None
     if icc_bytes:
-        rgb, icc_name = _convert_icc_to_srgb(rgb, icc_bytes, bit_depth)
+        rgb, icc_name, converted = _convert_icc_to_srgb(rgb, icc_bytes, bit_depth)
+        if converted:
+            codes = _codes_of(rgb) if bit_depth == 8 else None
 
-    srgb = _apply_orientation(rgb, orientation)
+    srgb = _meta.apply_orientation(rgb, orientation)
+    if codes is not None:
+        codes = np.ascontiguousarray(_meta.apply_orientation(codes, orientation))
     transparent = None
     if alpha is not None:
-        transparent = _apply_orientation(alpha < 0.5, orientation)
+        transparent = _meta.apply_orientation(alpha < 0.5, orientation)
         if not transparent.any():
             transparent = None
 
@@ -206,45 +256,74 @@ def decode_image(
         had_alpha=had_alpha,
         jpeg_quality=jpeg_quality,
         chroma_subsampling=subsampling,
-        exif_datetime=_exif_datetime(exif),
+        exif_datetime=_meta.exif_datetime(exif),
         icc_profile=icc_name,
         transparent_mask=None if transparent is None else np.ascontiguousarray(transparent),
+        codes=codes,
     )
 
 
-def estimate_jpeg_quality(quantization: dict[int, object] | None) -> int | None:
-    """Estimate the libjpeg quality (1-100) that best reproduces JPEG quantisation tables.
+def display_reduce(width: int, height: int, long_side_px: int) -> int:
+    """The largest decode reduction (1, 2, 4 or 8) that keeps at least ``long_side_px`` on the long side.
 
-    Parameters
-    ----------
-    quantization : dict
-        Pillow's ``Image.quantization``: table index -> 64 values in natural order.
+    >>> display_reduce(4000, 3000, 1600), display_reduce(1000, 800, 1600), display_reduce(12000, 9000, 1600)
+    (2, 1, 4)
+    """
+    reduce = 1
+    for candidate in (2, 4, 8):
+        if -(-max(width, height) // candidate) < long_side_px:
+            break
+        reduce = candidate
+    return reduce
+
+
+def decode_for_display(data: bytes, *, long_side_px: int, max_pixels: int = 120_000_000) -> np.ndarray:
+    """Upright sRGB uint8 pixels for people to look at, at least ``long_side_px`` on the long side.
+
+    The analysis decoder (same orientation and ICC handling), reduced in the
+    decoder where the file allows it; transparent pixels are shown on white.
 
     Returns
     -------
-    int or None
-        The quality whose IJG-scaled tables are nearest (mean absolute log
-        ratio) to the given ones; None when there are no tables.
+    np.ndarray
+        (h, w, 3) uint8 sRGB.
 
-    Examples
-    --------
-    >>> q50 = {0: _STD_LUMA.astype(int).tolist(), 1: _STD_CHROMA.astype(int).tolist()}
-    >>> estimate_jpeg_quality(q50)
-    50
+    Raises
+    ------
+    ImageDecodeError
+        As :func:`decode_image`.
     """
-    if not quantization:
-        return None
-    tables = [np.asarray(list(t), dtype=np.float64) for _, t in sorted(quantization.items())]
-    if any(t.size != 64 for t in tables):
-        return None
-    qualities = np.arange(1, 101)
-    scale = np.where(qualities < 50, 5000.0 / qualities, 200.0 - 2.0 * qualities)[:, None]
-    cost = np.zeros(qualities.size)
-    for i, table in enumerate(tables[:2]):
-        std = _STD_LUMA if i == 0 else _STD_CHROMA
-        candidates = np.clip(np.floor((std[None, :] * scale + 50.0) / 100.0), 1, 255)
-        cost += np.abs(np.log(candidates) - np.log(np.maximum(table, 1.0))[None, :]).mean(axis=1)
-    return int(qualities[np.argmin(cost)])
+    pil = _open_header(data)
+    width, height = pil.size
+    decoded = decode_image(data, reduce=display_reduce(width, height, long_side_px), max_pixels=max_pixels)
+    rgb = decoded.codes if decoded.codes is not None and decoded.codes.dtype == np.uint8 else _codes_of(decoded.srgb)
+    if decoded.transparent_mask is not None:
+        rgb = rgb.copy()
+        rgb[decoded.transparent_mask] = 255
+    return rgb
+
+
+def _codes_of(srgb: np.ndarray) -> np.ndarray:
+    """Float sRGB in [0, 1] to 8-bit codes (rounded)."""
+    return np.ascontiguousarray(np.clip(srgb * np.float32(255.0) + np.float32(0.5), 0, 255).astype(np.uint8))
+
+
+def _png_sample_bytes(data: bytes, stored_px: int) -> int:
+    """Bytes of a PNG's samples as OpenCV holds them (from the IHDR: bit depth, colour type)."""
+    if len(data) < 26:
+        return 0
+    depth, colour_type = data[24], data[25]
+    channels = {0: 1, 2: 3, 3: 3, 4: 2, 6: 4}.get(colour_type, 4)
+    return stored_px * channels * (2 if depth == 16 else 1)
+
+
+def _decode_bytes(data: bytes, fmt: str, stored_px: int, reduce: int, *, by_opencv: bool) -> int:
+    """Peak bytes a decode holds (what the budget counts), measured on 81-100 MP files."""
+    if fmt == "JPEG":
+        return 3 * -(-stored_px // (reduce * reduce))  # libjpeg scales in the DCT
+    if by_opencv:
+        return 2 * _png_sample_bytes(data, stored_px)  # OpenCV's PNG decoder holds two copies
+    return 8 * stored_px  # Pillow's 4 bytes per pixel, and a HEIC decoder's own buffer
 
 
 def _read_source(source: str | os.PathLike[str] | bytes) -> bytes:
@@ -301,7 +380,7 @@ def _jpeg_is_complete(data: bytes) -> bool:
     return False
 
 
-def _decode_jpeg(data: bytes, reduce: int) -> tuple[np.ndarray, np.ndarray | None, int]:
+def _decode_jpeg(data: bytes, reduce: int) -> tuple[np.ndarray, np.ndarray | None, int, np.ndarray]:
     if not _jpeg_is_complete(data):
         raise ImageDecodeError("the JPEG file is truncated or corrupt (no end-of-image marker)")
     # Orientation is applied by us from the EXIF tag, so OpenCV must not apply it too.
@@ -309,12 +388,13 @@ def _decode_jpeg(data: bytes, reduce: int) -> tuple[np.ndarray, np.ndarray | Non
     bgr = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), flags)
     if bgr is None:
         raise ImageDecodeError("the JPEG data could not be decoded (corrupt or unsupported)")
-    rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB).astype(np.float32)
+    codes = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    rgb = codes.astype(np.float32)
     rgb *= np.float32(1.0 / 255.0)
-    return rgb, None, 8
+    return rgb, None, 8, codes
 
 
-def _decode_png(data: bytes, reduce: int) -> tuple[np.ndarray, np.ndarray | None, int]:
+def _decode_png(data: bytes, reduce: int) -> tuple[np.ndarray, np.ndarray | None, int, np.ndarray | None]:
     if data.rfind(b"IEND") < 0:
         raise ImageDecodeError("the PNG file is truncated (no IEND chunk)")
     raw = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED | cv2.IMREAD_IGNORE_ORIENTATION)
@@ -328,21 +408,63 @@ def _decode_png(data: bytes, reduce: int) -> tuple[np.ndarray, np.ndarray | None
         raise ImageDecodeError(f"unsupported PNG sample type {raw.dtype}")
     if raw.ndim == 2:
         raw = raw[:, :, None]
-    channels = raw.shape[2]
+    # Reduce first, in strips, then spread grey to three channels: no full-size float copy.
+    small = _reduce_to_float(raw, peak, reduce)
+    del raw
     alpha = None
-    if channels in (2, 4):
-        alpha = raw[:, :, -1].astype(np.float32) / np.float32(peak)
-        raw = raw[:, :, :-1]
-    if raw.shape[2] == 1:
-        rgb = np.repeat(raw, 3, axis=2)
+    if small.shape[2] in (2, 4):
+        alpha = np.ascontiguousarray(small[:, :, -1])
+        small = small[:, :, :-1]
+    if small.shape[2] == 1:
+        rgb = np.repeat(small, 3, axis=2)
     else:
-        rgb = raw[:, :, ::-1]
-    rgb = rgb.astype(np.float32) * np.float32(1.0 / peak)
-    rgb, alpha = _downscale(rgb, alpha, reduce)
-    return rgb, alpha, bit_depth
+        rgb = cv2.cvtColor(np.ascontiguousarray(small), cv2.COLOR_BGR2RGB)
+    codes = None
+    if reduce == 1:  # values are still exact codes
+        codes = np.rint(rgb * np.float32(peak)).astype(np.uint16 if bit_depth == 16 else np.uint8)
+    return rgb, alpha, bit_depth, codes
 
 
-def _decode_pillow(pil: Image.Image, reduce: int) -> tuple[np.ndarray, np.ndarray | None, int]:
+def _reduce_to_float(samples: np.ndarray, peak: float, reduce: int, *, out: np.ndarray | None = None) -> np.ndarray:
+    """Integer samples (h, w, c) to float32 in [0, 1], box-averaged over reduce x reduce blocks.
+
+    Blocks start at the top-left corner and the last ones are completed by
+    repeating the edge, like libjpeg's scaled decode; the output is ceil(h /
+    reduce) x ceil(w / reduce). Works through the rows in strips, so the only
+    full-size array is the input.
+    """
+    h, w, c = samples.shape
+    scale = np.float32(1.0 / peak)
+    if reduce == 1:
+        if out is None:
+            out = np.empty(samples.shape, np.float32)
+        np.multiply(samples, scale, out=out, casting="unsafe")
+        return out
+    out_h, out_w = -(-h // reduce), -(-w // reduce)
+    if out is None:
+        out = np.empty((out_h, out_w, c), np.float32)
+    strip = reduce * max(1, _STRIP_SAMPLES // max(1, w * c * reduce))
+    # One float buffer, reused for every strip (fresh strips fragment the heap and grow RSS).
+    band = np.empty((strip, out_w * reduce, c), np.float32)
+    for r0 in range(0, h, strip):
+        rows = min(strip, h - r0)
+        np.copyto(band[:rows, :w], samples[r0 : r0 + rows], casting="unsafe")
+        band[:rows, w:] = band[:rows, w - 1 : w]  # complete the last blocks with the edge
+        filled = -(-rows // reduce) * reduce
+        band[rows:filled] = band[rows - 1 : rows]
+        bh = filled // reduce
+        # An exact integer factor makes INTER_AREA the plain block mean.
+        blocks = cv2.resize(band[:filled], (out_w, bh), interpolation=cv2.INTER_AREA).reshape(bh, out_w, c)
+        np.multiply(blocks, scale, out=out[r0 // reduce : r0 // reduce + bh])
+    return out
+
+
+def _decode_pillow(pil: Image.Image, reduce: int, *, high_byte: bool = False) -> tuple[np.ndarray, np.ndarray | None, int]:
+    """Decode with Pillow and reduce in strips of rows.
+
+    ``high_byte``: Pillow read 16-bit colour samples at their high byte h, which
+    stands for 256 h + 127.5 on average in 16 bits: mapped so, the mean stays unbiased.
+    """
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -355,49 +477,57 @@ def _decode_pillow(pil: Image.Image, reduce: int) -> tuple[np.ndarray, np.ndarra
     bit_depth = 8
     mode = pil.mode
     if mode in ("I;16", "I;16B", "I;16L", "I;16N"):
-        grey = np.asarray(pil, dtype=np.float32) / np.float32(65535.0)
-        rgb, bit_depth = np.repeat(grey[:, :, None], 3, axis=2), 16
+        grey = _reduce_to_float(np.asarray(pil, dtype=np.uint16)[:, :, None], 65535.0, reduce)
+        rgb, bit_depth = np.repeat(grey, 3, axis=2), 16
     elif mode in ("I", "F"):
-        grey = np.asarray(pil, dtype=np.float32)
-        peak = np.float32(65535.0 if grey.max(initial=0.0) > 255.0 else 255.0) if mode == "I" else np.float32(1.0)
-        rgb = np.repeat(np.clip(grey / peak, 0.0, 1.0)[:, :, None], 3, axis=2)
+        values = np.asarray(pil, dtype=np.float32)
+        peak = (65535.0 if values.max(initial=0.0) > 255.0 else 255.0) if mode == "I" else 1.0
+        grey = _reduce_to_float(np.clip(values / np.float32(peak), 0.0, 1.0)[:, :, None], 1.0, reduce)
+        rgb = np.repeat(grey, 3, axis=2)
         bit_depth = 16 if mode == "I" else 8
     else:
         has_alpha = mode in ("RGBA", "LA", "PA", "RGBa", "La") or (mode == "P" and "transparency" in pil.info)
-        converted = pil.convert("RGBA" if has_alpha else "RGB")
-        arr = np.asarray(converted, dtype=np.float32) * np.float32(1.0 / 255.0)
+        converted = pil if pil.mode == ("RGBA" if has_alpha else "RGB") else pil.convert("RGBA" if has_alpha else "RGB")
+        arr = _reduce_pil(converted, reduce, high_byte=high_byte)
+        del converted
         if has_alpha:
-            alpha, rgb = arr[:, :, 3], arr[:, :, :3]
+            alpha, rgb = np.ascontiguousarray(arr[:, :, 3]), np.ascontiguousarray(arr[:, :, :3])
         else:
             rgb = arr
-    rgb, alpha = _downscale(np.ascontiguousarray(rgb), alpha, reduce)
     return rgb, alpha, bit_depth
 
 
-def _downscale(rgb: np.ndarray, alpha: np.ndarray | None, reduce: int) -> tuple[np.ndarray, np.ndarray | None]:
-    if reduce == 1:
-        return rgb, alpha
-    h, w = rgb.shape[:2]
-    size = (-(-w // reduce), -(-h // reduce))  # ceil, like libjpeg's scaled decode
-    rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
-    if alpha is not None:
-        alpha = cv2.resize(alpha, size, interpolation=cv2.INTER_AREA)
-    return rgb, alpha
+def _reduce_pil(image: Image.Image, reduce: int, *, high_byte: bool = False) -> np.ndarray:
+    """An 8-bit Pillow image to float32 at 1/reduce, taking strips of rows (no full-size array)."""
+    w, h = image.size
+    bands = len(image.getbands())
+    strip = reduce * max(1, _STRIP_SAMPLES // max(1, w * bands * reduce))
+    out = np.empty((-(-h // reduce), -(-w // reduce), bands), np.float32)
+    for r0 in range(0, h, strip):
+        samples = np.asarray(image.crop((0, r0, w, min(h, r0 + strip)))).reshape(-1, w, bands)
+        _reduce_to_float(samples, 255.0, reduce, out=out[r0 // reduce : r0 // reduce + -(-samples.shape[0] // reduce)])
+    if high_byte:
+        out *= np.float32(255.0 * 256.0 / 65535.0)
+        out += np.float32(127.5 / 65535.0)
+    return out
 
 
 def _is_srgb_description(description: str) -> bool:
     return "srgb" in description.lower().replace(" ", "")
 
 
-def _convert_icc_to_srgb(rgb: np.ndarray, icc_bytes: bytes, bit_depth: int) -> tuple[np.ndarray, str | None]:
-    """Convert from an embedded RGB ICC profile to sRGB; sRGB and non-RGB profiles pass through."""
+def _convert_icc_to_srgb(rgb: np.ndarray, icc_bytes: bytes, bit_depth: int) -> tuple[np.ndarray, str | None, bool]:
+    """Convert from an embedded RGB ICC profile to sRGB; sRGB and non-RGB profiles pass through.
+
+    Returns the pixels, the profile's description and whether they were converted.
+    """
     try:
         profile = ImageCms.ImageCmsProfile(io.BytesIO(icc_bytes))
     except (OSError, TypeError, ValueError) as exc:
         raise ImageDecodeError(f"the embedded ICC colour profile is corrupt: {exc}") from exc
     description = (ImageCms.getProfileDescription(profile) or "").strip()
     if profile.profile.xcolor_space.strip() != "RGB" or _is_srgb_description(description):
-        return rgb, description or None
+        return rgb, description or None, False
     transform = ImageCms.buildTransform(
         profile, ImageCms.createProfile("sRGB"), "RGB", "RGB",
         renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC,
@@ -405,10 +535,10 @@ def _convert_icc_to_srgb(rgb: np.ndarray, icc_bytes: bytes, bit_depth: int) -> t
     if bit_depth == 8:
         as_u8 = Image.fromarray(np.clip(np.rint(rgb * 255.0), 0, 255).astype(np.uint8), "RGB")
         out = ImageCms.applyTransform(as_u8, transform)
-        return np.asarray(out, dtype=np.float32) * np.float32(1.0 / 255.0), description
+        return np.asarray(out, dtype=np.float32) * np.float32(1.0 / 255.0), description, True
     # littleCMS through Pillow has no 16-bit RGB mode: sample the transform on a
     # 33^3 lattice and interpolate trilinearly, which keeps the 16-bit input smooth.
-    return _apply_lattice(rgb, transform), description
+    return _apply_lattice(rgb, transform), description, True
 
 
 def _apply_lattice(rgb: np.ndarray, transform: ImageCms.ImageCmsTransform) -> np.ndarray:
@@ -424,70 +554,3 @@ def _apply_lattice(rgb: np.ndarray, transform: ImageCms.ImageCmsTransform) -> np
     return out.reshape(rgb.shape).astype(np.float32)
 
 
-def _apply_orientation(image: np.ndarray, orientation: int) -> np.ndarray:
-    """Turn stored pixels into display orientation following EXIF tag 0x0112."""
-    if orientation == 2:
-        return image[:, ::-1]
-    if orientation == 3:
-        return image[::-1, ::-1]
-    if orientation == 4:
-        return image[::-1, :]
-    if orientation == 5:
-        return np.swapaxes(image, 0, 1)
-    if orientation == 6:
-        return np.swapaxes(image, 0, 1)[:, ::-1]
-    if orientation == 7:
-        return np.swapaxes(image, 0, 1)[::-1, ::-1]
-    if orientation == 8:
-        return np.swapaxes(image, 0, 1)[::-1, :]
-    return image
-
-
-def _read_exif(pil: Image.Image, data: bytes) -> Image.Exif:
-    """EXIF without decoding pixels (Pillow's PNG getexif would load the whole image)."""
-    try:
-        if pil.format != "PNG":
-            return pil.getexif()
-        exif = Image.Exif()
-        pos = 8
-        while pos + 8 <= len(data):
-            length = int.from_bytes(data[pos : pos + 4], "big")
-            kind = data[pos + 4 : pos + 8]
-            if kind == b"eXIf":
-                exif.load(data[pos + 8 : pos + 8 + length])
-                break
-            if kind == b"IEND":
-                break
-            pos += 12 + length
-        return exif
-    except (OSError, SyntaxError, ValueError, struct.error) as exc:
-        raise ImageDecodeError(f"the image metadata (EXIF) is corrupt or truncated: {exc}") from exc
-
-
-def _orientation_tag(exif: Image.Exif) -> int:
-    value = exif.get(_EXIF_ORIENTATION, 1)
-    return value if isinstance(value, int) and 1 <= value <= 8 else 1
-
-
-def _exif_datetime(exif: Image.Exif) -> datetime | None:
-    try:
-        sub = exif.get_ifd(_EXIF_IFD)
-    except (KeyError, ValueError, TypeError, OSError):
-        sub = {}
-    raw = sub.get(_EXIF_DATETIME_ORIGINAL) or exif.get(_EXIF_DATETIME)
-    if not isinstance(raw, str):
-        return None
-    try:
-        stamp = datetime.strptime(raw.strip().rstrip("\x00")[:19], "%Y:%m:%d %H:%M:%S")
-    except ValueError:
-        return None
-    offset = sub.get(_EXIF_OFFSET_TIME_ORIGINAL)
-    if isinstance(offset, str) and len(offset.strip()) >= 6 and offset.strip()[0] in "+-":
-        text = offset.strip()
-        try:
-            minutes = int(text[1:3]) * 60 + int(text[4:6])
-        except ValueError:
-            return stamp
-        sign = -1 if text[0] == "-" else 1
-        stamp = stamp.replace(tzinfo=timezone(sign * timedelta(minutes=minutes)))
-    return stamp

@@ -12,12 +12,12 @@ import struct
 import warnings
 from dataclasses import dataclass
 
-import pillow_heif
-from PIL import Image, ImageCms, ImageFile, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
+
+from tracker.analysis import heif as _heif  # noqa: F401 - HEIC support for Pillow
 
 from .errors import UnsupportedFile, UploadRefused
 
-pillow_heif.register_heif_opener()
 ImageFile.LOAD_TRUNCATED_IMAGES = False  # a truncated file is refused, never half-decoded
 
 THUMB_SIZE = 320
@@ -274,29 +274,6 @@ def exif_capture_time(exif: Image.Exif) -> dt.datetime | None:
     return None
 
 
-def _to_srgb_rgb(im: Image.Image) -> Image.Image:
-    """RGB in sRGB: alpha flattened on white, 16-bit and palette images converted, ICC applied."""
-    if im.mode in ("I;16", "I;16B", "I;16L", "I"):
-        im = im.point(lambda v: v / 256).convert("L")  # 16-bit grey -> 8-bit
-    if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
-        rgba = im.convert("RGBA")
-        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        im = Image.alpha_composite(background, rgba)
-    icc = im.info.get("icc_profile")
-    rgb = im.convert("RGB")
-    if icc:
-        try:
-            src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-            dst = ImageCms.createProfile("sRGB")
-            rgb = ImageCms.profileToProfile(rgb, src, dst, outputMode="RGB") or rgb
-        except (ImageCms.PyCMSError, OSError, ValueError):
-            pass  # unreadable profile: show the pixels as they are
-    # A fresh image: nothing from the original's metadata (EXIF, GPS, XMP, ICC) comes along.
-    clean = Image.new("RGB", rgb.size)
-    clean.paste(rgb)
-    return clean
-
-
 def _jpeg(im: Image.Image, quality: int) -> bytes:
     buf = io.BytesIO()
     im.save(buf, format="JPEG", quality=quality, optimize=True, progressive=True)
@@ -310,15 +287,19 @@ class Derivatives:
 
 
 def make_derivatives(data: bytes, content_type: str) -> Derivatives:
-    """Thumbnail (~320 px) and display (~1600 px) JPEGs: upright, sRGB, no metadata."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # size was checked at intake
-        with _open(data, content_type) as im:
-            if content_type == "image/jpeg":
-                im.draft("RGB", (DISPLAY_SIZE, DISPLAY_SIZE))
-            upright = ImageOps.exif_transpose(im)
-            rgb = _to_srgb_rgb(upright)
-    display = rgb.copy()
+    """Thumbnail (~320 px) and display (~1600 px) JPEGs: upright, sRGB, no metadata.
+
+    Decoded by the analysis's decoder (:func:`tracker.analysis.decode.decode_for_display`):
+    the same orientation and colour conversion as the figures, reduced while
+    decoding and within the process's decode memory budget. A fresh image is
+    built from the pixels, so nothing of the original's metadata (EXIF, GPS,
+    XMP, ICC) comes along.
+    """
+    from tracker.analysis.decode import decode_for_display
+
+    if content_type not in _PIL_FORMAT:
+        raise ValueError(f"content type {content_type!r} is not an accepted photo type")
+    display = Image.fromarray(decode_for_display(data, long_side_px=DISPLAY_SIZE))
     display.thumbnail((DISPLAY_SIZE, DISPLAY_SIZE), Image.Resampling.LANCZOS)
     thumb = display.copy()
     thumb.thumbnail((THUMB_SIZE, THUMB_SIZE), Image.Resampling.LANCZOS)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 
 from tracker.analysis.checks import check_linear_rgb, check_region
@@ -63,6 +64,14 @@ class PigmentMeasure:
     px_per_mm_used: float = ASSUMED_PX_PER_MM
 
 
+def _masked_mean(values: np.ndarray, mask: np.ndarray) -> float:
+    """Mean of ``values`` where ``mask``, in float64, without copying the selected pixels."""
+    n = int(np.count_nonzero(mask))
+    if n == 0:
+        return float("nan")
+    return float(cv2.mean(values, mask=mask.view(np.uint8))[0])
+
+
 def melanin_index(linear: np.ndarray) -> np.ndarray:
     """Melanin index map, MI = 100 * log10(1 / R).
 
@@ -84,10 +93,12 @@ def melanin_index(linear: np.ndarray) -> np.ndarray:
     [[100.0, nan]]
     """
     linear = check_linear_rgb(linear)
-    r = linear[..., 0]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mi = -100.0 * np.log10(r)
-    return np.where(r >= MIN_RED_LINEAR, mi, np.nan).astype(np.float32)
+    r = np.ascontiguousarray(linear[..., 0])
+    # OpenCV's vectorised log (several times numpy's); below the floor the value is NaN.
+    mi = cv2.log(np.maximum(r, np.float32(MIN_RED_LINEAR))).reshape(r.shape)
+    mi *= np.float32(-100.0 / np.log(10.0))
+    mi[~(r >= MIN_RED_LINEAR)] = np.nan
+    return mi
 
 
 def measure_pigment(linear: np.ndarray, region: np.ndarray, *, px_per_mm: float | None) -> PigmentMeasure:

@@ -207,16 +207,18 @@ def _exposure(srgb: np.ndarray, mask: np.ndarray, is_region: bool) -> tuple[floa
     Counted on a copy at most 800 px on its long side (nearest-neighbour, so each
     pixel keeps its own verdict): percentages, not pixels, are what is reported.
     """
-    mx, mn = channel_max_min(srgb)
-    high = mx >= _HIGH
-    low = mn <= _LOW
     h, w = mask.shape
     factor = min(1.0, 800 / max(h, w))
     if factor < 1.0:
+        # Nearest-neighbour picks whole pixels, so shrinking the image before the
+        # verdicts gives the same verdicts as shrinking them: 1/6 of the work at 3 MP.
         size = (max(1, round(w * factor)), max(1, round(h * factor)))
-        shrink = lambda m: cv2.resize(m.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST).astype(bool)  # noqa: E731
-        high, low, mask = shrink(high), shrink(low), shrink(mask)
+        srgb = cv2.resize(np.ascontiguousarray(srgb, dtype=np.float32), size, interpolation=cv2.INTER_NEAREST)
+        mask = cv2.resize(mask.view(np.uint8), size, interpolation=cv2.INTER_NEAREST).astype(bool)
         h, w = mask.shape
+    mx, mn = channel_max_min(srgb)
+    high = mx >= _HIGH
+    low = mn <= _LOW
     high_area = low_area = mask
     if is_region and mask.any():
         # A skin mask usually leaves clipped pixels out; count back the ones it

@@ -87,11 +87,12 @@ def clipped_mask(srgb: np.ndarray, *, high: float = 0.98, low: float = 0.02) -> 
     srgb = _check_srgb(srgb)
     if not (0.0 < low < high <= 1.0):
         raise ValueError(f"need 0 < low < high <= 1; got low={low}, high={high}")
-    mx, mn = channel_max_min(srgb)
-    bad = (mx >= high) | (mn <= low)
+    hsv = cv2.cvtColor(srgb, cv2.COLOR_RGB2HSV)
+    mx = np.ascontiguousarray(hsv[:, :, 2])
+    sat = hsv[:, :, 1]  # (max - min) / max
+    bad = (mx >= high) | (mx - sat * mx <= low)
     h, w = mx.shape
     # Specular: near-white and a local bright bump (a large-scale bright area is not a highlight).
-    sat = (mx - mn) / np.maximum(mx, 1e-6)
     candidates = (mx >= 0.9) & (sat <= 0.12)
     if candidates.any():
         background = _smooth(mx, sigma_fraction=0.03)

@@ -142,7 +142,7 @@ def prepare_reference(reference_srgb: np.ndarray, *, mask: np.ndarray | None = N
 
 
 def align(
-    moving_srgb: np.ndarray,
+    moving_srgb: np.ndarray | PreparedReference,
     reference: np.ndarray | PreparedReference,
     *,
     moving_mask: np.ndarray | None = None,
@@ -152,8 +152,10 @@ def align(
 
     Parameters
     ----------
-    moving_srgb : np.ndarray
-        (h, w, 3) float sRGB in [0, 1], the photo to align.
+    moving_srgb : np.ndarray or PreparedReference
+        (h, w, 3) float sRGB in [0, 1], the photo to align, or its
+        :func:`prepare_reference` (made with its mask, e.g. while the baseline
+        is prepared on another thread).
     reference : np.ndarray or PreparedReference
         The baseline photo (same convention) or its :func:`prepare_reference`.
     moving_mask, reference_mask : np.ndarray of bool, optional, keyword-only
@@ -175,8 +177,13 @@ def align(
     >>> a.ok, np.round(a.matrix[:, 2]).tolist()
     (True, [7.0, -5.0])
     """
-    moving_grey = _grey(_check_image(moving_srgb, "moving_srgb"))
-    moving_mask = _check_mask(moving_mask, moving_grey.shape, "moving_mask")
+    if isinstance(moving_srgb, PreparedReference):
+        if moving_mask is not None:
+            raise ValueError("moving_mask: pass it to prepare_reference, a prepared photo carries its own mask")
+        mov = moving_srgb
+    else:
+        moving = _check_image(moving_srgb, "moving_srgb")
+        mov = prepare_reference(moving, mask=_check_mask(moving_mask, moving.shape[:2], "moving_mask"))
     if isinstance(reference, PreparedReference):
         if reference_mask is not None:
             raise ValueError("reference_mask: pass it to prepare_reference, a prepared reference carries its own mask")
@@ -186,8 +193,7 @@ def align(
     else:
         raise TypeError(f"reference must be an image array or a PreparedReference; got {type(reference).__name__}")
 
-    levels = _levels(moving_grey)
-    kp, desc, sift_scale = _features(levels, moving_mask)
+    kp, desc = mov.keypoints_xy, mov.descriptors
     if len(kp) < MIN_INLIERS or len(ref.keypoints_xy) < MIN_INLIERS:
         return _refuse("not enough detail to match: is the skin in focus and filling the frame?", 0, 0)
 
@@ -206,7 +212,7 @@ def align(
     if bad:
         return _refuse(bad, inliers, n_matches)
 
-    fine, similarity = _refine_ecc(levels, moving_mask, ref, coarse)
+    fine, similarity = _refine_ecc(mov, ref, coarse)
     if fine is None:
         return _refuse("fine alignment did not converge: retake the photo from the baseline position", inliers, n_matches)
     mask_in = inlier_flags.ravel().astype(bool)
@@ -219,7 +225,7 @@ def align(
     if bad:
         return _refuse(bad, inliers, n_matches)
     scale, rotation = _scale_rotation(fine)
-    overlap = _overlap(fine, moving_grey.shape, ref)
+    overlap = _overlap(fine, mov.shape, ref)
     if similarity < MIN_SIMILARITY:
         return _refuse(
             f"the photo does not match the baseline closely enough (similarity {similarity:.2f}): "
@@ -442,10 +448,8 @@ def _ecc_level(levels: _Levels, mask: np.ndarray | None) -> tuple[np.ndarray, np
     return image, cv2.bitwise_and(m, border), to_full
 
 
-def _refine_ecc(
-    levels: _Levels, moving_mask: np.ndarray | None, ref: PreparedReference, coarse: np.ndarray
-) -> tuple[np.ndarray | None, float]:
-    mov_img, mov_mask, mov_to_full = _ecc_level(levels, moving_mask)
+def _refine_ecc(mov: PreparedReference, ref: PreparedReference, coarse: np.ndarray) -> tuple[np.ndarray | None, float]:
+    mov_img, mov_mask, mov_to_full = mov.ecc_image, mov.ecc_mask, mov.ecc_to_full
     ref_to_full = ref.ecc_to_full
     # Coarse warp at the ECC scales: moving-small -> reference-small.
     m_small = np.linalg.inv(ref_to_full) @ _as3(coarse) @ mov_to_full

@@ -83,11 +83,16 @@ def analyze(
 @click.option("--repeats", default=5, show_default=True, help="Timed runs per figure (the median is printed).")
 @click.option("--photo", type=click.Path(dir_okay=False, path_type=Path), help="Use this 12 MP JPEG instead of a simulated one.")
 @click.option("--baseline", type=click.Path(dir_okay=False, path_type=Path), help="Baseline for --photo.")
-def bench(repeats: int, photo: Path | None, baseline: Path | None) -> None:
+@click.option("--view", type=click.Choice(["closeup", "front"]), default="closeup", show_default=True,
+              help="A close-up pair, or a front-view (face) pair with the face work timed too.")
+@click.option("--memory/--no-memory", default=True, show_default=True,
+              help="Also measure a worker's peak memory, two photos at once (12 MP JPEG, 100 MP 16-bit PNG).")
+def bench(repeats: int, photo: Path | None, baseline: Path | None, view: str, memory: bool) -> None:
     """Time analyze_photo on a 12-megapixel JPEG pair against a plain cv2.imdecode."""
     from tracker.evaluation.benchmark import run_benchmark
 
-    report = run_benchmark(repeats=repeats, photo=photo, baseline=baseline, progress=lambda m: click.echo(m, err=True))
+    report = run_benchmark(repeats=repeats, photo=photo, baseline=baseline, view=view, memory=memory,
+                           progress=lambda m: click.echo(m, err=True))
     click.echo(report.as_text())
 
 

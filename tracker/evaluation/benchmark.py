@@ -2,13 +2,21 @@
 
 Figures are medians of several runs in one process, reported as ratios to a plain
 ``cv2.imdecode`` of the same file measured in the same run, because absolute
-times on a shared machine drift while ratios hold. The test images are made in a
-child process so that the peak memory reported is the analysis's own.
+times on a shared machine drift while ratios hold (the machine's load is printed
+with them). The test images are made in a child process so that the peak memory
+reported is the analysis's own. Nothing is cached across runs: every cold run
+decodes, calibrates and indexes its baseline again.
+
+``--view front`` times a front-view (face) pair: the analysis plus what exists of
+the face work (landmarks and regions in both photos, landmark alignment with
+dense refinement). The worker's memory (:mod:`tracker.evaluation.memory_probe`)
+is measured for a 12 MP JPEG and a 100 MP 16-bit PNG, two photos at once.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import resource
 import statistics
 import tempfile
@@ -25,13 +33,19 @@ BENCH_SHAPE = (3000, 4000)
 BENCH_MM_PER_PX = 0.025
 
 
-def _make_pair(folder: str) -> None:
+def _make_pair(folder: str, view: str = "closeup") -> None:
     """Simulate a baseline and a later photo (light and pose changed, chart in frame)."""
     from tracker.simulate import capture, encode_jpeg, make_skin_scene
 
-    scene_shape = (int(BENCH_SHAPE[0] * 1.15), int(BENCH_SHAPE[1] * 1.15))
-    before = make_skin_scene(seed=101, shape_px=scene_shape, mm_per_px=BENCH_MM_PER_PX)
-    after = make_skin_scene(seed=101, shape_px=scene_shape, mm_per_px=BENCH_MM_PER_PX, redness=0.2)
+    if view == "front":
+        from tracker.simulate.front import make_front_scene
+
+        before = make_front_scene(seed=3, size_px=4096)
+        after = make_front_scene(seed=3, size_px=4096, redness=0.35)
+    else:
+        scene_shape = (int(BENCH_SHAPE[0] * 1.15), int(BENCH_SHAPE[1] * 1.15))
+        before = make_skin_scene(seed=101, shape_px=scene_shape, mm_per_px=BENCH_MM_PER_PX)
+        after = make_skin_scene(seed=101, shape_px=scene_shape, mm_per_px=BENCH_MM_PER_PX, redness=0.2)
     base = capture(before, seed=1, chart=True, out_shape=BENCH_SHAPE)
     photo = capture(after, seed=2, chart=True, out_shape=BENCH_SHAPE, cct_k=4000.0, exposure=0.85,
                     rotation_deg=3.0, shift_px=(40.0, -25.0))
@@ -52,6 +66,31 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux reports KiB
 
 
+def _make_huge(folder: str, source: str) -> None:
+    from tracker.evaluation.memory_probe import make_huge_png
+
+    make_huge_png(Path(folder), source=Path(source))
+
+
+def _in_child(target: Callable[..., None], *args: str) -> None:
+    """Run ``target`` in a fresh process, so its memory is not counted as the analysis's."""
+    child = mp.get_context("spawn").Process(target=target, args=args)
+    child.start()
+    child.join()
+    if child.exitcode != 0:
+        raise RuntimeError(f"making the benchmark images failed ({target.__name__}, exit code {child.exitcode})")
+
+
+def _front_work(photo_bytes: bytes, base_bytes: bytes) -> None:
+    """The face work that exists today, on the analysis's working-scale images."""
+    from tracker.analysis.decode import decode_image
+    from tracker.analysis.face import find_face
+    from tracker.analysis.face.align import align_faces
+
+    photo, base = decode_image(photo_bytes, reduce=2).srgb, decode_image(base_bytes, reduce=2).srgb
+    align_faces(photo, find_face(photo), base, find_face(base))
+
+
 @dataclass(frozen=True)
 class BenchReport:
     megapixels: float
@@ -64,20 +103,31 @@ class BenchReport:
     working_scale: float
     px_per_mm: float | None
     stage_times_s: dict[str, float]
+    view: str = "closeup"
+    front_s: float | None = None
+    worker_peak_mb: dict[str, float] | None = None
+    load: tuple[float, float] = (0.0, 0.0)
 
     def as_text(self) -> str:
         ratio = lambda t: t / self.decode_s  # noqa: E731 - a one-line local helper reads best here
         lines = [
-            f"12 MP pair: photo {self.megapixels:.1f} MP, working scale {self.working_scale:g}"
-            + (f" ({self.px_per_mm:.1f} px/mm)" if self.px_per_mm else ""),
+            f"12 MP {self.view} pair: photo {self.megapixels:.1f} MP, working scale {self.working_scale:g}"
+            + (f" ({self.px_per_mm:.1f} px/mm)" if self.px_per_mm else "")
+            + f"; machine load {self.load[0]:.1f} before, {self.load[1]:.1f} after (2 CPUs shared)",
             f"cv2.imdecode (plain)          {self.decode_s * 1000:8.0f} ms   1.0x",
             f"analyze_photo, baseline cold  {self.cold_s * 1000:8.0f} ms  {ratio(self.cold_s):4.1f}x",
             f"analyze_photo, baseline cached{self.cached_s * 1000:8.0f} ms  {ratio(self.cached_s):4.1f}x",
             f"overlays (4 PNGs)             {self.overlays_s * 1000:8.0f} ms  {ratio(self.overlays_s):4.1f}x",
-            f"peak memory (RSS)             {self.peak_rss_mb:8.0f} MB  (before analysis: {self.rss_before_mb:.0f} MB)",
-            "stages of the last cold run:  "
-            + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in self.stage_times_s.items()),
         ]
+        if self.front_s is not None:
+            total = self.cold_s + self.front_s
+            lines.append(f"front: cold + faces, aligned   {total * 1000:7.0f} ms  {ratio(total):4.1f}x"
+                         f"  (faces: landmarks, regions, dense refinement {self.front_s * 1000:.0f} ms)")
+        lines.append(f"peak memory (RSS), this process{self.peak_rss_mb:7.0f} MB  (before analysis: {self.rss_before_mb:.0f} MB)")
+        for name, mb in (self.worker_peak_mb or {}).items():
+            lines.append(f"worker peak, two at once: {name:18s} {mb:6.0f} MB  (aim <= 1500 MB)")
+        lines.append("stages of the last cold run:  "
+                     + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in self.stage_times_s.items()))
         return "\n".join(lines)
 
 
@@ -86,24 +136,27 @@ def run_benchmark(
     repeats: int = 5,
     photo: Path | None = None,
     baseline: Path | None = None,
+    view: str = "closeup",
+    memory: bool = True,
     progress: Callable[[str], None] = lambda message: None,
 ) -> BenchReport:
     from tracker.analysis import analyze_photo, prepare_baseline
     from tracker.analysis.outputs import overlay_pngs
 
+    if view not in ("closeup", "front"):
+        raise ValueError(f"view must be 'closeup' or 'front', got {view!r}")
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="tracker-bench-") as tmp:
         if photo is None:
-            progress("simulating a 12 MP baseline and photo (once)...")
-            ctx = mp.get_context("spawn")
-            child = ctx.Process(target=_make_pair, args=(tmp,))
-            child.start()
-            child.join()
-            if child.exitcode != 0:
-                raise RuntimeError("the simulator failed to make the benchmark images")
+            progress(f"simulating a 12 MP {view} baseline and photo (once)...")
+            _in_child(_make_pair, tmp, view)
             photo, baseline = Path(tmp, "photo.jpg"), Path(tmp, "baseline.jpg")
         if baseline is None:
             raise ValueError("baseline: --photo needs --baseline")
         photo_bytes, base_bytes = photo.read_bytes(), baseline.read_bytes()
+        worker_peaks = None
+        if memory:
+            worker_peaks = _worker_memory(photo, baseline, Path(tmp), progress)
         rss_before = _peak_rss_mb()
 
         progress("timing cv2.imdecode...")
@@ -125,6 +178,12 @@ def run_benchmark(
         progress("timing overlays...")
         overlays_s = _median_time(lambda: overlay_pngs(last), repeats)
 
+        front_s = None
+        if view == "front":
+            progress("timing the face work...")
+            _front_work(photo_bytes, base_bytes)  # warm-up: the networks load once
+            front_s = _median_time(lambda: _front_work(photo_bytes, base_bytes), repeats)
+
         result = last.result
         return BenchReport(
             megapixels=megapixels,
@@ -137,4 +196,21 @@ def run_benchmark(
             working_scale=result.working_scale,
             px_per_mm=result.px_per_mm,
             stage_times_s={k: v for k, v in result.timings_s.items() if k != "total_s"},
+            view=view,
+            front_s=front_s,
+            worker_peak_mb=worker_peaks,
+            load=(load_before, os.getloadavg()[0]),
         )
+
+
+def _worker_memory(photo: Path, baseline: Path, folder: Path, progress: Callable[[str], None]) -> dict[str, float]:
+    """Peak memory of a fresh worker doing two photos at once: 12 MP JPEGs, then a 100 MP 16-bit PNG."""
+    from tracker.evaluation.memory_probe import worker_peak_mb
+
+    progress("worker memory, two 12 MP JPEG jobs at once...")
+    peaks = {"12 MP JPEG": worker_peak_mb(photo, baseline, content_type="image/jpeg")}
+    progress("worker memory, two 100 MP 16-bit PNG jobs at once (slow)...")
+    _in_child(_make_huge, str(folder), str(photo))
+    huge = folder / "huge16.png"
+    peaks["100 MP 16-bit PNG"] = worker_peak_mb(huge, huge, content_type="image/png")
+    return peaks

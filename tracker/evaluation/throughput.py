@@ -16,6 +16,7 @@ TRACKER_BROKER_URL); by default each run gets a fresh embedded instance.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import signal
 import statistics
@@ -54,6 +55,8 @@ class RunResult:
     wall_s: float
     latencies_s: list[float]
     states: dict[str, int]
+    #: Median seconds per stage: the upload (intake), and the analysis's own timings.
+    stage_medians_s: dict[str, float] | None = None
 
     @property
     def per_minute(self) -> float:
@@ -67,6 +70,10 @@ class RunResult:
         return (f"{self.workers} worker{'s' if self.workers > 1 else ' '}  {self.photos} photos  "
                 f"{self.per_minute:6.1f} photos/min  upload->done median {statistics.median(self.latencies_s):6.1f} s"
                 f"  p95 {self.percentile(0.95):6.1f} s  ({', '.join(f'{k} {v}' for k, v in sorted(self.states.items()))})")
+
+    def stages_line(self) -> str:
+        stages = self.stage_medians_s or {}
+        return "  per photo (median): " + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in stages.items())
 
 
 def _bench_env(instance: Path) -> dict[str, str]:
@@ -158,10 +165,13 @@ def run_once(workers: int, baseline: bytes, photos: list[bytes], folder: Path) -
 
             _wait(lambda: finished([base.id]), 900, "the baseline's analysis")
             uploaded: dict[str, float] = {}
+            upload_s: list[float] = []
             t0 = time.time()
             for i, data in enumerate(photos):
+                t_up = time.perf_counter()
                 photo = ingest_photo(db, storage, admin, visits[1].id, data, filename=f"p{i}.jpg", tags=tags,
                                      limits=limits)
+                upload_s.append(time.perf_counter() - t_up)
                 uploaded[photo.id] = time.time()  # the moment the upload's response would go out
         _wait(lambda: finished(list(uploaded)), 3600, "the photos' analyses")
         with factory() as s:
@@ -175,10 +185,20 @@ def run_once(workers: int, baseline: bytes, photos: list[bytes], folder: Path) -
         states: dict[str, int] = {}
         for row in last.values():
             states[row.state] = states.get(row.state, 0) + 1
-        return RunResult(workers, len(photos), wall, latencies, states)
+        return RunResult(workers, len(photos), wall, latencies, states, _stage_medians(upload_s, last.values()))
     finally:
         _stop(procs)
         engine.dispose()
+
+
+def _stage_medians(upload_s: list[float], rows: object) -> dict[str, float]:
+    """Median upload time and the median of each analysis stage recorded in the results."""
+    stages: dict[str, list[float]] = {"upload": upload_s}
+    for row in rows:  # type: ignore[attr-defined]
+        timings = json.loads(row.result_json or "{}").get("timings_s", {}) if row.result_json else {}
+        for name, value in timings.items():
+            stages.setdefault(name.removesuffix("_s"), []).append(float(value))
+    return {name: statistics.median(values) for name, values in stages.items() if values}
 
 
 def run_benchmark(*, photos: int, worker_counts: list[int], out: Path | None,
@@ -195,7 +215,9 @@ def run_benchmark(*, photos: int, worker_counts: list[int], out: Path | None,
     try:
         for n in worker_counts:
             echo(f"Run with {n} worker process(es)...")
-            yield run_once(n, baseline, uploads, root / f"workers-{n}").line()
+            result = run_once(n, baseline, uploads, root / f"workers-{n}")
+            yield result.line()
+            yield result.stages_line()
     finally:
         for key, value in saved.items():
             if value is None:

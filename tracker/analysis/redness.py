@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from tracker.analysis.checks import check_linear_rgb, check_region
@@ -85,12 +86,14 @@ def erythema_index(linear: np.ndarray) -> np.ndarray:
     [[100.0, nan]]
     """
     linear = check_linear_rgb(linear)
-    r = linear[..., 0]
-    g = linear[..., 1]
-    valid = (r >= MIN_CHANNEL_LINEAR) & (g >= MIN_CHANNEL_LINEAR)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ei = 100.0 * np.log10(r / g)
-    return np.where(valid, ei, np.nan).astype(np.float32)
+    r = np.ascontiguousarray(linear[..., 0])
+    g = np.ascontiguousarray(linear[..., 1])
+    floor = np.float32(MIN_CHANNEL_LINEAR)
+    # OpenCV's vectorised log: several times numpy's on a 3 MP map.
+    ei = cv2.log(np.maximum(r, floor) / np.maximum(g, floor)).reshape(r.shape)
+    ei *= np.float32(100.0 / np.log(10.0))
+    ei[~((r >= MIN_CHANNEL_LINEAR) & (g >= MIN_CHANNEL_LINEAR))] = np.nan
+    return ei
 
 
 def _grid_sample(linear: np.ndarray, region: np.ndarray, limit: int) -> np.ndarray:
@@ -125,15 +128,15 @@ def measure_redness(linear: np.ndarray, region: np.ndarray) -> RednessMeasure:
     """
     linear = check_linear_rgb(linear)
     region = check_region(region, linear.shape[:2])
-    ei = erythema_index(linear)[region]
-    finite = np.isfinite(ei)
-    n_region = ei.size
-    measured_pct = 100.0 * float(finite.sum()) / n_region
-    ei = ei[finite]
-    if ei.size == 0:
+    ei_map = erythema_index(linear)
+    finite = region & np.isfinite(ei_map)
+    n_region = int(np.count_nonzero(region))
+    n_finite = int(np.count_nonzero(finite))
+    measured_pct = 100.0 * n_finite / n_region
+    if n_finite == 0:
         return RednessMeasure(float("nan"), float("nan"), float("nan"), measured_pct=0.0)
-    ei_mean = float(ei.astype(np.float64).mean())
-    red_pct = 100.0 * float((ei > RED_AREA_EI_THRESHOLD).sum()) / ei.size
+    ei_mean = float(cv2.mean(ei_map, mask=finite.view(np.uint8))[0])  # accumulated in float64
+    red_pct = 100.0 * int(np.count_nonzero(finite & (ei_map > RED_AREA_EI_THRESHOLD))) / n_finite
     sample = _grid_sample(linear, region, _LAB_SAMPLE_PIXELS)
     a_star = float(linear_to_lab(sample[:, None, :])[..., 1].astype(np.float64).mean())
     return RednessMeasure(

@@ -1,6 +1,6 @@
 """The PDF progress report of a treatment series (reportlab), for the patient file and the patient.
 
-Layout only: the numbers come from :mod:`tracker.services.exports` (the same analysis
+Layout only: the numbers come from :mod:`tracker.services.exports.content` (the same analysis
 results the app shows). Pages: summary and sessions; one section per view with the
 aligned comparison, its chart of change against the baseline with the band of
 no measurable change, and the table of measures; notes on comparability.
@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from reportlab.graphics.shapes import Circle, Drawing, Line, PolyLine, Rect, String
 from reportlab.lib import colors
@@ -23,7 +23,6 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import (
     CondPageBreak,
-    Image as RLImage,
     KeepTogether,
     PageBreak,
     Paragraph,
@@ -32,13 +31,31 @@ from reportlab.platypus import (
     Table,
     TableStyle,
 )
+from reportlab.platypus import Image as RLImage
+from sqlalchemy.orm import Session
 
+from tracker.models import TreatmentSeries, User
+from tracker.models.base import new_id
+from tracker.models.exports import EXPORT_REPORT
 from tracker.models.vocabulary import ANAESTHESIA, CONCERNS, ROMAN, TREATED_AREAS, TREATMENT_TYPES
+from tracker.storage import Storage
 
-if TYPE_CHECKING:
-    from tracker.models import TreatmentSeries
+from ..access import get_series
+from .composition import comparison_picture, encode
+from .content import (
+    MEASURE_LABELS,
+    MEASURES,
+    ChartSeries,
+    ProgressPair,
+    chart_points,
+    fmt_measure,
+    progress_pairs,
+    views_without_baseline,
+)
+from .naming import report_filename, stage_label
+from .policy import require_export
+from .records import ExportFile, originals_of, record_export, sha256
 
-    from .exports import ChartSeries, ProgressPair
 
 INK = colors.HexColor("#1e293b")
 MUTED = colors.HexColor("#64748b")
@@ -119,7 +136,6 @@ def _table(rows: list[list[Any]], widths: list[float], *, header: bool = True, z
 
 # Sections ------------------------------------------------------------------------------
 def _summary_lines(pairs: list[ProgressPair]) -> list[str]:
-    from .exports import MEASURE_LABELS, fmt_measure, stage_label
 
     lines = []
     for pair in pairs:
@@ -199,7 +215,6 @@ def _sessions(series: TreatmentSeries, st: dict[str, ParagraphStyle]) -> list[An
 
 
 def _measures_table(pair: ProgressPair, st: dict[str, ParagraphStyle]) -> Table:
-    from .exports import MEASURES, fmt_measure
 
     rows: list[list[Any]] = [["Measure", "Baseline", "Latest", "Change", "Detectable", "Verdict"]]
     for measure, label, _ in MEASURES:
@@ -223,7 +238,6 @@ def _measures_table(pair: ProgressPair, st: dict[str, ParagraphStyle]) -> Table:
 def chart_drawing(chart: ChartSeries, *, width: float = 57 * mm, height: float = 40 * mm) -> Drawing:
     """One measure across the visits: the band of no measurable change around the baseline, the
     progress photos joined by a line and coloured by verdict, healing-window photos hollow and apart."""
-    from .exports import fmt_measure
 
     d = Drawing(width, height)
     left, right, bottom, top = 11 * mm, 2 * mm, 8 * mm, 8 * mm
@@ -315,14 +329,12 @@ def _flags(flags: tuple[dict[str, Any], ...], st: dict[str, ParagraphStyle]) -> 
 
 
 def _measure_name(key: str) -> str:
-    from .exports import MEASURE_LABELS
 
     return MEASURE_LABELS.get(key, key.replace("_", " ")).split(" (")[0]
 
 
 def _view_section(pair: ProgressPair, image: bytes | None, charts: list[ChartSeries],
                   st: dict[str, ParagraphStyle]) -> list[Any]:
-    from .exports import stage_label
 
     out: list[Any] = [PageBreak(), Paragraph(f"{_esc(pair.label)} view", st["h2"])]
     if pair.later is None or image is None:
@@ -399,3 +411,23 @@ def render_report(series: TreatmentSeries, pairs: list[ProgressPair], images: di
         story += _view_section(pair, images.get(pair.key), charts, st)
     doc.build(story, onFirstPage=footer, onLaterPages=footer)
     return buf.getvalue()
+
+
+def export_report(session: Session, storage: Storage, actor: User, series_id: str) -> ExportFile:
+    require_export(session, actor)
+    series = get_series(session, actor, series_id)
+    pairs = progress_pairs(session, series)
+    images = {p.key: encode(comparison_picture(storage, p, clinic_name=actor.clinic.name), "JPEG")
+              for p in pairs if p.later is not None}
+    export_id = new_id()
+    data = render_report(series, pairs, images, chart_points(session, actor, series, pairs), clinic_name=actor.clinic.name,
+                         export_id=export_id, prepared_by=actor.full_name,
+                         unmeasured_views=views_without_baseline(session, series))
+    name = report_filename(series, dt.date.today())
+    originals: dict[str, str] = {}
+    for p in pairs:
+        if p.later is not None:
+            originals.update(originals_of(p))
+    row = record_export(session, actor, series, kind=EXPORT_REPORT, filename=name, data=data, export_id=export_id,
+                        files={name: sha256(data)}, originals=originals)
+    return ExportFile(name, "application/pdf", data, row)

@@ -1,0 +1,163 @@
+"""The verifiable ZIP bundle, and its check against the server's record and the stored originals."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from tracker.models import ExportRecord, Photo, User
+from tracker.models.base import new_id, utcnow
+from tracker.models.exports import EXPORT_BUNDLE
+from tracker.storage import Storage
+
+from ..access import get_series
+from ..errors import Conflict
+from .composition import aligned_image, comparison_picture, encode
+from .content import measure_rows, measures_csv, progress_pairs
+from .naming import aligned_filename, bundle_filename, comparison_filename
+from .policy import require_export
+from .records import ExportFile, record_export, sha256
+
+MANIFEST = "manifest.json"
+MANIFEST_FORMAT = "tracker-export-bundle/1"
+
+
+def _zip_bytes(files: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in files.items():
+            info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))  # no local clock in the archive
+            info.compress_type = zipfile.ZIP_STORED if name.endswith(".png") else zipfile.ZIP_DEFLATED
+            zf.writestr(info, data)
+    return buf.getvalue()
+
+
+def export_bundle(session: Session, storage: Storage, actor: User, series_id: str) -> ExportFile:
+    require_export(session, actor)
+    series = get_series(session, actor, series_id)
+    pairs = [p for p in progress_pairs(session, series) if p.later is not None]
+    if not pairs:
+        raise Conflict("Nothing to export yet: no view has a measured photo to compare with its baseline.")
+    export_id = new_id()
+    clinic = actor.clinic.name
+    files: dict[str, bytes] = {}
+    derived: dict[str, list[str]] = {}
+    originals: dict[str, dict[str, Any]] = {}
+    for pair in pairs:
+        assert pair.later is not None
+        comp = f"comparisons/{comparison_filename(pair)}"
+        files[comp] = encode(comparison_picture(storage, pair, clinic_name=clinic))
+        aligned = f"aligned/{aligned_filename(pair)}"
+        files[aligned] = encode(aligned_image(storage, pair))
+        for name in (comp, aligned):
+            derived[name] = [pair.baseline.id, pair.later.id]
+        for photo, role in ((pair.baseline, "baseline"), (pair.later, "compared")):
+            originals[photo.id] = {"sha256": photo.sha256, "role": role, "view": pair.label,
+                                   "visit": photo.visit.label, "visit_date": photo.visit.visit_date.isoformat(),
+                                   "time_point": photo.time_point_label}
+    rows = measure_rows(pairs)
+    files["measures.csv"] = measures_csv(rows)
+    files["measures.json"] = json.dumps({"series_id": series.id, "measures": rows}, indent=2).encode()
+    for name in ("measures.csv", "measures.json"):
+        derived[name] = sorted(originals)
+    created = utcnow()
+    manifest = {
+        "format": MANIFEST_FORMAT,
+        "export_id": export_id,
+        "created_at": created.isoformat(),
+        "created_by": actor.full_name,
+        "clinic": clinic,
+        "patient": series.patient.full_name,
+        "series": series.title,
+        "series_id": series.id,
+        "files": [{"name": n, "sha256": sha256(d), "bytes": len(d), "derived_from": derived.get(n, [])}
+                  for n, d in files.items()],
+        "originals": [{"photo_id": pid, **info} for pid, info in originals.items()],
+        "how_to_verify": "tracker verify-export THIS.zip (on the clinic's server)",
+    }
+    manifest_bytes = json.dumps(manifest, indent=2).encode()
+    all_files = {**files, MANIFEST: manifest_bytes}
+    data = _zip_bytes(all_files)
+    name = bundle_filename(series, created.date())
+    row = record_export(session, actor, series, kind=EXPORT_BUNDLE, filename=name, data=data, export_id=export_id,
+                        files={n: sha256(d) for n, d in files.items()}, manifest_sha256=sha256(manifest_bytes),
+                        originals={pid: info["sha256"] for pid, info in originals.items()})
+    row.created_at = created
+    return ExportFile(name, "application/zip", data, row)
+
+
+@dataclass
+class VerifyReport:
+    export_id: str | None = None
+    #: (file name, ok, what was found) for every file of the bundle.
+    files: list[tuple[str, bool, str]] = field(default_factory=list)
+    originals: list[tuple[str, bool, str]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and all(ok for _, ok, _ in self.files + self.originals)
+
+
+def verify_bundle(session: Session, storage: Storage, data: bytes) -> VerifyReport:
+    """Check a bundle against the server's record of the export and the stored originals."""
+    report = VerifyReport()
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        contents = {info.filename: zf.read(info) for info in zf.infolist() if not info.is_dir()}
+    except (zipfile.BadZipFile, OSError, ValueError) as e:
+        report.problems.append(f"not a readable ZIP file: {e}")
+        return report
+    manifest_bytes = contents.pop(MANIFEST, None)
+    if manifest_bytes is None:
+        report.problems.append("the bundle has no manifest.json")
+        return report
+    try:
+        manifest = json.loads(manifest_bytes)
+        listed = {f["name"]: f["sha256"] for f in manifest["files"]}
+        listed_originals = {o["photo_id"]: o["sha256"] for o in manifest["originals"]}
+        report.export_id = str(manifest["export_id"])
+    except (ValueError, KeyError, TypeError) as e:
+        report.problems.append(f"the manifest cannot be read: {e}")
+        return report
+    record = session.get(ExportRecord, report.export_id)
+    if record is None or record.kind != EXPORT_BUNDLE:
+        report.problems.append(f"this server has no record of export {report.export_id}")
+        return report
+    if sha256(manifest_bytes) != record.manifest_sha256:
+        report.problems.append("manifest.json differs from the manifest the server produced")
+    for name in sorted(set(contents) | set(record.files) | set(listed)):
+        actual = sha256(contents[name]) if name in contents else None
+        server = record.files.get(name)
+        if actual is None:
+            report.files.append((name, False, "missing from the bundle"))
+        elif server is None:
+            report.files.append((name, False, "not produced by the server (added to the bundle)"))
+        elif actual != server:
+            also = " (its manifest entry was changed to match)" if listed.get(name) == actual else ""
+            report.files.append((name, False, f"MODIFIED: not what the server produced{also}"))
+        elif listed.get(name) != actual:
+            report.files.append((name, False, "what the server produced, but its manifest entry was changed"))
+        else:
+            report.files.append((name, True, "what the server produced"))
+    for photo_id in sorted(set(record.originals) | set(listed_originals)):
+        expected = record.originals.get(photo_id)
+        photo = session.get(Photo, photo_id)
+        if expected is None:
+            report.originals.append((photo_id, False, "not an original of this export"))
+        elif listed_originals.get(photo_id) != expected:
+            report.originals.append((photo_id, False, "the manifest's hash differs from the server's record"))
+        elif photo is None:
+            report.originals.append((photo_id, False, "the original photo is no longer stored"))
+        else:
+            stored = sha256(storage.read(photo.original_key))
+            if stored != expected:
+                report.originals.append((photo_id, False, "the stored original no longer matches its hash"))
+            else:
+                report.originals.append((photo_id, True, "the stored original matches"))
+    return report

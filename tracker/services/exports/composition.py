@@ -1,0 +1,211 @@
+"""Comparison and marketing images, made fresh from pixels (no EXIF, GPS or device metadata)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont, ImageOps
+from sqlalchemy.orm import Session
+
+from tracker.models import User
+from tracker.models.exports import EXPORT_COMPARISON, EXPORT_MARKETING
+from tracker.models.vocabulary import CONSENT_MARKETING
+from tracker.storage import Storage
+
+from .. import audit
+from ..access import get_series
+from ..errors import ConsentRequired, ValidationFailed
+from .content import ProgressPair, find_pair
+from .naming import comparison_filename, marketing_filename, photo_caption, stage_label
+from .policy import require_export
+from .records import ExportFile, originals_of, record_export, sha256
+
+
+@lru_cache(maxsize=8)
+def _font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
+    import reportlab
+
+    path = Path(reportlab.__file__).parent / "fonts" / ("VeraBd.ttf" if bold else "Vera.ttf")
+    return ImageFont.truetype(str(path), size)
+
+
+def _upright_rgb(data: bytes) -> Image.Image:
+    with Image.open(io.BytesIO(data)) as im:
+        return ImageOps.exif_transpose(im).convert("RGB")
+
+
+def aligned_image(storage: Storage, pair: ProgressPair) -> Image.Image:
+    """The later photo warped into the baseline frame (the analysis' stored "aligned" image)."""
+    assert pair.analysis is not None and pair.later is not None
+    keys = json.loads(pair.analysis.overlay_keys or "{}")
+    if keys.get("aligned"):
+        return _upright_rgb(storage.read(keys["aligned"]))
+    alignment = (pair.result or {}).get("alignment") or {}
+    if not alignment.get("ok") or not alignment.get("matrix"):
+        raise ValidationFailed(f"{pair.label}: the later photo could not be aligned to the baseline, so no "
+                               "aligned comparison can be made. Retake the photo.")
+    import cv2
+    import numpy as np
+
+    moving = np.asarray(_upright_rgb(storage.read(pair.later.original_key)))
+    size = (pair.baseline.width, pair.baseline.height)
+    warped = cv2.warpAffine(moving, np.asarray(alignment["matrix"], dtype=np.float64), size,
+                            flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+    return Image.fromarray(warped)
+
+
+def baseline_image(storage: Storage, pair: ProgressPair, size: tuple[int, int]) -> Image.Image:
+    key = pair.baseline.display_key or pair.baseline.original_key
+    return _upright_rgb(storage.read(key)).resize(size, Image.Resampling.LANCZOS)
+
+
+def _fit(im: Image.Image, max_side: int) -> Image.Image:
+    if max(im.size) <= max_side:
+        return im
+    out = im.copy()
+    out.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    return out
+
+
+def treated_region_box(storage: Storage, pair: ProgressPair, size: tuple[int, int], *,
+                       margin: float = 0.08) -> tuple[int, int, int, int]:
+    """Bounding box of the skin the analysis measured (the treated region), in the aligned frame.
+
+    The stored redness overlay is grey outside the measured region and coloured inside it.
+    """
+    import numpy as np
+
+    assert pair.analysis is not None
+    keys = json.loads(pair.analysis.overlay_keys or "{}")
+    if not keys.get("redness"):
+        return (0, 0, *size)
+    overlay = np.asarray(_upright_rgb(storage.read(keys["redness"])).resize(size), dtype=np.int16)
+    region = (overlay.max(axis=2) - overlay.min(axis=2)) > 12
+    rows, cols = np.flatnonzero(region.any(axis=1)), np.flatnonzero(region.any(axis=0))
+    if rows.size == 0 or cols.size == 0:
+        return (0, 0, *size)
+    dy, dx = margin * (rows[-1] - rows[0]), margin * (cols[-1] - cols[0])
+    return (max(0, int(cols[0] - dx)), max(0, int(rows[0] - dy)),
+            min(size[0], int(cols[-1] + dx) + 1), min(size[1], int(rows[-1] + dy) + 1))
+
+
+@dataclass(frozen=True)
+class Panel:
+    image: Image.Image
+    caption: str
+    sub: str
+
+
+def compose(panels: list[Panel], *, title: str, footer: str, watermark: str | None = None,
+            panel_side: int = 760) -> Image.Image:
+    """Panels side by side under a title, each with a caption; a footer line; optional watermark."""
+    ims = [_fit(p.image, panel_side) for p in panels]
+    pad, head, cap, foot = 24, 64, 62, 40
+    width = sum(im.width for im in ims) + pad * (len(ims) + 1)
+    height = head + max(im.height for im in ims) + cap + foot
+    canvas = Image.new("RGB", (width, height), (255, 255, 255))
+    draw = ImageDraw.Draw(canvas)
+    draw.text((pad, 20), title, font=_font(24, True), fill=(30, 41, 59))
+    x = pad
+    for im, panel in zip(ims, panels):
+        canvas.paste(im, (x, head))
+        y = head + im.height + 10
+        draw.text((x, y), panel.caption, font=_font(18, True), fill=(30, 41, 59))
+        draw.text((x, y + 24), panel.sub, font=_font(15), fill=(71, 85, 105))
+        x += im.width + pad
+    draw.line((pad, height - foot + 6, width - pad, height - foot + 6), fill=(226, 232, 240), width=1)
+    draw.text((pad, height - foot + 14), footer, font=_font(13), fill=(100, 116, 139))
+    if watermark:
+        canvas = _watermark(canvas, watermark)
+    return canvas
+
+
+def _watermark(canvas: Image.Image, text: str) -> Image.Image:
+    layer = Image.new("RGBA", canvas.size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(layer)
+    size = max(28, canvas.width // 22)
+    font = _font(size, True)
+    box = draw.textbbox((0, 0), text, font=font)
+    tw = box[2] - box[0]
+    for i, frac in enumerate((0.3, 0.7)):
+        y = int(canvas.height * frac)
+        for x in range(-tw // 2 + (i * tw // 2), canvas.width, tw + size * 2):
+            draw.text((x, y), text, font=font, fill=(255, 255, 255, 110), stroke_width=2, stroke_fill=(0, 0, 0, 70))
+    corner = _font(max(16, canvas.width // 60), True)
+    draw.text((canvas.width - 24, canvas.height - 14), text, font=corner, fill=(30, 41, 59, 255), anchor="rs")
+    return Image.alpha_composite(canvas.convert("RGBA"), layer).convert("RGB")
+
+
+def encode(im: Image.Image, fmt: str = "PNG") -> bytes:
+    """Encode fresh pixels: no EXIF, GPS, ICC or text chunks are written."""
+    clean = Image.new("RGB", im.size)
+    clean.paste(im.convert("RGB"))
+    buf = io.BytesIO()
+    if fmt == "JPEG":
+        clean.save(buf, "JPEG", quality=90, optimize=True)
+    else:
+        clean.save(buf, "PNG", compress_level=6)
+    return buf.getvalue()
+
+
+def comparison_picture(storage: Storage, pair: ProgressPair, *, clinic_name: str, crop: bool = False,
+                       watermark: bool = False) -> Image.Image:
+    assert pair.later is not None
+    moving = aligned_image(storage, pair)
+    fixed = baseline_image(storage, pair, moving.size)
+    if crop:
+        box = treated_region_box(storage, pair, moving.size)
+        moving, fixed = moving.crop(box), fixed.crop(box)
+    later = pair.later
+    if watermark:  # marketing: no dates that could identify a visit, no names
+        panels = [Panel(fixed, "Before", pair.label), Panel(moving, stage_label(later), pair.label)]
+        return compose(panels, title=f"{pair.label}: before and after", footer="",
+                       watermark=clinic_name)
+    panels = [
+        Panel(fixed, f"Baseline: {pair.baseline.visit.visit_date:%d %b %Y}", photo_caption(pair.baseline)),
+        Panel(moving, f"{stage_label(later)}: {later.visit.visit_date:%d %b %Y}",
+              f"{photo_caption(later)}; aligned to the baseline"),
+    ]
+    return compose(panels, title=f"{pair.label}: baseline vs {stage_label(later).lower()}",
+                   footer=f"{clinic_name} · exported {dt.date.today():%d %b %Y} · clinical record, not for publication")
+
+
+def export_comparison(session: Session, storage: Storage, actor: User, series_id: str, view_key: str, *,
+                      fmt: str = "png") -> ExportFile:
+    require_export(session, actor)
+    series = get_series(session, actor, series_id)
+    if fmt not in ("png", "jpeg"):
+        raise ValidationFailed("Choose PNG or JPEG.", field="format")
+    pair = find_pair(session, series, view_key)
+    picture = comparison_picture(storage, pair, clinic_name=actor.clinic.name)
+    data = encode(picture, "JPEG" if fmt == "jpeg" else "PNG")
+    name = comparison_filename(pair, "jpg" if fmt == "jpeg" else "png")
+    row = record_export(session, actor, series, kind=EXPORT_COMPARISON, filename=name, data=data, view=pair.key,
+                        files={name: sha256(data)}, originals=originals_of(pair))
+    return ExportFile(name, "image/jpeg" if fmt == "jpeg" else "image/png", data, row)
+
+
+def export_marketing(session: Session, storage: Storage, actor: User, series_id: str, view_key: str, *,
+                     crop: bool = False) -> ExportFile:
+    """Watermarked before/after without names, dates of birth or metadata; needs marketing consent."""
+    from ..patients import active_consent
+
+    require_export(session, actor)
+    series = get_series(session, actor, series_id)
+    if active_consent(series.patient, CONSENT_MARKETING) is None:
+        audit.record(session, actor, "export.marketing_refused", "series", series.id, patient_id=series.patient_id,
+                     reason="no marketing consent")
+        raise ConsentRequired("No marketing image was made: this patient has not given marketing consent "
+                              "(or has withdrawn it). Record the patient's signed marketing consent on their "
+                              "page first.")
+    pair = find_pair(session, series, view_key)
+    data = encode(comparison_picture(storage, pair, clinic_name=actor.clinic.name, crop=crop, watermark=True))
+    name = marketing_filename(pair)
+    row = record_export(session, actor, series, kind=EXPORT_MARKETING, filename=name, data=data, view=pair.key,
+                        files={name: sha256(data)}, originals=originals_of(pair), cropped=crop)
+    return ExportFile(name, "image/png", data, row)

@@ -1,0 +1,263 @@
+"""Measuring a region, and comparing a photo with its baseline in the baseline's frame: the verdict of
+each measure against its MDC, the light rule, and the summaries stored with a result.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import cv2
+import numpy as np
+
+from tracker.analysis import alignment as _alignment
+from tracker.analysis import calibration as _calibration
+from tracker.analysis import pigment as _pigment
+from tracker.analysis import quality as _quality
+from tracker.analysis import redness as _redness
+from tracker.analysis import texture as _texture
+from tracker.analysis import tone as _tone
+from tracker.analysis.colour import linear_to_srgb
+from tracker.analysis.frames import Analysis, Artifacts, Frame, PreparedBaseline
+from tracker.analysis.mdc import DIRECTIONS, EXPOSURE_DEPENDENT, mdc_table
+from tracker.analysis.measures import COLOUR_KEYS, COMPARED
+from tracker.analysis.results import (
+    AlignmentSummary,
+    AnalysisResult,
+    CalibrationSummary,
+    Comparison,
+    MeasureChange,
+    Measures,
+    QualitySummary,
+)
+from tracker.analysis.version import ANALYSIS_VERSION
+
+#: Below this many working pixels a region cannot give stable figures.
+MIN_REGION_PX = 2000
+#: A comparison whose common region keeps less than this share of the baseline's
+#: region is reported, since it may not represent the treated area.
+MIN_COMMON_SHARE = 0.5
+#: Colour measures compared across lights further apart than this (in mireds, 1e6/K)
+#: are not comparable: skin and chart differ spectrally (haemoglobin's 540-580 nm
+#: bands), so no chart correction carries skin colour exactly from one light to
+#: another. Measured on the simulator against a 6500 K baseline: photos at 6000-7500 K
+#: recover 95-99 % of a true redness change, but at 5500 K (28 mired away) with a 20 %
+#: gradient only 88 %, and a light-only change there reads +0.7 EI.
+LIGHT_MISMATCH_MIRED = 20.0
+#: Below this colour temperature even a same-light pair misreads redness changes
+#: (a chart-corrected 2700 K pair reports about 118 % of the true change).
+MIN_COLOUR_CCT_K = 3500.0
+#: The measures that depend on the colour of the skin (not on its geometry): the registry's.
+COLOUR_MEASURES = COLOUR_KEYS
+# --- measuring ----------------------------------------------------------------
+
+
+def measure_region(linear: np.ndarray, region: np.ndarray, px_per_mm: float | None) -> tuple[Measures, dict[str, np.ndarray]]:
+    ei_map = _redness.erythema_index(linear)
+    if int(region.sum()) < MIN_REGION_PX:
+        empty = np.zeros(region.shape, dtype=bool)
+        measures = Measures.unmeasured("region too small")
+        return measures, {"erythema_map": ei_map, "spot_mask": empty, "line_map": np.zeros(region.shape, np.float32)}
+    red = _redness.measure_redness(linear, region)
+    pig = _pigment.measure_pigment(linear, region, px_per_mm=px_per_mm)
+    tex = _texture.measure_texture(linear, region, px_per_mm=px_per_mm)
+    tone = _tone.skin_tone(linear, region)
+    measures = Measures(
+        erythema_index_mean=red.erythema_index_mean,
+        red_area_pct=red.red_area_pct,
+        a_star_mean=red.a_star_mean,
+        melanin_index_mean=pig.melanin_index_mean,
+        background_melanin_index_mean=pig.background_melanin_index_mean,
+        spot_count=pig.spot_count,
+        spot_area_pct=pig.spot_area_pct,
+        spot_area_mm2=pig.spot_area_mm2,
+        pigment_load=pig.pigment_load,
+        roughness=tex.roughness,
+        line_density=tex.line_density,
+        pore_count=tex.pore_count,
+        pore_reason=tex.pore_reason,
+        ita_deg=tone.ita_deg,
+        tone_class=tone.tone_class,
+    )
+    return measures, {"erythema_map": ei_map, "spot_mask": pig.spot_mask, "line_map": tex.line_map}
+
+
+def _light_problem(photo_cct: float | None, baseline_cct: float | None) -> str | None:
+    """Why the two photos' light makes colour measures incomparable, or None."""
+    for label, cct in (("this photo", photo_cct), ("the baseline", baseline_cct)):
+        if cct is not None and cct < MIN_COLOUR_CCT_K:
+            return f"{label} was taken under warm light (about {cct:,.0f} K): retake under the clinic's daylight lamp"
+    if photo_cct is None or baseline_cct is None:
+        return None
+    mired = abs(1e6 / photo_cct - 1e6 / baseline_cct)
+    if mired > LIGHT_MISMATCH_MIRED:
+        return (
+            f"the light differs from the baseline's (about {photo_cct:,.0f} K vs {baseline_cct:,.0f} K):"
+            " retake under the same light as the baseline"
+        )
+    return None
+
+
+def _judge(
+    measure: str, photo: float, baseline: float, *, mdc: float, calibrated: bool, light_problem: str | None = None
+) -> MeasureChange:
+    direction = DIRECTIONS[measure]
+    if not (np.isfinite(photo) and np.isfinite(baseline)):
+        return MeasureChange(measure, photo, baseline, None, mdc, direction, "not comparable", "not measurable in one of the photos")
+    delta = float(photo) - float(baseline)
+    if light_problem is not None and measure in COLOUR_MEASURES:
+        return MeasureChange(measure, photo, baseline, delta, mdc, direction, "not comparable", light_problem)
+    if not calibrated and measure in EXPOSURE_DEPENDENT:
+        note = "depends on exposure and light, and neither photo has a colour reference: no verdict"
+        return MeasureChange(measure, photo, baseline, delta, mdc, direction, "not comparable", note)
+    if abs(delta) <= mdc:
+        return MeasureChange(measure, photo, baseline, delta, mdc, direction, "no measurable change")
+    if direction == "lower_is_better":
+        verdict = "improved" if delta < 0 else "worse"
+        return MeasureChange(measure, photo, baseline, delta, mdc, direction, verdict)
+    if direction == "higher_is_better":
+        verdict = "improved" if delta > 0 else "worse"
+        return MeasureChange(measure, photo, baseline, delta, mdc, direction, verdict)
+    note = (
+        "darker outside spots: possible hyperpigmentation"
+        if delta > 0
+        else "lighter outside spots: possible hypopigmentation"
+    )
+    return MeasureChange(measure, photo, baseline, delta, mdc, direction, "worse", note)
+
+
+def _measure_values(m: Measures) -> dict[str, float]:
+    """The compared measures (registry order), NaN where not measured."""
+    return {spec.key: float("nan") if (v := m.value(spec.key)) is None else v for spec in COMPARED}
+
+
+# --- summaries ------------------------------------------------------------------
+
+
+def quality_summary(q: _quality.QualityReport) -> QualitySummary:
+    return QualitySummary(q.ok, tuple(q.reasons), q.sharpness, q.overexposed_pct, q.underexposed_pct, q.jpeg_quality, q.chroma_subsampling)
+
+
+def calibration_summary(frame: Frame) -> CalibrationSummary:
+    c = frame.calibration
+    s = frame.scale
+    corners = None
+    if c.chart_corners is not None:
+        corners = tuple((float(x) / s, float(y) / s) for x, y in np.asarray(c.chart_corners).reshape(4, 2))
+    mm_full = c.mm_per_px * s if c.mm_per_px is not None else None
+    return CalibrationSummary(
+        c.method, c.calibrated, c.chart_delta_e_mean, c.chart_delta_e_max, mm_full, corners, tuple(c.notes), c.light_cct_k
+    )
+
+
+def full_res_matrix(matrix: np.ndarray, *, photo_scale: float, baseline_scale: float) -> np.ndarray:
+    """Working-scale photo->baseline affine to full-resolution photo->baseline."""
+    full = np.array(matrix, dtype=np.float64).copy()
+    full[:, :2] *= photo_scale / baseline_scale
+    full[:, 2] /= baseline_scale
+    return full
+
+
+def _matrix_scale(matrix: np.ndarray) -> float:
+    return float(np.sqrt(abs(np.linalg.det(np.asarray(matrix)[:, :2]))))
+
+
+def compare_with_baseline(
+    frame: Frame,
+    prepared: PreparedBaseline,
+    aligned: _alignment.Alignment,
+    alignment_summary: AlignmentSummary,
+    parameters: dict[str, Any],
+    timings: dict[str, float],
+    t0: float,
+) -> Analysis:
+    base = prepared.frame
+    t1 = time.perf_counter()
+    photo_linear, base_linear = frame.linear, base.linear
+    mixed = frame.calibration.calibrated != base.calibration.calibrated
+    if mixed:
+        # One photo has a chart, the other none: measure both without it, so that both
+        # figures come from the same processing (camera colours differ from corrected ones).
+        if frame.calibration.calibrated:
+            photo_linear = _calibration.uncalibrated(frame.decoded.srgb, skin_mask=frame.skin).linear
+        else:
+            base_linear = _calibration.uncalibrated(base.decoded.srgb, skin_mask=base.skin).linear
+    warped, valid = _alignment.warp_to_reference(photo_linear, aligned.matrix, base.shape)
+    warped_region = cv2.warpAffine(
+        frame.region.astype(np.uint8), np.asarray(aligned.matrix, dtype=np.float64), (base.shape[1], base.shape[0]),
+        flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0,
+    )
+    common = base.region & valid & (warped_region > 0)
+    timings["warp_s"] = time.perf_counter() - t1
+
+    # The scale lives in the baseline's frame; a chart only in the photo still tells it.
+    px_per_mm = base.px_per_mm
+    if px_per_mm is None and frame.px_per_mm is not None:
+        px_per_mm = frame.px_per_mm / _matrix_scale(aligned.matrix)
+
+    t2 = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        photo_job = pool.submit(measure_region, warped, common, px_per_mm)
+        base_job = pool.submit(measure_region, base_linear, common, px_per_mm)
+        (photo_m, maps), (base_m, _) = photo_job.result(), base_job.result()
+    timings["measure_s"] = time.perf_counter() - t2
+
+    calibrated = frame.calibration.calibrated and base.calibration.calibrated
+    mdc = mdc_table(calibrated=calibrated)
+    pv, bv = _measure_values(photo_m), _measure_values(base_m)
+    light_problem = _light_problem(frame.calibration.light_cct_k, base.calibration.light_cct_k)
+    changes = tuple(
+        _judge(k, pv[k], bv[k], mdc=mdc[k], calibrated=calibrated, light_problem=light_problem)
+        for k in DIRECTIONS if k in mdc  # a new measure is judged once its MDC is estimated
+    )
+
+    notes: list[str] = []
+    if mixed:
+        notes.append("only one of the two photos has a colour chart: both were measured without it")
+    if light_problem is not None:
+        notes.append("colour measures not compared: " + light_problem)
+    if not calibrated:
+        notes.append("uncalibrated: at least one photo has no colour reference, so the detectable change is wider")
+    base_region_px = int(base.region.sum())
+    common_px = int(common.sum())
+    if base_region_px and common_px < MIN_COMMON_SHARE * base_region_px:
+        notes.append(f"the photos overlap on only {100 * common_px / base_region_px:.0f} % of the baseline's region")
+    if not frame.quality.ok:
+        notes.append("this photo failed the quality check: " + "; ".join(frame.quality.reasons))
+
+    comparison = Comparison(
+        common_area_px=int(round(common_px / base.scale**2)),
+        calibrated=calibrated,
+        baseline=base_m,
+        changes=changes,
+        notes=tuple(notes),
+    )
+    result = AnalysisResult(
+        analysis_version=ANALYSIS_VERSION,
+        parameters=parameters,
+        measured_in="baseline",
+        width=frame.decoded.full_width,
+        height=frame.decoded.full_height,
+        working_scale=base.scale,
+        px_per_mm=px_per_mm,
+        quality=quality_summary(frame.quality),
+        calibration=calibration_summary(frame),
+        baseline_calibration=calibration_summary(base),
+        alignment=alignment_summary,
+        roi_area_px=int(round(common_px / base.scale**2)),
+        roi_lost_to_clipping_pct=frame.lost_to_clipping_pct,
+        measures=photo_m,
+        mdc=mdc,
+        directions=dict(DIRECTIONS),
+        comparison=comparison,
+        timings_s={**timings, "total_s": time.perf_counter() - t0},
+    )
+    artifacts = Artifacts(
+        srgb=linear_to_srgb(warped),
+        region=common,
+        aligned=True,
+        full_size=(base.decoded.full_width, base.decoded.full_height),
+        **maps,
+    )
+    return Analysis(result, artifacts)

@@ -9,7 +9,7 @@ import click
 
 
 def _setup():  # type: ignore[no-untyped-def]
-    from tracker.cli import _config
+    from tracker.cli.context import load_config as _config
     from tracker.storage import FileSystemStorage, storage_from_config
 
     config = _config()
@@ -88,7 +88,7 @@ def restore_cmd(src: str, replace: bool, key_file: str | None) -> None:
 def verify_cmd() -> None:
     """Re-hash every stored original and derived image against the database; report missing,
     altered and orphan files (exit status 1 when anything is missing or altered)."""
-    from tracker.cli import _engine
+    from tracker.cli.context import open_engine as _engine
     from tracker.models import make_sessionmaker
     from tracker.services.integrity import verify_integrity
 

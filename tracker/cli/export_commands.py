@@ -18,7 +18,8 @@ import click
 @click.argument("bundle", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 def verify_export(bundle: Path) -> None:
     """Check an export BUNDLE.zip against the stored originals and the server's record of it."""
-    from tracker.cli import _config, _engine
+    from tracker.cli.context import load_config as _config
+    from tracker.cli.context import open_engine as _engine
     from tracker.models import make_sessionmaker
     from tracker.services.exports import verify_bundle
     from tracker.storage import storage_from_config

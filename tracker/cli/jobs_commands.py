@@ -14,10 +14,12 @@ BATCH = 50
 def reanalyze() -> None:
     """Queue an analysis for every photo whose result is stale (older analysis version,
     changed baseline); safe to run again: nothing is queued twice. Workers do the work."""
-    from tracker.cli import _check_migrated, _config, _engine
+    from tracker.cli.context import check_migrated as _check_migrated
+    from tracker.cli.context import load_config as _config
+    from tracker.cli.context import open_engine as _engine
     from tracker.jobs import TaskQueue
     from tracker.models import make_sessionmaker
-    from tracker.services.analysis_queue import current_analysis_version, photo_ids_in_order, reanalyze_photo
+    from tracker.services.analysis import current_analysis_version, photo_ids_in_order, reanalyze_photo
     from tracker.services.dispatch import bind_sink
 
     config = _config()

@@ -1,0 +1,64 @@
+"""``tracker worker``: the background job consumer, and running it as a child of ``tracker serve``."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+import click
+
+from tracker.cli.context import load_config
+
+
+def _set_parent_death_signal() -> None:  # pragma: no cover - runs in the child
+    """Linux: the worker gets SIGTERM if the server process dies, so it never lingers."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def start_worker_process(workers: int) -> subprocess.Popen[bytes]:
+    """The queue consumer as a child process with the same environment."""
+    return subprocess.Popen([sys.executable, "-m", "tracker.cli", "worker", "--workers", str(workers)],
+                            env=os.environ.copy(), preexec_fn=_set_parent_death_signal)
+
+
+def stop_worker_process(proc: subprocess.Popen[bytes], timeout: float = 15) -> None:
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGINT)  # Huey: finish running tasks, then stop
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@click.command()
+@click.option("--workers", default=2, show_default=True, type=int, help="Job threads.")
+@click.option("--drain", is_flag=True, help="Run the jobs queued now, then exit (no waiting for new ones).")
+def worker(workers: int, drain: bool) -> None:
+    """Run the background job consumer (derived images, analyses)."""
+    import logging
+
+    from tracker.jobs import TaskQueue
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(name)s: %(message)s")
+    config = load_config()
+    queue = TaskQueue(config)
+    if drain:
+        ran = queue.run_pending()
+        click.echo(f"Ran {ran} queued jobs.")
+        return
+    missing = queue.requeue_missing_derivatives()
+    if missing:
+        click.echo(f"Queued previews for {missing} photos that were still waiting for them.")
+    queue.consumer(workers=max(1, workers)).run()
+
+
+commands = [worker]

@@ -14,14 +14,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from tracker.models import Analysis, Photo, make_engine, make_sessionmaker, utcnow
-from tracker.services.analysis_leases import (
+from tracker.models import Analysis, Photo, make_engine, make_sessionmaker
+from tracker.services.analysis import (
     Heartbeat,
     LeaseLost,
     LeasePolicy,
     SweepReport,
     claim_analysis,
     give_up,
+    run_analysis,
+    states,
     sweep,
     waiting_ids,
 )
@@ -31,8 +33,6 @@ from tracker.services.dispatch import ANALYSIS, DERIVATIVES, bind_sink
 from tracker.storage import Storage, storage_from_config
 
 log = logging.getLogger(__name__)
-
-TERMINAL_STATES = ("done", "refused", "failed")
 
 
 class BrokerConfigError(ValueError):
@@ -47,8 +47,8 @@ def make_huey(broker_url: str, *, name: str = "tracker") -> Huey:
         return SqliteHuey(name, filename=str(path), results=False, utc=True, timeout=30)
     if broker_url.startswith(("redis://", "rediss://", "unix://")):
         try:
-            from huey import PriorityRedisHuey
             import redis  # noqa: F401 - the scale extra
+            from huey import PriorityRedisHuey
         except ImportError as e:  # pragma: no cover - depends on the extra
             raise BrokerConfigError("TRACKER_BROKER_URL is redis://, but the redis client is not installed "
                                     "(pip install 'tracker[scale]')") from e
@@ -132,11 +132,6 @@ class TaskQueue:
         database connection, which re-queues the row while it has attempts left.
         """
         with self.session() as session:
-            try:
-                from tracker.services.analysis import run_analysis
-            except ImportError as e:
-                self._mark_failed(session, analysis_id, f"The analysis module is not available: {e}")
-                return
             policy = self.lease_policy
             claim = claim_analysis(session, analysis_id, policy)
             if claim is None:
@@ -178,21 +173,10 @@ class TaskQueue:
         return report
 
     @staticmethod
-    def _mark_failed(session: Session, analysis_id: str, error: str) -> None:
-        row = session.get(Analysis, analysis_id)
-        if row is None or row.state in TERMINAL_STATES:
-            return
-        row.state = "failed"
-        row.error = error
-        row.finished_at = utcnow()
-        row.lease_expires_at = None
-        session.commit()
-
-    @staticmethod
     def _after_analysis(session: Session, analysis_id: str) -> None:
         """A refused (quality-failed) photo may no longer be its view's default baseline."""
         row = session.get(Analysis, analysis_id)
-        if row is None or row.state not in ("done", "refused"):
+        if row is None or row.state not in states.FINISHED:
             return
         photo = session.get(Photo, row.photo_id)
         if photo is None:

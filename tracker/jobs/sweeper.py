@@ -3,7 +3,7 @@
 Huey does not redeliver a task whose worker was killed; the database does: a row
 left "running" with an expired lease is re-queued (or failed after its last
 attempt) by whichever worker sweeps first. See
-:mod:`tracker.services.analysis_leases`.
+:mod:`tracker.services.analysis`.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import ID_LENGTH, Base, UTCDateTime, new_id, utcnow
-from .vocabulary import DERIVATIVES_PENDING, time_point_label, view_label
+from .vocabulary import DERIVATIVES_PENDING, AnalysisState, time_point_label, view_label
 
 if TYPE_CHECKING:
     from .accounts import User
@@ -140,7 +140,7 @@ class Analysis(Base):
     chart_corners: Mapped[str | None] = mapped_column(Text, default=None)
     analysis_version: Mapped[str] = mapped_column(String(40))
     inputs_key: Mapped[str] = mapped_column(String(64), unique=True)
-    state: Mapped[str] = mapped_column(String(20), default="queued")
+    state: Mapped[str] = mapped_column(String(20), default=AnalysisState.QUEUED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     lease_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     #: Who holds (or last held) the lease: ``host:pid/thread``, shown on the job's record.

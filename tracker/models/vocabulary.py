@@ -6,6 +6,8 @@ order shown in selectors.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 # Roles ---------------------------------------------------------------------------------
 CLINIC_ADMIN = "clinic_admin"
 TECHNICIAN = "technician"
@@ -122,7 +124,26 @@ DERIVATIVES_READY = "ready"
 DERIVATIVES_FAILED = "failed"
 
 # Analyses ------------------------------------------------------------------------------
-ANALYSIS_STATES = ("queued", "running", "done", "refused", "failed")
+
+
+class AnalysisState(StrEnum):
+    """Where an ``analyses`` row is in its life: queued -> running -> done | refused | failed.
+
+    The only place these names are written; :mod:`tracker.services.analysis.states` holds
+    the transitions, the only code that changes a row's state.
+    """
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    #: Measured; the result is stored.
+    DONE = "done"
+    #: The photo cannot be measured (quality check, unreadable, stale version); the reason is stored.
+    REFUSED = "refused"
+    #: The analysis broke (an error, or out of attempts); reanalysing tries again.
+    FAILED = "failed"
+
+
+ANALYSIS_STATES = tuple(AnalysisState)
 
 
 def view_label(view: str, region: str = "") -> str:

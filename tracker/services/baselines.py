@@ -20,7 +20,7 @@ from tracker.models.vocabulary import TIME_BEFORE, VISIT_TREATMENT, view_label
 
 from . import audit
 from .access import get_photo, get_series, require_staff
-from .analysis_queue import ensure_analysis, photo_quality_failed
+from .analysis import ensure_analysis, photo_quality_failed
 from .errors import ValidationFailed
 
 ViewKey = tuple[str, str, str]  # (series_id, view, region)

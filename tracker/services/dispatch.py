@@ -41,10 +41,6 @@ def defer(session: Session, kind: str, object_id: str) -> None:
         pending.append((kind, object_id))
 
 
-def pending_jobs(session: Session) -> list[tuple[str, str]]:
-    return list(session.info.get(_PENDING, []))
-
-
 @event.listens_for(Session, "after_commit")
 def _release(session: Session) -> None:
     pending = session.info.pop(_PENDING, None)

@@ -12,7 +12,7 @@ from tracker.models.vocabulary import TIME_BEFORE, VIEWS, view_label
 
 from . import audit
 from .access import get_series
-from .analysis_queue import quality_failed_ids
+from .analysis import quality_failed_ids
 from .baselines import baseline_label
 from .review import visible_photo_ids
 from .series import SeriesTimeline, timeline

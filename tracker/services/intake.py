@@ -33,7 +33,7 @@ from tracker.storage import Storage, StorageError, original_key
 
 from . import audit
 from .access import get_visit, require_staff
-from .analysis_queue import ensure_analysis
+from .analysis import ensure_analysis
 from .baselines import current_baseline_photo_id, key_of, refresh_baseline
 from .dispatch import DERIVATIVES, defer
 from .errors import DuplicatePhoto, FileTooLarge, UploadRefused, ValidationFailed

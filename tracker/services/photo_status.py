@@ -22,7 +22,7 @@ from tracker.analysis.measures import COLOUR_KEYS
 from tracker.analysis.results import AnalysisResult
 from tracker.models import Analysis, Photo
 
-from .analysis_queue import analysis_against, quality_refusal, result_of
+from .analysis import analysis_against, quality_refusal, result_of
 
 #: State -> what a person reads on the badge.
 LABELS = {"queued": "queued", "analysing": "analysing", "measured": "measured", "retake": "retake needed",

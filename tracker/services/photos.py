@@ -13,7 +13,7 @@ from tracker.storage import Storage, StorageError
 
 from . import audit
 from .access import get_photo, get_visit, require_staff
-from .analysis_queue import ensure_analysis
+from .analysis import ensure_analysis
 from .baselines import current_baseline_photo_id, key_of, refresh_baseline
 from .errors import DuplicatePhoto, ValidationFailed
 from .intake import PhotoTags, describe_existing, find_duplicate, key_in_use, validate_tags

@@ -24,7 +24,7 @@ from tracker.storage import Storage
 
 from . import audit
 from .access import get_photo, get_series, require_staff
-from .analysis_queue import ensure_analysis, photo_quality_failed
+from .analysis import ensure_analysis, photo_quality_failed
 from .baselines import current_baseline_photo_id, key_of, photos_of_view
 from .errors import ValidationFailed
 

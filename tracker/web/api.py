@@ -12,7 +12,7 @@ from flask import Blueprint, jsonify, request, url_for
 from tracker.models import Photo
 from tracker.services import access as obj
 from tracker.services import baselines
-from tracker.services.analysis_queue import latest_analysis
+from tracker.services.analysis import latest_analysis
 from tracker.services.errors import DuplicatePhoto, UploadRefused
 from tracker.services.intake import PhotoTags, ingest_photo
 from tracker.services.photo_status import series_statuses

@@ -44,7 +44,7 @@ from tracker.services import (
 from tracker.services import (
     series as series_svc,
 )
-from tracker.services.analysis_queue import analysis_against, quality_refusal
+from tracker.services.analysis import analysis_against, quality_refusal
 from tracker.services.errors import DomainError
 from tracker.services.intake import PhotoTags
 from tracker.services.photo_status import photo_status

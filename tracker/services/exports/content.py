@@ -14,7 +14,7 @@ from tracker.models import Analysis, Photo, TreatmentSeries, User
 from tracker.models.vocabulary import view_label
 
 from .. import progress
-from ..analysis_queue import result_of
+from ..analysis import result_of
 from ..errors import Conflict, ValidationFailed
 
 #: Measures shown in exports, in order, with the words people read and how to print them.

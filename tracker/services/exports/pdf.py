@@ -56,7 +56,6 @@ from .naming import report_filename, stage_label
 from .policy import require_export
 from .records import ExportFile, originals_of, record_export, sha256
 
-
 INK = colors.HexColor("#1e293b")
 MUTED = colors.HexColor("#64748b")
 LINE = colors.HexColor("#e2e8f0")

@@ -18,7 +18,7 @@ visibility), ``timeline`` (photos classified on the series timeline, pairs, reta
 ``page`` (what a progress page and a photo page show), ``outcomes`` (across patients).
 """
 
-from ..analysis_queue import analysis_against
+from ..analysis import analysis_against
 from .charts import (
     CSV_COLUMNS,
     chart_csv,

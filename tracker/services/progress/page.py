@@ -12,7 +12,7 @@ from tracker.models import Analysis, Photo, PhotoRetake, User
 from tracker.models.vocabulary import view_label
 
 from ..access import get_photo, get_series
-from ..analysis_queue import analysis_against, result_of
+from ..analysis import analysis_against, result_of
 from ..errors import NotFound
 from .settings import overlays_hidden_from_patients
 from .timeline import Pair, Point, healing_pairs, photo_date, progress_pair, view_points, views_of

@@ -15,7 +15,7 @@ from tracker.models.vocabulary import TIME_AFTER, TIME_BEFORE, TIME_FOLLOW_UP, T
 
 from .. import audit
 from ..access import get_photo, require_staff
-from ..analysis_queue import analysis_against, quality_failed, quality_refusal, result_of
+from ..analysis import analysis_against, quality_failed, quality_refusal, result_of
 from ..errors import ValidationFailed
 from .settings import DEFAULT_HEALING_DAYS, healing_windows
 

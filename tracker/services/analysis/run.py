@@ -10,7 +10,6 @@ too; anything unexpected is raised for the caller to record as "failed".
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import logging
@@ -22,10 +21,10 @@ from sqlalchemy.orm import Session
 
 from tracker.analysis import ANALYSIS_VERSION
 from tracker.models import Analysis, Photo
-from tracker.models.base import utcnow
 from tracker.storage import Storage
 
-from .analysis_leases import Claim, LeaseLost, LeasePolicy, claim_analysis, renew
+from . import states
+from .leases import Claim, LeaseLost, LeasePolicy, claim_analysis, renew
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +46,7 @@ def _prepared_baseline(storage: Storage, baseline: Photo, roi_revision: int, reg
     """
     from tracker.analysis import prepare_baseline
 
-    from .regions import corners_of, load_mask
+    from ..regions import corners_of, load_mask
 
     key = (baseline.sha256, roi_revision, region.id if region is not None else None)
     with _baseline_lock:
@@ -64,14 +63,6 @@ def _prepared_baseline(storage: Storage, baseline: Photo, roi_revision: int, reg
     return prepared
 
 
-def _refuse(row: Analysis, reason: str, result: dict[str, Any] | None = None) -> None:
-    row.state = "refused"
-    row.error = reason
-    row.result_json = json.dumps(result, allow_nan=False) if result is not None else None
-    row.finished_at = utcnow()
-    row.lease_expires_at = None
-
-
 def _hold(session: Session, claim: Claim | None, policy: LeasePolicy) -> None:
     """Lock the row for the result write if our lease still holds; else :class:`LeaseLost`."""
     if claim is not None and not renew(session, claim, policy, commit=False):
@@ -85,22 +76,22 @@ def run_analysis(session: Session, storage: Storage, analysis_id: str, *, claim:
     Returns the row, or None when it no longer exists. Rows already finished are
     left alone; a row of another analysis version is refused as stale, so that
     figures of two versions are never mixed. The job runner passes its ``claim``
-    (see :mod:`tracker.services.analysis_leases`); without one the row is claimed
+    (see :mod:`tracker.services.analysis.leases`); without one the row is claimed
     here. Only the claim's holder writes the outcome (else :class:`LeaseLost`).
     """
     from tracker.analysis import analyze_photo
     from tracker.analysis.decode import ImageDecodeError
     from tracker.analysis.outputs import overlay_pngs
 
-    from .regions import load_mask, revision_for
+    from ..regions import load_mask, revision_for
 
     row = session.get(Analysis, analysis_id)
-    if row is None or row.state in ("done", "refused"):
+    if row is None or row.state in states.FINISHED:
         return row
     policy = policy or LeasePolicy()
     if row.analysis_version != ANALYSIS_VERSION:
         _hold(session, claim, policy)
-        _refuse(row, f"stale: made for analysis version {row.analysis_version}, this worker runs {ANALYSIS_VERSION}")
+        states.refuse(row, f"stale: made for analysis version {row.analysis_version}, this worker runs {ANALYSIS_VERSION}")
         session.commit()
         return row
     if claim is None:
@@ -121,7 +112,7 @@ def run_analysis(session: Session, storage: Storage, analysis_id: str, *, claim:
                                  roi=own_roi)
     except ImageDecodeError as e:
         _hold(session, claim, policy)
-        _refuse(row, f"The photo could not be read: {e}")
+        states.refuse(row, f"The photo could not be read: {e}")
         session.commit()
         return row
 
@@ -135,17 +126,7 @@ def run_analysis(session: Session, storage: Storage, analysis_id: str, *, claim:
 
     _hold(session, claim, policy)
     session.refresh(row)
-    row.result_json = json.dumps(result, allow_nan=False)
-    row.overlay_keys = json.dumps(keys)
-    row.overlay_sha256 = json.dumps(hashes)
-    row.finished_at = utcnow()
-    row.lease_expires_at = None
-    if not result["quality"]["ok"]:
-        row.state = "refused"
-        row.error = "; ".join(result["quality"]["reasons"]) or "the photo failed the quality check"
-    else:
-        row.state = "done"
-        row.error = None
+    states.finish(row, result, keys, hashes)
     session.commit()
     log.info("analysis %s of photo %s: %s", row.id, photo.id, row.state)
     return row

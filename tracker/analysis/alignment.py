@@ -25,6 +25,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from tracker.analysis import lesion_align as _lesion
+
 __all__ = ["Alignment", "PreparedReference", "align", "prepare_reference", "warp_to_reference"]
 
 SIFT_MAX_SIDE = 640  # px, long side of the image SIFT runs on (SIFT doubles it internally)
@@ -35,10 +37,10 @@ RATIO_TEST = 0.8
 RANSAC_THRESHOLD_PX = 3.0  # at the SIFT scale
 MIN_INLIERS = 15
 MIN_INLIER_RATIO = 0.15
-SCALE_RANGE = (0.5, 2.0)
+SCALE_RANGE = (0.5, 2.0)  # of the field of view: zoom, whatever each photo's pixel count
 MAX_ANISOTROPY = 1.1  # ratio of the affine's singular values (shear / unequal scale)
 MIN_SIMILARITY = 0.35  # ECC correlation of the band-passed images
-MIN_OVERLAP = 0.3  # share of the reference (mask) the warped photo must cover
+MIN_OVERLAP = 0.2  # share of the reference (mask) the warped photo must cover (a 1.5x closer crop covers ~0.25-0.45)
 MAX_FINE_RESIDUAL = 2.0  # RMS of the feature matches under the ECC warp, in RANSAC thresholds
 
 _BAND = (1.0, 8.0)  # Gaussian sigmas (ECC-scale px) of the band-pass ECC works on
@@ -109,6 +111,7 @@ class PreparedReference:
     ecc_image: np.ndarray  # band-passed log luminance at the ECC scale
     ecc_mask: np.ndarray  # uint8 0/255 at the ECC scale
     sift_scale: float  # SIFT pixels per reference pixel
+    lesion: _lesion.LesionView | None = None  # for lining close-ups up by the lesion
 
 
 def prepare_reference(reference_srgb: np.ndarray, *, mask: np.ndarray | None = None) -> PreparedReference:
@@ -138,6 +141,7 @@ def prepare_reference(reference_srgb: np.ndarray, *, mask: np.ndarray | None = N
         ecc_image=ecc_image,
         ecc_mask=ecc_mask,
         sift_scale=sift_scale,
+        lesion=_lesion.lesion_view(levels.ecc),
     )
 
 
@@ -200,28 +204,34 @@ def align(
     src, dst = _ratio_matches(desc, ref.descriptors, kp, ref.keypoints_xy)
     n_matches = len(src)
     if n_matches < MIN_INLIERS:
-        return _refuse(_DIFFERENT, 0, n_matches)
+        return _by_lesion(mov, ref, _refuse(_DIFFERENT, 0, n_matches))
     threshold = RANSAC_THRESHOLD_PX / ref.sift_scale
     coarse, inlier_flags = cv2.estimateAffinePartial2D(
         src, dst, method=cv2.RANSAC, ransacReprojThreshold=threshold, maxIters=5000, confidence=0.999, refineIters=10
     )
     inliers = int(inlier_flags.sum()) if inlier_flags is not None else 0
     if coarse is None or inliers < MIN_INLIERS or inliers < MIN_INLIER_RATIO * n_matches:
-        return _refuse(_DIFFERENT, inliers, n_matches)
-    bad = _implausible(coarse)
+        return _by_lesion(mov, ref, _refuse(_DIFFERENT, inliers, n_matches))
+    bad = _implausible(coarse, mov.shape, ref.shape)
     if bad:
         return _refuse(bad, inliers, n_matches)
 
     fine, similarity = _refine_ecc(mov, ref, coarse)
     if fine is None:
-        return _refuse("fine alignment did not converge: retake the photo from the baseline position", inliers, n_matches)
+        # ECC can fail across a large change of resolution; the feature warp stands if the
+        # skin confirms it (its texture correlates best right there).
+        confirmed = _confirmed(mov, ref, coarse)
+        if confirmed is None:
+            return _refuse("fine alignment did not converge: retake the photo from the baseline position",
+                           inliers, n_matches)
+        fine, similarity = coarse, confirmed
     mask_in = inlier_flags.ravel().astype(bool)
     predicted = src[mask_in] @ fine[:, :2].T + fine[:, 2]
     residual = float(np.sqrt(np.mean(np.sum((predicted - dst[mask_in]) ** 2, axis=1))))
     if residual > MAX_FINE_RESIDUAL * threshold:
         # ECC may refine the feature warp (e.g. to an affine), not contradict the matched features.
         return _refuse("fine alignment disagrees with the matched features: retake the photo", inliers, n_matches)
-    bad = _implausible(fine)
+    bad = _implausible(fine, mov.shape, ref.shape)
     if bad:
         return _refuse(bad, inliers, n_matches)
     scale, rotation = _scale_rotation(fine)
@@ -315,6 +325,41 @@ def warp_to_reference(
 # --- internals ---------------------------------------------------------------------------------
 
 _DIFFERENT = "could not match this photo to the baseline: different area or patient, or too different a pose?"
+
+
+def _confirmed(mov: PreparedReference, ref: PreparedReference, m: np.ndarray) -> float | None:
+    """The band-pass correlation under ``m`` when the skin confirms the warp (see lesion_align.confirm)."""
+    if ref.lesion is None or mov.lesion is None:
+        return None
+    view = mov.lesion
+    to_small = np.diag([view.factor, view.factor, 1.0]) @ np.linalg.inv(mov.ecc_to_full)
+    ref_small = np.diag([ref.lesion.factor, ref.lesion.factor, 1.0]) @ np.linalg.inv(ref.ecc_to_full)
+    m_small = (ref_small @ _as3(m) @ np.linalg.inv(to_small))[:2].astype(np.float32)
+    own, rival = _lesion.confirm(_lesion.band(view.log_grey), _lesion.band(ref.lesion.log_grey), m_small)
+    if not np.isfinite(own) or own < _lesion.MIN_TEXTURE_NCC or own < rival - _lesion.CONFIRM_MARGIN:
+        return None
+    return own
+
+
+def _by_lesion(mov: PreparedReference, ref: PreparedReference, refusal: Alignment) -> Alignment:
+    """Line the photos up by the lesion when skin features did not match; else keep ``refusal``."""
+    if ref.lesion is None or mov.lesion is None:
+        return refusal
+    found = _lesion.align_by_lesion(mov.lesion, ref.lesion)
+    if not found.ok or found.matrix is None:
+        return refusal
+    # Lesion matrices map ECC-level pixels; bring them to the callers' pixels.
+    moving_shape = mov.shape
+    fine = (ref.ecc_to_full @ _as3(found.matrix) @ np.linalg.inv(mov.ecc_to_full))[:2]
+    if _implausible(fine, moving_shape, ref.shape) is not None:
+        return refusal
+    scale, rotation = _scale_rotation(fine)
+    overlap = _overlap(fine, moving_shape, ref)
+    if overlap < MIN_OVERLAP:
+        return refusal
+    return Alignment(ok=True, reason=None, matrix=fine, residual_px=None, similarity=found.texture_ncc,
+                     inliers=refusal.inliers, matches=refusal.matches, scale=scale, rotation_deg=rotation,
+                     overlap=overlap)
 
 
 def _refuse(reason: str, inliers: int, matches: int, *, similarity: float | None = None) -> Alignment:
@@ -479,13 +524,15 @@ def _scale_rotation(m: np.ndarray) -> tuple[float, float]:
     return scale, rotation
 
 
-def _implausible(m: np.ndarray) -> str | None:
+def _implausible(m: np.ndarray, moving_shape: tuple[int, ...], reference_shape: tuple[int, ...]) -> str | None:
     a = m[:, :2]
     if np.linalg.det(a) <= 0:
         return "the match is mirrored: different photo or area?"
-    scale, _ = _scale_rotation(m)
+    # The zoom between the two views: the pixel scale corrected for the photos' pixel counts
+    # (a 300 px copy of a 1300 px photo is the same view at 4.3x fewer pixels).
+    scale = _scale_rotation(m)[0] * max(moving_shape[:2]) / max(reference_shape[:2])
     if not SCALE_RANGE[0] <= scale <= SCALE_RANGE[1]:
-        return f"the photo is at {scale:.2f}x the baseline's scale: take it from the baseline distance"
+        return f"the photo is at {scale:.2f}x the baseline's zoom: take it from the baseline distance"
     s = np.linalg.svd(a, compute_uv=False)
     if s[0] / s[1] > MAX_ANISOTROPY:
         return "the photo is taken from a different angle (strong perspective or shear): retake it square to the skin"

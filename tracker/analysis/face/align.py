@@ -303,12 +303,18 @@ def _refit(h_flow: np.ndarray, flow: np.ndarray, regions: np.ndarray) -> np.ndar
 def _dense_map(
     shape: tuple[int, int], k: float, flow: np.ndarray, weight: np.ndarray, h0: np.ndarray, h1: np.ndarray
 ) -> np.ndarray:
-    """Baseline grid -> photo pixels: warp ``h0`` plus the flow in the regions, ``h1`` outside."""
+    """Baseline grid -> photo pixels: warp ``h0`` plus the flow in the regions, ``h1`` outside.
+
+    Made on the flow's reduced grid and resized: both parts are smooth, and a
+    map of every full-resolution pixel through two homographies costs seconds.
+    """
     h, w = shape
-    flow_full = cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR) / k
-    wt = cv2.resize(weight, (w, h), interpolation=cv2.INTER_LINEAR)[..., None]
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    grid = np.stack([xx, yy], axis=-1)
-    inside = cv2.perspectiveTransform((grid + flow_full).reshape(-1, 1, 2), np.linalg.inv(h0)).reshape(h, w, 2)
-    outside = cv2.perspectiveTransform(grid.reshape(-1, 1, 2), np.linalg.inv(h1)).reshape(h, w, 2)
-    return (wt * inside + (1.0 - wt) * outside).astype(np.float32)
+    sh, sw = flow.shape[:2]
+    ys, xs = np.mgrid[0:sh, 0:sw].astype(np.float32)
+    # Centres of the small grid's pixels in full-resolution baseline pixels.
+    grid = np.stack([(xs + 0.5) * (w / sw) - 0.5, (ys + 0.5) * (h / sh) - 0.5], axis=-1)
+    moved = grid + flow / k
+    inside = cv2.perspectiveTransform(moved.reshape(-1, 1, 2), np.linalg.inv(h0)).reshape(sh, sw, 2)
+    outside = cv2.perspectiveTransform(grid.reshape(-1, 1, 2), np.linalg.inv(h1)).reshape(sh, sw, 2)
+    small = (weight[..., None] * inside + (1.0 - weight[..., None]) * outside).astype(np.float32)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)

@@ -27,7 +27,7 @@ def verify_export(bundle: Path) -> None:
     config = _config()
     engine = _engine(config)
     with make_sessionmaker(engine)() as session:
-        report = verify_bundle(session, storage_from_config(config), bundle.read_bytes())
+        report = verify_bundle(session, storage_from_config(config), bundle)  # read as a stream, capped
     engine.dispose()
     click.echo(f"Export {report.export_id or '(unknown)'}: {bundle.name}")
     for problem in report.problems:

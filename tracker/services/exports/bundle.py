@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import zipfile
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy.orm import Session
 
@@ -15,8 +16,10 @@ from tracker.models.base import new_id, utcnow
 from tracker.models.exports import EXPORT_BUNDLE
 from tracker.storage import Storage
 
+from .. import bundle_zip
 from ..access import get_series
 from ..errors import Conflict
+from ..integrity import file_sha256
 from .composition import aligned_image, comparison_picture, encode
 from .content import measure_rows, measures_csv, progress_pairs
 from .naming import aligned_filename, bundle_filename, comparison_filename
@@ -104,16 +107,28 @@ class VerifyReport:
         return not self.problems and all(ok for _, ok, _ in self.files + self.originals)
 
 
-def verify_bundle(session: Session, storage: Storage, data: bytes) -> VerifyReport:
-    """Check a bundle against the server's record of the export and the stored originals."""
+def verify_bundle(session: Session, storage: Storage, source: bytes | str | os.PathLike[str] | BinaryIO
+                  ) -> VerifyReport:
+    """Check a bundle (its bytes, path or open file) against the server's record of the
+    export and the stored originals. The manifest and export id come first; members are
+    hashed as streams under the caps of :mod:`tracker.services.bundle_zip`."""
     report = VerifyReport()
     try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-        contents = {info.filename: zf.read(info) for info in zf.infolist() if not info.is_dir()}
-    except (zipfile.BadZipFile, OSError, ValueError) as e:
-        report.problems.append(f"not a readable ZIP file: {e}")
+        zf = bundle_zip.open_bundle(source)
+    except bundle_zip.BundleRefused as e:
+        report.problems.append(str(e))
         return report
-    manifest_bytes = contents.pop(MANIFEST, None)
+    with zf:
+        try:
+            return _verify_open_bundle(session, storage, zf, report)
+        except bundle_zip.BundleRefused as e:
+            report.problems.append(str(e))
+            return report
+
+
+def _verify_open_bundle(session: Session, storage: Storage, zf: zipfile.ZipFile, report: VerifyReport
+                        ) -> VerifyReport:
+    manifest_bytes = bundle_zip.read_member(zf, MANIFEST)
     if manifest_bytes is None:
         report.problems.append("the bundle has no manifest.json")
         return report
@@ -131,8 +146,9 @@ def verify_bundle(session: Session, storage: Storage, data: bytes) -> VerifyRepo
         return report
     if sha256(manifest_bytes) != record.manifest_sha256:
         report.problems.append("manifest.json differs from the manifest the server produced")
+    contents = dict(bundle_zip.member_hashes(zf, skip=frozenset({MANIFEST})))
     for name in sorted(set(contents) | set(record.files) | set(listed)):
-        actual = sha256(contents[name]) if name in contents else None
+        actual = contents.get(name)
         server = record.files.get(name)
         if actual is None:
             report.files.append((name, False, "missing from the bundle"))
@@ -155,7 +171,7 @@ def verify_bundle(session: Session, storage: Storage, data: bytes) -> VerifyRepo
         elif photo is None:
             report.originals.append((photo_id, False, "the original photo is no longer stored"))
         else:
-            stored = sha256(storage.read(photo.original_key))
+            stored = file_sha256(storage, photo.original_key)
             if stored != expected:
                 report.originals.append((photo_id, False, "the stored original no longer matches its hash"))
             else:

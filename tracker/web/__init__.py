@@ -57,9 +57,10 @@ def create_app(config: Config | None = None) -> Flask:
     app.before_request(enforce_access)
     csrf.init_app(app)
 
-    from . import api, auth, clinic, exports, media, patient, progress, staff
+    from . import api, auth, clinic, exports, media, patient, progress, staff, two_factor
 
-    for blueprint in (auth.bp, staff.bp, clinic.bp, patient.bp, media.bp, api.bp, exports.bp, progress.bp):
+    for blueprint in (auth.bp, two_factor.bp, staff.bp, clinic.bp, patient.bp, media.bp, api.bp, exports.bp,
+                      progress.bp):
         app.register_blueprint(blueprint)
     register_filters(app)
     register_error_handlers(app)

@@ -20,6 +20,7 @@ from flask import Flask, abort, jsonify, redirect, request, url_for
 from flask_login import current_user
 
 from tracker.models.vocabulary import CLINIC_ADMIN, PATIENT, TECHNICIAN
+from tracker.services import two_factor
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,9 @@ ROUTE_ACCESS: dict[str, frozenset[str]] = {
     "auth.accept_invitation": EVERYONE,
     "auth.change_password": SIGNED_IN,
     "auth.health": EVERYONE,
+    "two_factor.code": EVERYONE,
+    "two_factor.setup": STAFF,
+    "two_factor.require": ADMIN,
     # staff (technicians and clinic admins)
     "staff.patients": STAFF,
     "staff.new_patient": STAFF,
@@ -110,6 +114,8 @@ ROUTE_ACCESS: dict[str, frozenset[str]] = {
 
 #: Endpoints a user who must change their password may still use.
 PASSWORD_CHANGE_ALLOWED = frozenset({"auth.change_password", "auth.logout", "static", "auth.health"})
+#: Endpoints a staff member who must first set up two-factor sign-in may still use.
+TWO_FACTOR_SETUP_ALLOWED = frozenset({"two_factor.setup", "auth.logout", "static", "auth.health"})
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -172,6 +178,13 @@ def enforce_access() -> Any:
             response.status_code = 403
             return response
         return redirect(url_for("auth.change_password"))
+    if (current_user.is_authenticated and endpoint not in TWO_FACTOR_SETUP_ALLOWED
+            and two_factor.must_enrol(current_user)):
+        if wants_json():
+            response = jsonify(error="Set up two-factor sign-in first.")
+            response.status_code = 403
+            return response
+        return redirect(url_for("two_factor.setup"))
     return None
 
 

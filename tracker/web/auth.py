@@ -8,13 +8,14 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
-from tracker.services import accounts, audit, invitations, sessions
+from tracker.services import accounts, audit, invitations, sessions, two_factor
 from tracker.services.errors import AuthenticationFailed, DomainError, InvitationInvalid
 
 from .access import EVERYONE, SIGNED_IN, role_required
 from .context import actor, client_address, get_db
 from .forms import AcceptInvitationForm, ChangePasswordForm, LoginForm
 from .helpers import commit_or_show, show_error
+from .two_factor import start_code_step
 
 bp = Blueprint("auth", __name__)
 
@@ -75,8 +76,11 @@ def login() -> Any:
             error, status = e.message, e.status
         else:
             db.commit()
+            next_url = _safe_next(request.args.get("next"))
+            if two_factor.is_enabled(user):
+                return start_code_step(user, next_url)
             _sign_in(user)
-            return redirect(_safe_next(request.args.get("next")) or home_url())
+            return redirect(next_url or home_url())
     return render_template("auth/login.html", form=form, error=error), status
 
 

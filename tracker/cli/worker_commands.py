@@ -42,11 +42,16 @@ def stop_worker_process(proc: subprocess.Popen[bytes], timeout: float = 15) -> N
 @click.command()
 @click.option("--workers", default=2, show_default=True, type=int, help="Job threads.")
 @click.option("--drain", is_flag=True, help="Run the jobs queued now, then exit (no waiting for new ones).")
-def worker(workers: int, drain: bool) -> None:
+@click.option("--status", is_flag=True, help="Show the analyses being worked on and by which host and process.")
+def worker(workers: int, drain: bool, status: bool) -> None:
     """Run the background job consumer (derived images, analyses)."""
     import logging
 
     from tracker.jobs import TaskQueue
+
+    if status:
+        _status()
+        return
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(name)s: %(message)s")
     config = load_config()
@@ -59,6 +64,22 @@ def worker(workers: int, drain: bool) -> None:
     if missing:
         click.echo(f"Queued previews for {missing} photos that were still waiting for them.")
     queue.consumer(workers=max(1, workers)).run()
+
+
+def _status() -> None:
+    from tracker.cli.context import open_engine
+    from tracker.models import make_sessionmaker
+    from tracker.services.analysis.leases import lease_report
+
+    engine = open_engine(load_config())
+    with make_sessionmaker(engine)() as session:
+        counts, rows = lease_report(session)
+    engine.dispose()
+    click.echo("Analyses: " + (", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "none"))
+    for r in rows:
+        when = (f"lease until {r.lease_expires_at:%H:%M:%S}" if r.state == "running" and r.lease_expires_at
+                else f"finished {r.finished_at:%Y-%m-%d %H:%M:%S}" if r.finished_at else "")
+        click.echo(f"{r.state:8} {r.analysis_id}  attempt {r.attempts}  {r.holder or '-'}  {when}")
 
 
 commands = [worker]

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -67,6 +69,11 @@ class Claim:
     attempt: int
 
 
+def lease_holder() -> str:
+    """Who is claiming, as shown on the job's record: ``host:pid/thread``."""
+    return f"{socket.gethostname()}:{os.getpid()}/{threading.current_thread().name}"[:200]
+
+
 def _held(claim: Claim) -> object:
     return and_(Analysis.id == claim.analysis_id, Analysis.state == AnalysisState.RUNNING, Analysis.attempts == claim.attempt)
 
@@ -80,7 +87,7 @@ def claim_analysis(session: Session, analysis_id: str, policy: LeasePolicy) -> C
                or_(Analysis.state == AnalysisState.QUEUED,
                    and_(Analysis.state == AnalysisState.RUNNING, Analysis.lease_expires_at < now)),
                Analysis.attempts < policy.max_attempts)
-        .values(**states.claimed(now, policy.lease))
+        .values(**states.claimed(now, policy.lease), lease_holder=lease_holder())
         .execution_options(synchronize_session=False)
     )
     if session.execute(stmt).rowcount != 1:
@@ -199,3 +206,29 @@ class Heartbeat:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+
+
+@dataclass(frozen=True)
+class LeaseRow:
+    analysis_id: str
+    state: str
+    attempts: int
+    holder: str | None
+    lease_expires_at: dt.datetime | None
+    finished_at: dt.datetime | None
+
+
+def lease_report(session: Session, *, finished: int = 10) -> tuple[dict[str, int], list[LeaseRow]]:
+    """Counts per state, then the running analyses and the last ``finished`` ones with the
+    worker (host:pid/thread) that holds or held each (``tracker worker --status``)."""
+    from sqlalchemy import func
+
+    counts = {str(state): n for state, n in session.execute(select(Analysis.state, func.count())
+                                                            .group_by(Analysis.state))}
+    cols = (Analysis.id, Analysis.state, Analysis.attempts, Analysis.lease_holder, Analysis.lease_expires_at,
+            Analysis.finished_at)
+    running = session.execute(select(*cols).where(Analysis.state == AnalysisState.RUNNING)
+                              .order_by(Analysis.lease_expires_at))
+    done = session.execute(select(*cols).where(Analysis.finished_at.is_not(None))
+                           .order_by(Analysis.finished_at.desc()).limit(finished))
+    return counts, [LeaseRow(*r) for r in [*running, *done]]

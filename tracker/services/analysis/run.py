@@ -35,8 +35,10 @@ _baseline_cache: OrderedDict[tuple[str, int, str | None], Any] = OrderedDict()
 _baseline_lock = threading.Lock()
 
 
-def overlay_key(analysis_id: str, name: str) -> str:
-    return f"analyses/{analysis_id}/{name}"
+def overlay_key(analysis_id: str, name: str, attempt: int = 0) -> str:
+    """Each attempt writes its own files: a worker that lost its lease (cut off from the
+    database mid-job) can never overwrite the files of the attempt that was recorded."""
+    return f"analyses/{analysis_id}/{attempt}/{name}" if attempt else f"analyses/{analysis_id}/{name}"
 
 
 def _prepared_baseline(storage: Storage, baseline: Photo, roi_revision: int, region: Any = None) -> Any:
@@ -119,7 +121,7 @@ def run_analysis(session: Session, storage: Storage, analysis_id: str, *, claim:
     result = analysis.to_dict()
     keys, hashes = {}, {}
     for name, data in overlay_pngs(analysis).items():
-        key = overlay_key(row.id, name)
+        key = overlay_key(row.id, name, claim.attempt)
         storage.put_bytes(key, data)
         keys[name.removesuffix(".png")] = key
         hashes[key] = hashlib.sha256(data).hexdigest()

@@ -13,6 +13,8 @@ progress pair and what patients may see. It reads the photo's current analysis
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -20,9 +22,9 @@ from sqlalchemy.orm import Session
 
 from tracker.analysis.measures import COLOUR_KEYS
 from tracker.analysis.results import AnalysisResult
-from tracker.models import Analysis, Photo
+from tracker.models import Analysis, Baseline, Photo
 
-from .analysis import analysis_against, quality_refusal, result_of
+from .analysis import analysis_against, quality_failed, quality_refusal, result_of
 
 #: State -> what a person reads on the badge.
 LABELS = {"queued": "queued", "analysing": "analysing", "measured": "measured", "retake": "retake needed",
@@ -66,6 +68,28 @@ class PhotoStatus:
                 "note": self.note, "attempts": self.attempts}
 
 
+_PARSED: OrderedDict[tuple[str, object], AnalysisResult | None] = OrderedDict()
+_PARSED_LOCK = threading.Lock()
+_PARSED_SIZE = 2048
+
+
+def _parsed_result(row: Analysis) -> AnalysisResult | None:
+    """The row's typed result; a finished result never changes, so it is parsed once per
+    process (the live badges ask for every photo of a series every 2 s)."""
+    key = (row.id, row.finished_at)
+    with _PARSED_LOCK:
+        if key in _PARSED:
+            _PARSED.move_to_end(key)
+            return _PARSED[key]
+    raw = result_of(row)
+    result = AnalysisResult.from_dict(raw) if raw else None
+    with _PARSED_LOCK:
+        _PARSED[key] = result
+        while len(_PARSED) > _PARSED_SIZE:
+            _PARSED.popitem(last=False)
+    return result
+
+
 def status_of_row(row: Analysis | None, *, is_baseline: bool) -> PhotoStatus:
     """Classify one analysis row (the photo's current one)."""
     if row is None:
@@ -75,8 +99,7 @@ def status_of_row(row: Analysis | None, *, is_baseline: bool) -> PhotoStatus:
                            is_baseline=is_baseline)
     if row.state == "failed":
         return PhotoStatus("failed", reason=row.error, attempts=row.attempts, analysis=row, is_baseline=is_baseline)
-    raw = result_of(row)
-    result = AnalysisResult.from_dict(raw) if raw else None
+    result = _parsed_result(row)
     if row.state == "refused" or (result is not None and not result.quality.ok):
         return PhotoStatus("retake", reason=row.error or "the photo failed the quality check", analysis=row,
                            result=result, is_baseline=is_baseline)
@@ -107,6 +130,27 @@ def photo_status(session: Session, photo: Photo) -> PhotoStatus:
 
 
 def series_statuses(session: Session, series_id: str) -> dict[str, PhotoStatus]:
-    """:func:`photo_status` of every photo of a series (the caller has checked access to it)."""
-    photos = session.scalars(select(Photo).where(Photo.series_id == series_id).order_by(Photo.uploaded_at))
-    return {photo.id: photo_status(session, photo) for photo in photos}
+    """:func:`photo_status` of every photo of a series (the caller has checked access to it),
+    in three queries whatever the number of photos: the live badges poll this every 2 s."""
+    photos = list(session.scalars(select(Photo).where(Photo.series_id == series_id).order_by(Photo.uploaded_at)))
+    if not photos:
+        return {}
+    baselines = {(b.series_id, b.view, b.region): b.photo_id
+                 for b in session.scalars(select(Baseline).where(Baseline.series_id == series_id))}
+    rows: dict[str, list[Analysis]] = {p.id: [] for p in photos}
+    for row in session.scalars(select(Analysis).where(Analysis.photo_id.in_(list(rows)))
+                               .order_by(Analysis.created_at)):
+        rows[row.photo_id].append(row)
+    out = {}
+    for photo in photos:
+        baseline_id = baselines.get((photo.series_id, photo.view, photo.region or ""))
+        is_baseline = baseline_id == photo.id
+        against = None if is_baseline else baseline_id
+        current = [r for r in rows[photo.id] if r.baseline_photo_id == against]
+        row = current[-1] if current else None  # the newest against this baseline (analysis_against)
+        if row is None:  # quality_refusal: the latest finished one, if it found the photo unusable
+            finished = sorted((r for r in rows[photo.id] if r.state in ("done", "refused")),
+                              key=lambda r: (r.finished_at or r.created_at, r.created_at))
+            row = finished[-1] if finished and quality_failed(finished[-1]) else None
+        out[photo.id] = status_of_row(row, is_baseline=is_baseline)
+    return out

@@ -254,6 +254,7 @@ def test_a_worker_cut_off_mid_job_loses_its_lease_and_writes_nothing(cluster):
     # Files A wrote for its lost attempt are orphans that `tracker verify` reports.
     stale = sorted(p.relative_to(config.STORAGE_PATH).as_posix()  # type: ignore[attr-defined]
                    for p in (config.STORAGE_PATH / "analyses" / victim / str(cut_attempt)).glob("*"))  # type: ignore
+    assert stale, "worker A wrote no file for its lost attempt (it was cut before measuring)"
     assert not set(stale) & set(recorded.values())
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TRACKER_INSTANCE_PATH": str(config.INSTANCE_PATH),  # type: ignore
            "TRACKER_DATABASE_URL": config.DATABASE_URL, "TRACKER_STORAGE_PATH": str(config.STORAGE_PATH)}  # type: ignore

@@ -13,6 +13,7 @@ from tracker.cli.demo_commands import demo_present, print_demo_logins
 from tracker.cli.tls import self_signed_pair
 from tracker.cli.worker_commands import start_worker_process, stop_worker_process
 from tracker.config import Config
+from tracker.jobs.supervisor import WorkerSupervisor
 
 
 @click.command()
@@ -54,7 +55,8 @@ def serve(
         def load_config(self) -> None:
             options = {"bind": f"{host}:{port}", "workers": workers, "worker_class": "gthread", "threads": 4,
                        "timeout": 120, "graceful_timeout": 20, "accesslog": "-", "errorlog": "-",
-                       "forwarded_allow_ips": "127.0.0.1", "proc_name": "tracker"}
+                       "forwarded_allow_ips": "127.0.0.1", "proc_name": "tracker",
+                       "logger_class": "tracker.cli.access_log.RedactingLogger"}
             if "control_socket_disable" in self.cfg.settings:  # gunicorn >= 27: no shared ~/.gunicorn socket
                 options["control_socket_disable"] = True
             if certfile:
@@ -65,18 +67,19 @@ def serve(
         def load(self) -> Any:
             return create_app(Config())
 
-    worker = start_worker_process(queue_workers) if queue_workers > 0 else None
     click.echo(f"tracker {__version__}: instance {config.INSTANCE_PATH}")
     if demo_present(config):
         print_demo_logins(host, port, scheme)
     else:
         shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
         click.echo(f"\n  Open {scheme}://{shown}:{port}/ in a browser.\n")
-    try:
+    if queue_workers <= 0:
         TrackerServer().run()
-    finally:
-        if worker is not None:
-            stop_worker_process(worker)
+        return
+    # The worker child is supervised: restarted when it dies, its state shown by /healthz.
+    with WorkerSupervisor(Path(config.INSTANCE_PATH), lambda env: start_worker_process(queue_workers, env),
+                          stop_worker_process):
+        TrackerServer().run()
 
 
 commands = [serve]

@@ -10,6 +10,7 @@ import sys
 import click
 
 from tracker.cli.context import load_config
+from tracker.jobs.supervisor import HEARTBEAT_ENV, beat_forever
 
 
 def _set_parent_death_signal() -> None:  # pragma: no cover - runs in the child
@@ -22,10 +23,10 @@ def _set_parent_death_signal() -> None:  # pragma: no cover - runs in the child
         pass
 
 
-def start_worker_process(workers: int) -> subprocess.Popen[bytes]:
-    """The queue consumer as a child process with the same environment."""
+def start_worker_process(workers: int, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """The queue consumer as a child process with the same environment (plus ``env``)."""
     return subprocess.Popen([sys.executable, "-m", "tracker.cli", "worker", "--workers", str(workers)],
-                            env=os.environ.copy(), preexec_fn=_set_parent_death_signal)
+                            env={**os.environ, **(env or {})}, preexec_fn=_set_parent_death_signal)
 
 
 def stop_worker_process(proc: subprocess.Popen[bytes], timeout: float = 15) -> None:
@@ -60,6 +61,9 @@ def worker(workers: int, drain: bool, status: bool) -> None:
         ran = queue.run_pending()
         click.echo(f"Ran {ran} queued jobs.")
         return
+    heartbeat = os.environ.get(HEARTBEAT_ENV)
+    if heartbeat:  # run by `tracker serve`: tell its supervisor we are alive
+        beat_forever(heartbeat)
     missing = queue.requeue_missing_derivatives()
     if missing:
         click.echo(f"Queued previews for {missing} photos that were still waiting for them.")

@@ -130,17 +130,23 @@ def photo_status(session: Session, photo: Photo) -> PhotoStatus:
 
 
 def series_statuses(session: Session, series_id: str) -> dict[str, PhotoStatus]:
-    """:func:`photo_status` of every photo of a series (the caller has checked access to it),
-    in three queries whatever the number of photos: the live badges poll this every 2 s."""
+    """:func:`photo_status` of every photo of a series (the caller has checked access to it)."""
     photos = list(session.scalars(select(Photo).where(Photo.series_id == series_id).order_by(Photo.uploaded_at)))
+    return statuses_of(session, photos)
+
+
+def statuses_of(session: Session, photos: list[Photo]) -> dict[str, PhotoStatus]:
+    """:func:`photo_status` of each photo, in two queries whatever their number (the live
+    badges poll a series every 2 s; a patient's gallery checks every photo)."""
     if not photos:
         return {}
+    series_ids = {p.series_id for p in photos}
     baselines = {(b.series_id, b.view, b.region): b.photo_id
-                 for b in session.scalars(select(Baseline).where(Baseline.series_id == series_id))}
+                 for b in session.scalars(select(Baseline).where(Baseline.series_id.in_(series_ids)))}
     rows: dict[str, list[Analysis]] = {p.id: [] for p in photos}
-    for row in session.scalars(select(Analysis).where(Analysis.photo_id.in_(list(rows)))
-                               .order_by(Analysis.created_at)):
-        rows[row.photo_id].append(row)
+    for analysis in session.scalars(select(Analysis).where(Analysis.photo_id.in_(list(rows)))
+                                    .order_by(Analysis.created_at)):
+        rows[analysis.photo_id].append(analysis)
     out = {}
     for photo in photos:
         baseline_id = baselines.get((photo.series_id, photo.view, photo.region or ""))

@@ -18,7 +18,7 @@ from tracker.models.vocabulary import STAFF_ROLES
 
 from . import audit
 from .access import get_visit, require_admin, require_staff
-from .photo_status import PhotoStatus, photo_status
+from .photo_status import PhotoStatus, statuses_of
 
 
 def settings_of(session: Session, clinic_id: str) -> ClinicDisplaySettings:
@@ -85,7 +85,8 @@ def visible_photo_ids(session: Session, actor: User, photos: list[Photo]) -> set
     if actor.role in STAFF_ROLES:
         return {p.id for p in photos}
     auto = bool(settings_of(session, actor.clinic_id).auto_publish)
-    return {p.id for p in photos if published(p, photo_status(session, p), auto_publish=auto)}
+    statuses = statuses_of(session, photos)
+    return {p.id for p in photos if published(p, statuses[p.id], auto_publish=auto)}
 
 
 def photo_visible(session: Session, actor: User, photo: Photo) -> bool:

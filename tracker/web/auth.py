@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from tracker.services import accounts, audit, invitations, sessions, two_factor
 from tracker.services.errors import AuthenticationFailed, DomainError, InvitationInvalid
+from tracker.services.health import health as health_report
 
 from .access import EVERYONE, SIGNED_IN, role_required
 from .context import actor, client_address, get_db
@@ -56,7 +58,9 @@ def index() -> Any:
 @bp.get("/healthz")
 @role_required(*EVERYONE)
 def health() -> Any:
-    return {"status": "ok"}
+    """200 while everything works; 503 naming the worker while it is down. Also the queue's age."""
+    status, body = health_report(get_db(), Path(current_app.config["TRACKER_CONFIG"].INSTANCE_PATH))
+    return body, status
 
 
 @bp.route("/login", methods=["GET", "POST"])

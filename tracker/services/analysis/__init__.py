@@ -26,6 +26,7 @@ from .leases import (
 )
 from .lookup import (
     STATE_LABELS,
+    analyses_against,
     analysis_against,
     latest_analysis,
     latest_finished,
@@ -42,6 +43,7 @@ from .run import overlay_key, run_analysis
 __all__ = [
     "STATE_LABELS",
     "AnalysisState",
+    "analyses_against",
     "Claim",
     "Heartbeat",
     "LeaseLost",

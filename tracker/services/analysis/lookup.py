@@ -92,6 +92,22 @@ def analysis_against(session: Session, photo: Photo, baseline_photo_id: str | No
     return session.scalar(stmt)
 
 
+def analyses_against(session: Session, photos: list[Photo], baseline_photo_id: str | None
+                     ) -> dict[str, Analysis | None]:
+    """:func:`analysis_against` for each of ``photos`` (one view's), in one query."""
+    if not photos:
+        return {}
+    newest: dict[str, Analysis | None] = {p.id: None for p in photos}
+    rows = session.scalars(select(Analysis).where(Analysis.photo_id.in_(list(newest)))
+                           .order_by(Analysis.created_at))
+    for row in rows:
+        photo_id = row.photo_id
+        wanted = None if baseline_photo_id == photo_id else baseline_photo_id
+        if row.baseline_photo_id == wanted:
+            newest[photo_id] = row  # ordered by creation: the last one seen is the newest
+    return newest
+
+
 #: What a person sees for each analysis state (state, badge label).
 STATE_LABELS = states.LABELS
 

@@ -33,9 +33,9 @@ def libpq_environment(database_url: str) -> dict[str, str]:
         if value is not None and str(value) != "":
             env[name] = str(value)
     for option, name in _QUERY_ENV.items():
-        value = url.query.get(option)
-        if isinstance(value, str):
-            env[name] = value
+        given = url.query.get(option)
+        if isinstance(given, str):
+            env[name] = given
     return env
 
 

@@ -15,7 +15,7 @@ from tracker.models.vocabulary import TIME_AFTER, TIME_BEFORE, TIME_FOLLOW_UP, T
 
 from .. import audit
 from ..access import get_photo, require_staff
-from ..analysis import analysis_against, quality_failed, quality_refusal, result_of
+from ..analysis import analyses_against, analysis_against, quality_failed, quality_refusal, result_of
 from ..errors import ValidationFailed
 from .settings import DEFAULT_HEALING_DAYS, healing_windows
 
@@ -93,10 +93,11 @@ def view_points(session: Session, series: TreatmentSeries, view: str, region: st
     window = healing_windows(session, series.clinic_id).get(series.treatment_type, DEFAULT_HEALING_DAYS["other"])
     hidden = superseded_ids(session, [p.id for p in photos])
     points = []
+    current = analyses_against(session, photos, baseline_id)  # one query for the view's photos
     for p in photos:
         if p.id in hidden:
             continue
-        analysis = analysis_against(session, p, baseline_id)
+        analysis = current[p.id]
         done, since = _session_context(p, sessions)
         result = result_of(analysis) if analysis is not None and analysis.state in ("done", "refused") else None
         reason = None

@@ -333,7 +333,7 @@ def test_pixel_limit_is_the_callers() -> None:
     assert decode_image(data, max_pixels=96 * 144).srgb.shape == (96, 144, 3)
 
 
-@pytest.mark.parametrize(("kwargs", "name"), [({"reduce": 3}, "reduce"), ({"reduce": 0}, "reduce"), ({"max_pixels": 0}, "max_pixels")])
+@pytest.mark.parametrize(("kwargs", "name"), [({"reduce": 17}, "reduce"), ({"reduce": 0}, "reduce"), ({"max_pixels": 0}, "max_pixels")])
 def test_bad_arguments_are_named(kwargs: dict[str, int], name: str) -> None:
     with pytest.raises(ValueError, match=name):
         decode_image(_encode(_pattern(), "PNG"), **kwargs)
@@ -375,7 +375,7 @@ def test_reduced_decode_of_a_12_megapixel_jpeg_costs_about_one_plain_decode() ->
 
 
 @pytest.mark.parametrize("fmt", ["PNG", "TIFF"])
-@pytest.mark.parametrize("reduce", [2, 4])
+@pytest.mark.parametrize("reduce", [2, 3, 4])
 def test_reduced_png_and_pillow_decodes_are_block_means_like_jpeg(fmt: str, reduce: int) -> None:
     # 101 x 147: the last blocks are incomplete and are completed by repeating the edge.
     rng = np.random.default_rng(3)
@@ -386,6 +386,16 @@ def test_reduced_png_and_pillow_decodes_are_block_means_like_jpeg(fmt: str, redu
     expected = padded.reshape(h, reduce, w, reduce, 3).mean(axis=(1, 3)) / 255.0
     assert img.srgb.shape == (h, w, 3) and img.scale == 1.0 / reduce
     assert np.abs(img.srgb - expected).max() < 1e-5
+
+
+def test_jpeg_reduced_by_a_factor_that_is_not_a_power_of_two_is_dct_scaled_then_block_averaged() -> None:
+    data = _encode(np.random.default_rng(5).integers(0, 256, (120, 200, 3), dtype=np.uint8), "JPEG", quality=95)
+    half = decode_image(data, reduce=2).srgb
+    six = decode_image(data, reduce=6)
+    padded = np.pad(half.astype(np.float64), ((0, 0), (0, 2), (0, 0)), mode="edge")  # 100 -> 102 wide
+    expected = padded.reshape(20, 3, 34, 3, 3).mean(axis=(1, 3))
+    assert six.srgb.shape == (20, 34, 3) and six.scale == 1 / 6 and six.codes is None
+    assert np.abs(six.srgb - expected).max() < 1e-5
 
 
 def test_codes_are_kept_when_exact_so_linear_light_uses_the_lookup_table() -> None:

@@ -59,6 +59,8 @@ _STRIP_SAMPLES = 4_000_000
 #: (1.2 GB for a 100 MP 16-bit PNG). Pillow reads 16-bit colour at 8 bits.
 OPENCV_PNG_MAX_BYTES = 200 * 1024**2
 
+#: Largest decode reduction.
+MAX_REDUCE = 16
 _REDUCE_FLAGS = {
     1: cv2.IMREAD_COLOR,
     2: cv2.IMREAD_REDUCED_COLOR_2,
@@ -165,9 +167,11 @@ def decode_image(
     ----------
     source : str, os.PathLike or bytes
         A file path or the file's bytes.
-    reduce : {1, 2, 4, 8}, keyword-only
-        Decode at 1/reduce of the full size (each side rounded up). JPEG uses
-        libjpeg's DCT-domain scaling, which costs less than a full decode.
+    reduce : int, keyword-only
+        Decode at 1/reduce of the full size (each side rounded up), 1 to
+        :data:`MAX_REDUCE`: block means of reduce x reduce stored pixels. JPEG
+        uses libjpeg's DCT-domain scaling for the power of two in it (1/2, 1/4,
+        1/8), which costs less than a full decode.
     max_pixels : int, keyword-only
         Refuse images whose full-resolution pixel count exceeds this, before
         any pixel is decoded (decompression-bomb guard).
@@ -193,8 +197,8 @@ def decode_image(
     ((2, 4, 3), 1.0, 'PNG')
     """
     data = _read_source(source)
-    if isinstance(reduce, bool) or not isinstance(reduce, int) or reduce not in _REDUCE_FLAGS:
-        raise ValueError(f"reduce must be one of 1, 2, 4, 8; got {reduce!r}")
+    if isinstance(reduce, bool) or not isinstance(reduce, int) or not 1 <= reduce <= MAX_REDUCE:
+        raise ValueError(f"reduce must be an int from 1 to {MAX_REDUCE}; got {reduce!r}")
     if isinstance(max_pixels, bool) or not isinstance(max_pixels, int) or max_pixels <= 0:
         raise ValueError(f"max_pixels must be a positive int; got {max_pixels!r}")
     if not data:
@@ -274,7 +278,7 @@ def display_reduce(width: int, height: int, long_side_px: int) -> int:
         if -(-max(width, height) // candidate) < long_side_px:
             break
         reduce = candidate
-    return reduce
+    return reduce  # powers of two: JPEG's cheap DCT scales
 
 
 def decode_for_display(data: bytes, *, long_side_px: int, max_pixels: int = 120_000_000) -> np.ndarray:
@@ -383,12 +387,16 @@ def _jpeg_is_complete(data: bytes) -> bool:
 def _decode_jpeg(data: bytes, reduce: int) -> tuple[np.ndarray, np.ndarray | None, int, np.ndarray]:
     if not _jpeg_is_complete(data):
         raise ImageDecodeError("the JPEG file is truncated or corrupt (no end-of-image marker)")
+    # libjpeg scales by the power of two in ``reduce``; block means do the rest (ceil(ceil(w/a)/b) = ceil(w/ab)).
+    in_dct = max(f for f in _REDUCE_FLAGS if reduce % f == 0)
     # Orientation is applied by us from the EXIF tag, so OpenCV must not apply it too.
-    flags = _REDUCE_FLAGS[reduce] | cv2.IMREAD_IGNORE_ORIENTATION
+    flags = _REDUCE_FLAGS[in_dct] | cv2.IMREAD_IGNORE_ORIENTATION
     bgr = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), flags)
     if bgr is None:
         raise ImageDecodeError("the JPEG data could not be decoded (corrupt or unsupported)")
     codes = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    if in_dct != reduce:
+        return _reduce_to_float(codes, 255.0, reduce // in_dct), None, 8, None
     rgb = codes.astype(np.float32)
     rgb *= np.float32(1.0 / 255.0)
     return rgb, None, 8, codes

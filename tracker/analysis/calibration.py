@@ -127,6 +127,7 @@ def calibrate(
     chart_model: str = DEFAULT_CHART,
     skin_mask: np.ndarray | None = None,
     grey_card_reflectance: float = DEFAULT_GREY_CARD_REFLECTANCE,
+    codes: np.ndarray | None = None,
 ) -> Calibration:
     """Calibrate a photo's colour and light from the best reference in it.
 
@@ -148,6 +149,10 @@ def calibrate(
         illumination gradient from everything *but* the skin.
     grey_card_reflectance : float
         The grey card's reflectance in (0, 1) (0.18 for the common card).
+    codes : ndarray, shape (H, W, 3), uint8 or uint16, optional
+        The same pixels as ``srgb`` as integer code values (``DecodedImage.codes``):
+        decoding to linear light and the chart's tone curve then go through lookup
+        tables, the same values several times faster.
 
     Returns
     -------
@@ -165,7 +170,9 @@ def calibrate(
         skin_mask = skin_mask.astype(bool)
     if not (0.0 < float(grey_card_reflectance) < 1.0):
         raise ValueError(f"grey_card_reflectance: expected a value in (0, 1), got {grey_card_reflectance}")
-    linear = srgb_to_linear(srgb)
+    if codes is not None and (codes.shape != srgb.shape or codes.dtype not in (np.uint8, np.uint16)):
+        raise ValueError(f"codes: expected uint8 or uint16 of shape {srgb.shape}, got {codes.dtype} {codes.shape}")
+    linear = srgb_to_linear(srgb if codes is None else codes)
     notes: list[str] = []
 
     chart = _from_chart(srgb, linear, chart_corners, chart_model, notes)

@@ -175,7 +175,7 @@ def calibrate(
     linear = srgb_to_linear(srgb if codes is None else codes)
     notes: list[str] = []
 
-    chart = _from_chart(srgb, linear, chart_corners, chart_model, notes)
+    chart = _from_chart(srgb, linear, chart_corners, chart_model, notes, codes=codes)
     if chart is not None:
         return chart
     if grey_card_corners is not None:
@@ -215,7 +215,8 @@ def _detections(srgb: np.ndarray, corners: np.ndarray | None, notes: list[str]) 
 
 
 def _from_chart(
-    srgb: np.ndarray, linear: np.ndarray, corners: np.ndarray | None, chart_model: str, notes: list[str]
+    srgb: np.ndarray, linear: np.ndarray, corners: np.ndarray | None, chart_model: str, notes: list[str],
+    *, codes: np.ndarray | None = None,
 ) -> Calibration | None:
     for det in _detections(srgb, corners, notes):
         try:
@@ -228,7 +229,7 @@ def _from_chart(
                 notes.append(f"chart ({det.source}): too few usable patches (clipped, crushed or out of frame)")
                 continue
         if corr.delta_e_mean <= MAX_ACCEPTED_DELTA_E:
-            return _chart_result(linear, det, corr, chart_model, notes)
+            return _chart_result(linear, det, corr, chart_model, notes, codes=codes)
         notes.append(
             f"chart ({det.source}) rejected: mean error {corr.delta_e_mean:.1f} > {MAX_ACCEPTED_DELTA_E:g}, not a chart"
         )
@@ -236,7 +237,8 @@ def _from_chart(
 
 
 def _chart_result(
-    linear: np.ndarray, det: ChartDetection, corr: ColourCorrection, chart_model: str, notes: list[str]
+    linear: np.ndarray, det: ChartDetection, corr: ColourCorrection, chart_model: str, notes: list[str],
+    *, codes: np.ndarray | None = None,
 ) -> Calibration:
     if det.source == "corners":
         notes.append("chart from marked corners")
@@ -254,7 +256,7 @@ def _chart_result(
     return Calibration(
         method="colour_chart",
         calibrated=True,
-        linear=corr.apply(linear),
+        linear=corr.apply(linear, codes=codes),
         chart_delta_e_mean=corr.delta_e_mean,
         chart_delta_e_max=corr.delta_e_max,
         mm_per_px=mm_per_px,

@@ -6,7 +6,7 @@ the photo is warped into it and both are measured over the common region
 so the two sets of figures are directly comparable. When alignment is refused the
 photo is measured alone in its own frame and there is no comparison.
 
-Working scale: images are decoded at 1/2, 1/4 ... of full size when that still
+Working scale: images are decoded at 1/2, 1/3 ... of full size when that still
 leaves at least ``MIN_WORKING_LONG_SIDE_PX`` pixels on the long side and (when the
 scale is known) ``MIN_WORKING_PX_PER_MM`` pixels per millimetre: 15 px/mm resolves
 1 mm spots and fine lines, and working at full 12 MP resolution costs several
@@ -26,7 +26,6 @@ from typing import Any
 
 import cv2
 import numpy as np
-import pillow_heif
 from PIL import Image, UnidentifiedImageError
 
 from tracker.analysis import alignment as _alignment
@@ -78,7 +77,6 @@ __all__ = [
 
 MIN_WORKING_LONG_SIDE_PX = 1600
 MIN_WORKING_PX_PER_MM = 15.0
-pillow_heif.register_heif_opener()
 # --- inputs -----------------------------------------------------------------
 
 
@@ -97,10 +95,15 @@ def _probe_long_side(source: ImageSource) -> int:
 
 
 def _full_size_and_reduce(source: ImageSource, mm_per_px: float | None) -> int:
-    """Pick the decode reduction from the header alone (no pixel decode)."""
+    """Pick the decode reduction from the header alone (no pixel decode).
+
+    The largest whole factor that keeps the minimum long side and scale: a 12 MP
+    photo is halved (about 3 MP, as before), a 24 MP one divided by 3 and a 100 MP
+    one by 7, so every photo is analysed at 2-3.5 MP, whatever its size.
+    """
     long_side = _probe_long_side(source)
     reduce = 1
-    for candidate in (2, 4, 8):
+    for candidate in range(2, _decode.MAX_REDUCE + 1):
         if long_side / candidate < MIN_WORKING_LONG_SIDE_PX:
             break
         if mm_per_px is not None and (1.0 / mm_per_px) / candidate < MIN_WORKING_PX_PER_MM:
@@ -153,7 +156,9 @@ def _prepare_frame(
     decoded = _decode.decode_image(source, reduce=reduce)
     srgb = decoded.srgb
     corners = _parse_corners(chart_corners, scale=decoded.scale, what=f"{what} chart corners")
-    calib = _calibration.calibrate(srgb, chart_corners=corners, chart_model=chart_model or DEFAULT_CHART)
+    calib = _calibration.calibrate(
+        srgb, chart_corners=corners, chart_model=chart_model or DEFAULT_CHART, codes=decoded.codes
+    )
     # Skin is found, and photos are aligned, on the corrected image: under a 2700 K
     # cast raw skin chromaticity leaves any skin model. Clipping is judged on the raw one.
     corrected_srgb = linear_to_srgb(calib.linear)
@@ -202,6 +207,19 @@ def prepare_baseline(
     )
     reference = _alignment.prepare_reference(frame.srgb, mask=_alignment_mask(frame))
     return PreparedBaseline(frame=frame, reference=reference, roi_supplied=roi is not None)
+
+
+def _prepare_photo(
+    source: ImageSource, *, with_features: bool, **options: Any
+) -> tuple[Frame, _alignment.PreparedReference | None]:
+    """The photo's frame and, when it is to be aligned, its alignment features.
+
+    Found on the photo's own thread, while the other thread prepares the baseline.
+    """
+    frame = _prepare_frame(source, what="photo", **options)
+    if not with_features:
+        return frame, None
+    return frame, _alignment.prepare_reference(frame.srgb, mask=_alignment_mask(frame))
 
 
 #: The alignment mask reaches this far (share of the long side) beyond the skin, so
@@ -286,15 +304,15 @@ def analyze_photo(
             )
         photo_roi = roi if baseline is None else None
         frame_future = pool.submit(
-            _prepare_frame,
+            _prepare_photo,
             photo,
             roi=photo_roi,
             chart_corners=chart_corners,
             mm_per_px=mm_per_px,
-            what="photo",
             chart_model=chart_model,
+            with_features=baseline is not None,
         )
-        frame = frame_future.result()
+        frame, moving = frame_future.result()
         prepared = base_future.result() if base_future is not None else baseline
     timings["prepare_s"] = time.perf_counter() - t0
     assert prepared is None or isinstance(prepared, PreparedBaseline)
@@ -312,7 +330,8 @@ def analyze_photo(
 
     if prepared is not None:
         t1 = time.perf_counter()
-        aligned = _alignment.align(frame.srgb, prepared.reference, moving_mask=_alignment_mask(frame))
+        assert moving is not None
+        aligned = _alignment.align(moving, prepared.reference)
         timings["align_s"] = time.perf_counter() - t1
         base = prepared.frame
         if aligned.ok and aligned.matrix is not None:

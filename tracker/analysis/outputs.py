@@ -2,12 +2,14 @@
 
 Masks are written at full resolution in the frame the figures were measured in
 (the baseline's when aligned), so a script can lay them over the original.
-Overlays are display images at the working scale.
+Overlays are display images, at most :data:`OVERLAY_LONG_SIDE_PX` on the long
+side (the display image's size: they are shown over it), encoded two at a time.
 """
 
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import cv2
@@ -18,6 +20,12 @@ from tracker.analysis.pipeline import Analysis
 
 #: EI colour scale of redness_map.png (fixed, so two photos' maps compare).
 REDNESS_MAP_RANGE = (0.0, 40.0)
+#: Long side of the overlays, px: the display image's (``services.imaging.DISPLAY_SIZE``).
+OVERLAY_LONG_SIDE_PX = 1600
+#: PNG settings for overlays: the Sub filter and run-length coding, as small as the
+#: default and quicker to make.
+_FAST_PNG = [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_SUB,
+             cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_RLE]
 
 
 def _full_res_mask(mask: np.ndarray, full_size: tuple[int, int]) -> np.ndarray:
@@ -60,17 +68,43 @@ def mask_pngs(analysis: Analysis) -> dict[str, bytes]:
     return out
 
 
+def _display_size(shape: tuple[int, ...]) -> tuple[int, int] | None:
+    """(width, height) of the overlays, or None when the working image is small enough already."""
+    h, w = shape[:2]
+    factor = OVERLAY_LONG_SIDE_PX / max(h, w)
+    return None if factor >= 1.0 else (max(1, round(w * factor)), max(1, round(h * factor)))
+
+
+def _shrink(image: np.ndarray, size: tuple[int, int] | None) -> np.ndarray:
+    if size is None:
+        return image
+    if image.dtype == bool:
+        return cv2.resize(image.view(np.uint8), size, interpolation=cv2.INTER_NEAREST).astype(bool)
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
 def overlay_pngs(analysis: Analysis) -> dict[str, bytes]:
     """Display overlays for people: redness heatmap, spot outlines, line map, aligned photo."""
     art = analysis.artifacts
-    out = {
-        "redness.png": _overlays.encode_png(_overlays.redness_overlay(art.srgb, art.erythema_map, art.region)),
-        "spots.png": _overlays.encode_png(_overlays.spot_overlay(art.srgb, art.spot_mask & art.region)),
-        "lines.png": _overlays.encode_png(_overlays.line_overlay(art.srgb, art.line_map, art.region)),
+    size = _display_size(art.srgb.shape)
+    srgb = _shrink(np.clip(art.srgb, 0.0, 1.0).astype(np.float32, copy=False), size)
+    region = _shrink(art.region, size)
+    images = {
+        "redness.png": _overlays.redness_overlay(srgb, _shrink(art.erythema_map, size), region),
+        "spots.png": _overlays.spot_overlay(srgb, _shrink(art.spot_mask & art.region, size)),
+        "lines.png": _overlays.line_overlay(srgb, _shrink(art.line_map, size), region),
     }
     if art.aligned:
-        out["aligned.png"] = _rgb_png(np.round(np.clip(art.srgb, 0, 1) * 255).astype(np.uint8))
-    return out
+        images["aligned.png"] = np.round(srgb * 255).astype(np.uint8)
+
+    def encode(rgb: np.ndarray) -> bytes:
+        ok, buf = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), _FAST_PNG)
+        if not ok:  # pragma: no cover - OpenCV only fails here on invalid arrays
+            raise ValueError("could not encode PNG")
+        return buf.tobytes()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:  # the encoder releases the GIL
+        return dict(zip(images, pool.map(encode, images.values()), strict=True))
 
 
 def write_outputs(analysis: Analysis, out_dir: str | os.PathLike[str]) -> list[Path]:

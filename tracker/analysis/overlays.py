@@ -35,6 +35,10 @@ _INFERNO: np.ndarray = (
 )
 
 
+#: The same map as 8-bit RGB, one table per channel (for cv2.LUT on a 3-channel index).
+_INFERNO_U8: np.ndarray = np.rint(_INFERNO * 255.0).astype(np.uint8).reshape(256, 1, 3)
+
+
 def _check_srgb(srgb: np.ndarray) -> np.ndarray:
     """sRGB photo as float32 in [0, 1]; accepts float in [0, 1] or uint8."""
     if not isinstance(srgb, np.ndarray):
@@ -62,9 +66,8 @@ def _check_plane(array: np.ndarray, shape: tuple[int, int], name: str, *, boolea
 
 def _grey(srgb: np.ndarray) -> np.ndarray:
     """Grey, slightly compressed version of the photo (keeps colour for the overlay), (H, W, 3) float."""
-    grey = srgb @ np.array([0.299, 0.587, 0.114], np.float32)
-    grey = 0.15 + 0.7 * grey
-    return np.repeat(grey[..., None], 3, axis=2)
+    grey = cv2.transform(srgb, np.array([[0.299 * 0.7, 0.587 * 0.7, 0.114 * 0.7, 0.15]], np.float32))
+    return cv2.merge([grey, grey, grey])
 
 
 def _to_uint8(rgb: np.ndarray) -> np.ndarray:
@@ -107,11 +110,16 @@ def redness_overlay(srgb: np.ndarray, erythema_map: np.ndarray, region: np.ndarr
     shape = srgb.shape[:2]
     erythema_map = _check_plane(erythema_map, shape, "erythema_map", boolean=False)
     region = _check_plane(region, shape, "region", boolean=True)
-    out = _grey(srgb)
-    # Whole-image arithmetic (no boolean gathers): a 3 MP overlay in well under 0.1 s.
-    alpha = (HEAT_ALPHA * (region & np.isfinite(erythema_map))).astype(np.float32)[..., None]
-    out = (1.0 - alpha) * out + alpha * ei_colours(erythema_map)
-    return _to_uint8(out)
+    grey = _to_uint8(_grey(srgb))
+    # The opacity is HEAT_ALPHA or 0: blend everywhere in 8 bits, keep the blend inside.
+    lo, hi = EI_COLOUR_SCALE
+    clamped = np.clip(np.nan_to_num(erythema_map, nan=lo), lo, hi)
+    level = cv2.convertScaleAbs(clamped, alpha=255.0 / (hi - lo), beta=-255.0 * lo / (hi - lo))
+    heat = cv2.LUT(cv2.merge([level, level, level]), _INFERNO_U8)
+    out = grey.copy()
+    blend = cv2.addWeighted(grey, 1.0 - HEAT_ALPHA, heat, HEAT_ALPHA, 0.0)
+    np.copyto(out, blend, where=(region & np.isfinite(erythema_map))[..., None])
+    return out
 
 
 def spot_overlay(srgb: np.ndarray, spot_mask: np.ndarray) -> np.ndarray:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import os
+import threading
 import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -77,6 +78,12 @@ __all__ = [
 
 MIN_WORKING_LONG_SIDE_PX = 1600
 MIN_WORKING_PX_PER_MM = 15.0
+#: Analyses (and baseline preparations) run one at a time in a process. Each keeps
+#: two cores busy with its own two threads, so a second at the same moment gains
+#: little and doubles the memory: two 12 MP analyses at once took a worker to
+#: 1.55 GB. A job waiting here has its lease kept by the worker's heartbeat.
+ANALYSES_AT_ONCE = 1
+_ANALYSIS_SLOTS = threading.BoundedSemaphore(ANALYSES_AT_ONCE)
 # --- inputs -----------------------------------------------------------------
 
 
@@ -202,6 +209,16 @@ def prepare_baseline(
     chart_model : str, optional
         Which chart the clinic uses (``chart_reference.CHART_SIZES_MM``): gives the scale.
     """
+    with _ANALYSIS_SLOTS:
+        return _prepare_baseline(
+            baseline, roi=roi, chart_corners=chart_corners, mm_per_px=mm_per_px, chart_model=chart_model
+        )
+
+
+def _prepare_baseline(
+    baseline: ImageSource, *, roi: MaskSource | None, chart_corners: Any, mm_per_px: float | None,
+    chart_model: str | None,
+) -> PreparedBaseline:
     frame = _prepare_frame(
         baseline, roi=roi, chart_corners=chart_corners, mm_per_px=mm_per_px, what="baseline", chart_model=chart_model
     )
@@ -289,13 +306,28 @@ def analyze_photo(
     AnalysisInputError
         A mask or corners that do not fit their image.
     """
+    with _ANALYSIS_SLOTS:
+        return _analyze(photo, baseline, roi=roi, chart_corners=chart_corners,
+                        baseline_chart_corners=baseline_chart_corners, mm_per_px=mm_per_px, chart_model=chart_model)
+
+
+def _analyze(
+    photo: ImageSource,
+    baseline: ImageSource | PreparedBaseline | None,
+    *,
+    roi: MaskSource | None,
+    chart_corners: Any,
+    baseline_chart_corners: Any,
+    mm_per_px: float | None,
+    chart_model: str | None,
+) -> Analysis:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     with ThreadPoolExecutor(max_workers=2) as pool:
         base_future = None
         if baseline is not None and not isinstance(baseline, PreparedBaseline):
             base_future = pool.submit(
-                prepare_baseline,
+                _prepare_baseline,
                 baseline,
                 roi=roi,
                 chart_corners=baseline_chart_corners,

@@ -44,7 +44,9 @@ def stop_worker_process(proc: subprocess.Popen[bytes], timeout: float = 15) -> N
 @click.option("--workers", default=2, show_default=True, type=int, help="Job threads.")
 @click.option("--drain", is_flag=True, help="Run the jobs queued now, then exit (no waiting for new ones).")
 @click.option("--status", is_flag=True, help="Show the analyses being worked on and by which host and process.")
-def worker(workers: int, drain: bool, status: bool) -> None:
+@click.option("--nice", "niceness", default=10, show_default=True, type=click.IntRange(0, 19),
+              help="Lower the worker's CPU priority by this much, so that pages stay fast while it analyses.")
+def worker(workers: int, drain: bool, status: bool, niceness: int) -> None:
     """Run the background job consumer (derived images, analyses)."""
     import logging
 
@@ -53,7 +55,8 @@ def worker(workers: int, drain: bool, status: bool) -> None:
     if status:
         _status()
         return
-
+    if niceness:
+        os.nice(niceness)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(name)s: %(message)s")
     config = load_config()
     queue = TaskQueue(config)

@@ -21,6 +21,7 @@ The same decoder serves the analysis and the derived images people look at
 
 from __future__ import annotations
 
+import ctypes
 import io
 import os
 import threading
@@ -42,6 +43,7 @@ __all__ = [
     "DECODE_BUDGET_BYTES",
     "DecodedImage",
     "ImageDecodeError",
+    "return_freed_memory_to_the_system",
     "decode_for_display",
     "decode_image",
     "display_reduce",
@@ -153,6 +155,23 @@ class _Budget:
 
 
 _BUDGET = _Budget(DECODE_BUDGET_BYTES)
+
+
+def return_freed_memory_to_the_system() -> bool:
+    """Make glibc hand freed decode buffers back to the system at once (Linux); call at process start.
+
+    By default glibc raises its mmap threshold after each large free and keeps one
+    heap arena per thread, so the buffers of big decodes made on different threads
+    stay resident: a worker doing two 100 MP PNG jobs at once peaked at 1.76 GB.
+    With a fixed 4 MB threshold and two arenas the same work peaked at 0.81 GB.
+    Returns False where this is not glibc.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return False
+    m_mmap_threshold, m_arena_max = -3, -8  # from malloc.h
+    return bool(libc.mallopt(m_mmap_threshold, 4 * 1024 * 1024)) and bool(libc.mallopt(m_arena_max, 2))
 
 
 def decode_image(

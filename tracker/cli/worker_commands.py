@@ -57,6 +57,9 @@ def worker(workers: int, drain: bool, status: bool, niceness: int) -> None:
         return
     if niceness:
         os.nice(niceness)
+    from tracker.analysis.decode import return_freed_memory_to_the_system
+
+    return_freed_memory_to_the_system()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(name)s: %(message)s")
     config = load_config()
     queue = TaskQueue(config)

@@ -2,7 +2,7 @@
 
 ``tracker bench`` runs :func:`worker_peak_mb` for a 12 MP JPEG and a 100 MP
 16-bit PNG. The child process starts like ``tracker worker`` (default job
-threads: two) and does, in each of two threads at once, what the queue does
+threads: two, nice 10, glibc told to return freed buffers) and does, in each of two threads at once, what the queue does
 for an uploaded photo of a series: the display and thumbnail images, then the
 analysis against the series baseline given as bytes (decoded and prepared in
 the job, as for the first photo of a visit), then the overlays. Prepared
@@ -40,7 +40,10 @@ def _one_job(photo: bytes, baseline: bytes, content_type: str, keep: list[Any], 
 def _child(photo_path: str, baseline_path: str, content_type: str, jobs: int, answer: Any) -> None:
     import os
 
+    from tracker.analysis.decode import return_freed_memory_to_the_system
+
     os.nice(10)  # as the worker runs
+    return_freed_memory_to_the_system()
     photo, baseline = Path(photo_path).read_bytes(), Path(baseline_path).read_bytes()
     keep: list[Any] = []
     errors: list[str] = []

@@ -55,7 +55,7 @@ COLOUR_MEASURES = COLOUR_KEYS
 
 def measure_region(linear: np.ndarray, region: np.ndarray, px_per_mm: float | None) -> tuple[Measures, dict[str, np.ndarray]]:
     ei_map = _redness.erythema_index(linear)
-    if int(region.sum()) < MIN_REGION_PX:
+    if np.count_nonzero(region) < MIN_REGION_PX:
         empty = np.zeros(region.shape, dtype=bool)
         measures = Measures.unmeasured("region too small")
         return measures, {"erythema_map": ei_map, "spot_mask": empty, "line_map": np.zeros(region.shape, np.float32)}
@@ -219,8 +219,8 @@ def compare_with_baseline(
         notes.append("colour measures not compared: " + light_problem)
     if not calibrated:
         notes.append("uncalibrated: at least one photo has no colour reference, so the detectable change is wider")
-    base_region_px = int(base.region.sum())
-    common_px = int(common.sum())
+    base_region_px = np.count_nonzero(base.region)
+    common_px = np.count_nonzero(common)
     if base_region_px and common_px < MIN_COMMON_SHARE * base_region_px:
         notes.append(f"the photos overlap on only {100 * common_px / base_region_px:.0f} % of the baseline's region")
     if not frame.quality.ok:

@@ -130,8 +130,8 @@ def measure_pigment(linear: np.ndarray, region: np.ndarray, *, px_per_mm: float 
     outside = finite & ~spot_mask
     bg_mean = float(mi[outside].astype(np.float64).mean()) if outside.any() else float("nan")
 
-    n_region = int(region.sum())
-    n_spot = int(spot_mask.sum())
+    n_region = np.count_nonzero(region)
+    n_spot = np.count_nonzero(spot_mask)
     ppm_used = ASSUMED_PX_PER_MM if px_per_mm is None else float(px_per_mm)
     load = float(np.maximum(contrast[region], 0.0).astype(np.float64).sum() / n_region)
     return PigmentMeasure(

@@ -174,8 +174,8 @@ def _prepare_frame(
         auto = auto & _load_mask(roi, full_size=(decoded.full_width, decoded.full_height), shape=auto.shape, what=what)
     clipped = _roi.clipped_mask(srgb)
     region = auto & ~clipped
-    skin_px = int(auto.sum())
-    lost = 100.0 * (skin_px - int(region.sum())) / skin_px if skin_px else 0.0
+    skin_px = np.count_nonzero(auto)
+    lost = 100.0 * (skin_px - np.count_nonzero(region)) / skin_px if skin_px else 0.0
     quality = _quality.assess_quality(decoded, region=auto)
     if calib.mm_per_px is not None:  # the chart knows best
         px_per_mm = 1.0 / calib.mm_per_px
@@ -391,7 +391,7 @@ def _analyze(
         calibration=calibration_summary(frame),
         baseline_calibration=calibration_summary(prepared.frame) if prepared is not None else None,
         alignment=alignment_summary,
-        roi_area_px=int(round(int(frame.region.sum()) / frame.scale**2)),
+        roi_area_px=int(round(np.count_nonzero(frame.region) / frame.scale**2)),
         roi_lost_to_clipping_pct=frame.lost_to_clipping_pct,
         measures=measures,
         mdc=mdc_table(calibrated=calibrated),

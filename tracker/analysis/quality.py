@@ -119,7 +119,7 @@ def assess_quality(image: DecodedImage, *, region: np.ndarray | None = None) -> 
             raise TypeError(f"region must be a bool array; got dtype {mask.dtype}")
 
     reasons: list[str] = []
-    region_px = int(mask.sum())
+    region_px = np.count_nonzero(mask)
     if region_px < max(_MIN_REGION_PX, _MIN_REGION_FRACTION * h * w):
         reasons.append(
             f"skin region too small ({region_px:,} px, {100.0 * region_px / (h * w):.1f} % of the photo): "
@@ -231,7 +231,7 @@ def _exposure(srgb: np.ndarray, mask: np.ndarray, is_region: bool) -> tuple[floa
         near = cv2.dilate(filled.astype(np.uint8), kernel).astype(bool)
         high_area = filled | (high & near)
         low_area = filled
-    n_high, n_low = int(high_area.sum()), int(low_area.sum())
-    over = 100.0 * float((high & high_area).sum()) / n_high if n_high else 0.0
-    under = 100.0 * float((low & low_area).sum()) / n_low if n_low else 0.0
+    n_high, n_low = np.count_nonzero(high_area), np.count_nonzero(low_area)
+    over = 100.0 * np.count_nonzero(high & high_area) / n_high if n_high else 0.0
+    under = 100.0 * np.count_nonzero(low & low_area) / n_low if n_low else 0.0
     return over, under

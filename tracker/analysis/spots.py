@@ -221,7 +221,7 @@ def _disc(radius_px: int) -> np.ndarray:
 
 
 def _shape_ok(mask: np.ndarray, min_area_px: float, max_area_px: float) -> bool:
-    area = int(mask.sum())
+    area = np.count_nonzero(mask)
     if area < min_area_px or area > max_area_px:
         return False
     rows, cols = np.nonzero(mask)

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from tracker.config import Config
 from tracker.jobs import TaskQueue
 from tracker.models import Analysis, Patient, Photo, User, make_engine, make_sessionmaker
-from tracker.models.vocabulary import CONSENT_PHOTOGRAPHY, VISIT_TREATMENT
+from tracker.models.vocabulary import CONSENT_PHOTOGRAPHY
 from tracker.services import invitations, patients, review, series as series_svc
 from tracker.services.dispatch import bind_sink
 from tracker.services.intake import IntakeLimits

@@ -428,12 +428,12 @@ def _levels(grey: np.ndarray) -> _Levels:
 
 def _features(levels: _Levels, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, float]:
     small, to_full = levels.sift, levels.sift_to_full
-    u8 = np.clip(small * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    u8: np.ndarray = np.clip(small * 255.0 + 0.5, 0, 255).astype(np.uint8)
     u8 = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(u8)
     m = _resize_mask(mask, small.shape)
     if m is not None:
         m = cv2.erode(m, np.ones((5, 5), np.uint8))  # no keypoints on the mask's own edge
-    sift = cv2.SIFT_create(nfeatures=SIFT_MAX_FEATURES, contrastThreshold=SIFT_CONTRAST_THRESHOLD)
+    sift = cv2.SIFT.create(nfeatures=SIFT_MAX_FEATURES, contrastThreshold=SIFT_CONTRAST_THRESHOLD)
     keypoints, desc = sift.detectAndCompute(u8, m)
     if desc is None or not keypoints:
         return np.zeros((0, 2), np.float32), np.zeros((0, 128), np.float32), 1.0 / to_full[0, 0]
@@ -498,7 +498,7 @@ def _refine_ecc(mov: PreparedReference, ref: PreparedReference, coarse: np.ndarr
     ref_to_full = ref.ecc_to_full
     # Coarse warp at the ECC scales: moving-small -> reference-small.
     m_small = np.linalg.inv(ref_to_full) @ _as3(coarse) @ mov_to_full
-    warp = np.linalg.inv(m_small)[:2].astype(np.float32)  # ECC wants reference -> moving
+    warp: np.ndarray = np.linalg.inv(m_small)[:2].astype(np.float32)  # ECC wants reference -> moving
     criteria = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 100, 1e-6)
     try:
         rho, warp = cv2.findTransformECCWithMask(

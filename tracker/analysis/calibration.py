@@ -206,7 +206,9 @@ def uncalibrated(srgb: np.ndarray, *, skin_mask: np.ndarray | None = None) -> Ca
 def _detections(srgb: np.ndarray, corners: np.ndarray | None, notes: list[str]) -> Iterator[ChartDetection]:
     """Marked corners first (the technician's word), then automatic detection."""
     if corners is not None:
-        yield detect_chart(srgb, corners=corners)  # always a detection with corners
+        marked = detect_chart(srgb, corners=corners)  # always a detection with corners
+        if marked is not None:
+            yield marked
     det = detect_chart(srgb)
     if det is None:
         notes.append("no colour chart found in the frame")

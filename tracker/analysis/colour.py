@@ -66,7 +66,7 @@ def linear_to_srgb(linear: np.ndarray) -> np.ndarray:
     """
     arr = np.asarray(linear)
     x = np.clip(np.ascontiguousarray(arr, dtype=np.float32).reshape(-1), 0.0, 1.0)
-    out = cv2.pow(np.maximum(x, np.float32(_ENCODE_KNEE)), 1 / 2.4).reshape(-1)
+    out = np.asarray(cv2.pow(np.maximum(x, np.float32(_ENCODE_KNEE)), 1 / 2.4), dtype=np.float32).reshape(-1)
     out *= np.float32(1.055)
     out -= np.float32(0.055)
     np.copyto(out, x * np.float32(12.92), where=x <= _ENCODE_KNEE)

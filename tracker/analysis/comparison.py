@@ -21,7 +21,7 @@ from tracker.analysis import tone as _tone
 from tracker.analysis.colour import linear_to_srgb
 from tracker.analysis.frames import Analysis, Artifacts, Frame, PreparedBaseline
 from tracker.analysis.mdc import DIRECTIONS, EXPOSURE_DEPENDENT, mdc_table
-from tracker.analysis.measures import COLOUR_KEYS, COMPARED
+from tracker.analysis.measures import COLOUR_KEYS, COMPARED, Verdict
 from tracker.analysis.results import (
     AlignmentSummary,
     AnalysisResult,
@@ -113,6 +113,7 @@ def _judge(
         return MeasureChange(measure, photo, baseline, delta, mdc, direction, "not comparable", note)
     if abs(delta) <= mdc:
         return MeasureChange(measure, photo, baseline, delta, mdc, direction, "no measurable change")
+    verdict: Verdict
     if direction == "lower_is_better":
         verdict = "improved" if delta < 0 else "worse"
         return MeasureChange(measure, photo, baseline, delta, mdc, direction, verdict)
@@ -173,6 +174,7 @@ def compare_with_baseline(
     t0: float,
 ) -> Analysis:
     base = prepared.frame
+    assert aligned.matrix is not None, "compared only when the photo was aligned"
     t1 = time.perf_counter()
     photo_linear, base_linear = frame.linear, base.linear
     mixed = frame.calibration.calibrated != base.calibration.calibrated

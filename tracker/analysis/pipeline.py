@@ -121,6 +121,7 @@ def _full_size_and_reduce(source: ImageSource, mm_per_px: float | None) -> int:
 
 def _load_mask(mask: MaskSource, *, full_size: tuple[int, int], shape: tuple[int, int], what: str) -> np.ndarray:
     """A caller's mask on the full-resolution grid, resampled to the working grid."""
+    arr: np.ndarray | None
     if isinstance(mask, np.ndarray):
         arr = mask
     else:
@@ -242,6 +243,11 @@ def _prepare_photo(
 #: The alignment mask reaches this far (share of the long side) beyond the skin, so
 #: that a face's hairline, ears and outline help the fit while the room does not.
 ALIGNMENT_MARGIN = 0.06
+
+
+def _matrix_rows(matrix: np.ndarray) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
+    (a, b, c), (d, e, f) = np.asarray(matrix, dtype=np.float64)[:2].tolist()
+    return (a, b, c), (d, e, f)
 
 
 def _alignment_mask(frame: Frame) -> np.ndarray:
@@ -370,7 +376,7 @@ def _analyze(
             full_matrix = full_res_matrix(aligned.matrix, photo_scale=frame.scale, baseline_scale=base.scale)
             residual = aligned.residual_px / base.scale if aligned.residual_px is not None else None
             alignment_summary = AlignmentSummary(
-                True, None, tuple(map(tuple, full_matrix.tolist())), residual, aligned.similarity, aligned.inliers
+                True, None, _matrix_rows(full_matrix), residual, aligned.similarity, aligned.inliers
             )
             return compare_with_baseline(frame, prepared, aligned, alignment_summary, parameters, timings, t0)
         alignment_summary = AlignmentSummary(False, aligned.reason, None, None, aligned.similarity, aligned.inliers)

@@ -177,7 +177,7 @@ def sharpness_ratio(srgb: np.ndarray, *, region: np.ndarray | None = None) -> fl
     grey = cv2.cvtColor(np.ascontiguousarray(srgb, dtype=np.float32), cv2.COLOR_RGB2GRAY)
     h, w = grey.shape
     factor = min(1.0, SHARPNESS_MAX_SIDE / max(h, w))
-    mask = None if region is None else region.astype(np.uint8)
+    mask: np.ndarray | None = None if region is None else region.astype(np.uint8)
     if factor < 1.0:
         size = (max(1, round(w * factor)), max(1, round(h * factor)))
         grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)

@@ -122,7 +122,7 @@ def log_highpass(log_lum: np.ndarray, region: np.ndarray, sigma_px: float) -> np
     # region does not read as texture.
     blur_v = cv2.GaussianBlur(small_v, (0, 0), s, borderType=cv2.BORDER_REFLECT)
     blur_w = cv2.GaussianBlur(small_w, (0, 0), s, borderType=cv2.BORDER_REFLECT)
-    low = blur_v / np.maximum(blur_w, 1e-6)
+    low: np.ndarray = blur_v / np.maximum(blur_w, 1e-6)
     low = cv2.resize(low, (w, h), interpolation=cv2.INTER_LINEAR)
     return np.where(region, log_lum - low, 0.0).astype(np.float32)
 
@@ -167,6 +167,7 @@ def ridge_strength(highpass: np.ndarray, px_per_mm: float) -> np.ndarray:
     for sigma_mm in LINE_SIGMAS_MM:
         sigma = sigma_mm * px_per_mm
         dxx, dyy, dxy, grad = _derivatives(highpass, sigma, gradient=True)
+        assert grad is not None  # asked for
         # Dark valley: strong positive curvature across, little along. The
         # slope term cancels the foot of a step (a spot's rim, a shadow's
         # edge), where curvature comes with a slope; a valley floor is flat.

@@ -29,6 +29,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from tracker.services.analysis.states import TERMINAL
+
 from .benchmark import BENCH_MM_PER_PX, BENCH_SHAPE
 
 #: Distinct encodings available: 4:4:4 qualities 75..99 (the gate refuses below 70).
@@ -161,7 +163,7 @@ def run_once(workers: int, baseline: bytes, photos: list[bytes], folder: Path) -
                 with factory() as s:
                     rows = s.scalars(select(Analysis.state).where(Analysis.photo_id.in_(ids)))
                     states = list(rows)
-                    return bool(states) and all(x in ("done", "refused", "failed") for x in states)
+                    return bool(states) and all(x in TERMINAL for x in states)
 
             _wait(lambda: finished([base.id]), 900, "the baseline's analysis")
             uploaded: dict[str, float] = {}

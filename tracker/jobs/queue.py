@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.models import Analysis, Photo, make_engine, make_sessionmaker
+from tracker.models.vocabulary import AnalysisState
 from tracker.services.analysis import (
     Heartbeat,
     LeaseLost,
@@ -147,7 +148,7 @@ class TaskQueue:
             except OperationalError as e:
                 log.exception("analysis %s: database error", analysis_id)
                 session.rollback()
-                if give_up(session, claim, f"database error: {e}", policy, retry=True) == "queued":
+                if give_up(session, claim, f"database error: {e}", policy, retry=True) == AnalysisState.QUEUED:
                     self.analyze_photo.schedule((analysis_id,), delay=policy.renew_every_s)
                 return
             except Exception as e:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from tracker.models import Invitation, Patient, Photo, TreatmentSeries, User, Visit
@@ -95,7 +95,7 @@ def get_invitation(session: Session, actor: User, invitation_id: str) -> Invitat
     return inv
 
 
-def patients_query(actor: User):  # type: ignore[no-untyped-def]
+def patients_query(actor: User) -> Select[Patient]:
     """A SELECT of the patients ``actor`` may see (staff: the clinic; patient: themself)."""
     stmt = select(Patient).where(Patient.clinic_id == actor.clinic_id)
     if actor.role not in STAFF_ROLES:

@@ -57,7 +57,7 @@ def generate_temporary_password() -> str:
 
 
 def email_taken(session: Session, email: str) -> bool:
-    return session.scalar(select(func.count()).select_from(User).where(User.email == email)) > 0
+    return (session.scalar(select(func.count()).select_from(User).where(User.email == email)) or 0) > 0
 
 
 def create_clinic(session: Session, *, name: str, admin_email: str, admin_password: str,

@@ -71,9 +71,10 @@ def _ensure_accounts(session: Session) -> tuple[Clinic, User, User]:
         clinic, admin = accounts.create_clinic(session, name=CLINIC_NAME, admin_email=admin_login.email,
                                                admin_password=admin_login.password, admin_name="Dana Admin")
     else:
-        admin = _user(session, admin_login.email)
-        if admin is None or admin.clinic_id != clinic.id:
+        found = _user(session, admin_login.email)
+        if found is None or found.clinic_id != clinic.id:
             raise RuntimeError(f"the demo clinic exists but {admin_login.email} is not its admin")
+        admin = found
     tech = _user(session, tech_login.email)
     if tech is None:
         tech, _ = accounts.create_staff(session, admin, email=tech_login.email, full_name="Toni Technician",

@@ -9,7 +9,6 @@ whose bytes another photo also uses (another patient's identical file) is kept.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 
@@ -33,6 +32,7 @@ from tracker.storage import Storage, StorageError
 
 from . import audit
 from .access import get_patient, require_admin
+from .analysis import stored_overlay_keys
 from .errors import ValidationFailed
 
 #: Detail fields of earlier audit events that can name the patient; blanked on erasure.
@@ -73,7 +73,7 @@ def erase_patient(session: Session, storage: Storage, actor: User, patient_id: s
     if photo_ids:
         overlay_rows = session.scalars(select(Analysis.overlay_keys).where(
             or_(Analysis.photo_id.in_(photo_ids), Analysis.baseline_photo_id.in_(photo_ids))))
-        files += _overlay_keys(overlay_rows)
+        files += stored_overlay_keys(overlay_rows)
         session.execute(delete(Analysis).where(
             or_(Analysis.photo_id.in_(photo_ids), Analysis.baseline_photo_id.in_(photo_ids))))
         session.execute(delete(Baseline).where(Baseline.photo_id.in_(photo_ids)))
@@ -119,14 +119,3 @@ def _blank_personal_detail(session: Session, clinic_id: str, patient_id: str, ph
         if cleaned != detail:
             session.execute(update(AuditEvent).where(AuditEvent.id == event.id).values(detail=cleaned))
 
-
-def _overlay_keys(values: object) -> list[str]:
-    keys: list[str] = []
-    for raw in values:  # type: ignore[attr-defined]
-        try:
-            parsed = json.loads(raw) if raw else None
-        except ValueError:
-            continue
-        if isinstance(parsed, dict):
-            keys += [v for v in parsed.values() if isinstance(v, str)]
-    return keys

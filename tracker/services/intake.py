@@ -29,6 +29,7 @@ from tracker.models.vocabulary import (
     VIEWS,
     VISIT_TREATMENT,
 )
+from tracker.config import Config
 from tracker.storage import Storage, StorageError, original_key
 
 from . import audit
@@ -56,8 +57,8 @@ class IntakeLimits:
     max_pixels: int
 
     @classmethod
-    def from_config(cls, config: object) -> IntakeLimits:
-        return cls(max_bytes=getattr(config, "MAX_UPLOAD_BYTES"), max_pixels=getattr(config, "MAX_IMAGE_PIXELS"))
+    def from_config(cls, config: Config) -> IntakeLimits:
+        return cls(max_bytes=config.MAX_UPLOAD_BYTES, max_pixels=config.MAX_IMAGE_PIXELS)
 
 
 def human_size(n: int) -> str:

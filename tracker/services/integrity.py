@@ -11,7 +11,6 @@ at is an *orphan* (left by a crash mid-upload; safe to remove).
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -19,6 +18,8 @@ from sqlalchemy.orm import Session
 
 from tracker.models import Analysis, Photo, RegionRevision
 from tracker.storage import Storage, StorageError
+
+from .analysis import parse_overlay_json
 
 _CHUNK = 1 << 20
 
@@ -59,14 +60,14 @@ def expected_files(session: Session) -> list[StoredFile]:
     for analysis_id, keys_json, hashes_json in session.execute(
             select(Analysis.id, Analysis.overlay_keys, Analysis.overlay_sha256)
             .where(Analysis.overlay_keys.is_not(None))):
-        hashes = _json_dict(hashes_json)
-        for key in _json_dict(keys_json).values():
-            if isinstance(key, str):
-                files.append(StoredFile(key, hashes.get(key), f"overlay of analysis {analysis_id}"))
+        hashes = parse_overlay_json(hashes_json)
+        for key in parse_overlay_json(keys_json).values():
+            files.append(StoredFile(key, hashes.get(key), f"overlay of analysis {analysis_id}"))
     for revision_id, mask, mask_sha in session.execute(
             select(RegionRevision.id, RegionRevision.mask_key, RegionRevision.mask_sha256)
             .where(RegionRevision.mask_key.is_not(None))):
-        files.append(StoredFile(mask, mask_sha, f"measurement region of revision {revision_id}"))
+        if mask is not None:  # never None here: selected where set
+            files.append(StoredFile(mask, mask_sha, f"measurement region of revision {revision_id}"))
     unique: dict[str, StoredFile] = {}
     for f in files:  # the same original can serve two patients' photos: check it once
         unique.setdefault(f.key, f)
@@ -102,12 +103,3 @@ def verify_integrity(session: Session, storage: Storage) -> IntegrityReport:
         report.orphans = [k for k in lister() if k not in referenced]
     return report
 
-
-def _json_dict(raw: str | None) -> dict[str, object]:
-    if not raw:
-        return {}
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}

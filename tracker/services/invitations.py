@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tracker.models import Invitation, User, utcnow
+from tracker.models.db import rows_changed
 from tracker.models.vocabulary import PATIENT
 
 from . import audit, throttle
@@ -82,11 +83,12 @@ def accept_invitation(session: Session, token: str, *, email: str, password: str
     if other is not None and (user is None or other.id != user.id):
         raise Conflict(EMAIL_UNAVAILABLE, field="email")
     # Claim the invitation atomically: only one request can turn used_at from NULL to now.
-    claimed = session.execute(
+    claimed = rows_changed(
+        session,
         update(Invitation)
         .where(Invitation.id == inv.id, Invitation.used_at.is_(None), Invitation.revoked_at.is_(None))
-        .values(used_at=now)
-    ).rowcount
+        .values(used_at=now),
+    )
     if claimed != 1:
         raise InvitationInvalid("This invitation has already been used. Sign in with the password you chose.")
     patient = inv.patient

@@ -23,12 +23,13 @@ from sqlalchemy.orm import Session
 from tracker.analysis.measures import COLOUR_KEYS
 from tracker.analysis.results import AnalysisResult
 from tracker.models import Analysis, Baseline, Photo
+from tracker.models.vocabulary import AnalysisState
 
 from .analysis import analysis_against, quality_failed, quality_refusal, result_of
 
 #: State -> what a person reads on the badge.
-LABELS = {"queued": "queued", "analysing": "analysing", "measured": "measured", "retake": "retake needed",
-          "not_comparable": "not comparable", "failed": "failed", "none": "not analysed"}
+LABELS = {AnalysisState.QUEUED: "queued", "analysing": "analysing", "measured": "measured", "retake": "retake needed",
+          "not_comparable": "not comparable", AnalysisState.FAILED: "failed", "none": "not analysed"}
 #: States that end with no more work to do.
 FINISHED = frozenset({"measured", "retake", "not_comparable", "failed"})
 
@@ -61,7 +62,7 @@ class PhotoStatus:
 
     @property
     def busy(self) -> bool:
-        return self.state in ("queued", "analysing")
+        return self.state in (AnalysisState.QUEUED, "analysing")
 
     def to_json(self) -> dict[str, object]:
         return {"state": self.state, "label": LABELS.get(self.state, self.state), "reason": self.reason,
@@ -94,17 +95,17 @@ def status_of_row(row: Analysis | None, *, is_baseline: bool) -> PhotoStatus:
     """Classify one analysis row (the photo's current one)."""
     if row is None:
         return PhotoStatus("none", is_baseline=is_baseline)
-    if row.state in ("queued", "running"):
-        return PhotoStatus("queued" if row.state == "queued" else "analysing", attempts=row.attempts, analysis=row,
-                           is_baseline=is_baseline)
-    if row.state == "failed":
-        return PhotoStatus("failed", reason=row.error, attempts=row.attempts, analysis=row, is_baseline=is_baseline)
+    if row.state in (AnalysisState.QUEUED, AnalysisState.RUNNING):
+        return PhotoStatus(AnalysisState.QUEUED if row.state == AnalysisState.QUEUED else "analysing",
+                           attempts=row.attempts, analysis=row, is_baseline=is_baseline)
+    if row.state == AnalysisState.FAILED:
+        return PhotoStatus(AnalysisState.FAILED, reason=row.error, attempts=row.attempts, analysis=row, is_baseline=is_baseline)
     result = _parsed_result(row)
-    if row.state == "refused" or (result is not None and not result.quality.ok):
+    if row.state == AnalysisState.REFUSED or (result is not None and not result.quality.ok):
         return PhotoStatus("retake", reason=row.error or "the photo failed the quality check", analysis=row,
                            result=result, is_baseline=is_baseline)
     if result is None:
-        return PhotoStatus("failed", reason="no stored result", analysis=row, is_baseline=is_baseline)
+        return PhotoStatus(AnalysisState.FAILED, reason="no stored result", analysis=row, is_baseline=is_baseline)
     if row.baseline_photo_id is None:
         return PhotoStatus("measured", analysis=row, result=result, is_baseline=is_baseline)
     if result.alignment is not None and not result.alignment.ok or result.comparison is None:
@@ -155,7 +156,7 @@ def statuses_of(session: Session, photos: list[Photo]) -> dict[str, PhotoStatus]
         current = [r for r in rows[photo.id] if r.baseline_photo_id == against]
         row = current[-1] if current else None  # the newest against this baseline (analysis_against)
         if row is None:  # quality_refusal: the latest finished one, if it found the photo unusable
-            finished = sorted((r for r in rows[photo.id] if r.state in ("done", "refused")),
+            finished = sorted((r for r in rows[photo.id] if r.state in (AnalysisState.DONE, AnalysisState.REFUSED)),
                               key=lambda r: (r.finished_at or r.created_at, r.created_at))
             row = finished[-1] if finished and quality_failed(finished[-1]) else None
         out[photo.id] = status_of_row(row, is_baseline=is_baseline)

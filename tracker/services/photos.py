@@ -5,6 +5,8 @@ Both are recorded in the audit trail with who, when and what was there before.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
@@ -13,14 +15,14 @@ from tracker.storage import Storage, StorageError
 
 from . import audit
 from .access import get_photo, get_visit, require_staff
-from .analysis import ensure_analysis
+from .analysis import ensure_analysis, stored_overlay_keys
 from .baselines import current_baseline_photo_id, key_of, refresh_baseline
 from .errors import DuplicatePhoto, ValidationFailed
 from .intake import PhotoTags, describe_existing, find_duplicate, key_in_use, validate_tags
 from .patients import require_photography_consent
 
 
-def _snapshot(photo: Photo) -> dict[str, object]:
+def _snapshot(photo: Photo) -> dict[str, Any]:
     return {
         "patient_id": photo.patient_id,
         "visit_id": photo.visit_id,
@@ -91,7 +93,7 @@ def delete_photo(session: Session, storage: Storage, actor: User, photo_id: str,
         select(Analysis.overlay_keys).where(or_(Analysis.photo_id == photo.id,
                                                 Analysis.baseline_photo_id == photo.id))
     )
-    files += _overlay_keys(overlay_rows)
+    files += stored_overlay_keys(overlay_rows)
     # Regions drawn on this photo (as a baseline) go with it: their rows by cascade, their masks here.
     files += [k for k in session.scalars(select(RegionRevision.mask_key).where(
         RegionRevision.baseline_photo_id == photo.id, RegionRevision.mask_key.is_not(None))) if k]
@@ -111,20 +113,3 @@ def delete_photo(session: Session, storage: Storage, actor: User, photo_id: str,
         except StorageError:
             pass  # reported by `tracker verify`
 
-
-def _overlay_keys(values: object) -> list[str]:
-    import json
-
-    keys: list[str] = []
-    for raw in values:  # type: ignore[attr-defined]
-        if not raw:
-            continue
-        try:
-            parsed = json.loads(raw)
-        except ValueError:
-            continue
-        if isinstance(parsed, dict):
-            keys += [v for v in parsed.values() if isinstance(v, str)]
-        elif isinstance(parsed, list):
-            keys += [v for v in parsed if isinstance(v, str)]
-    return keys

@@ -14,7 +14,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from tracker.models import ClinicDisplaySettings, Photo, User, Visit, utcnow
-from tracker.models.vocabulary import STAFF_ROLES
+from tracker.models.vocabulary import STAFF_ROLES, AnalysisState
 
 from . import audit
 from .access import get_visit, require_admin, require_staff
@@ -72,7 +72,7 @@ def published(photo: Photo, status: PhotoStatus, *, auto_publish: bool) -> bool:
     A review covers the photos the visit had when it was reviewed; one uploaded later
     waits for the next review (or for automatic publishing).
     """
-    if status.state in ("retake", "not_comparable", "failed"):
+    if status.state in ("retake", "not_comparable", AnalysisState.FAILED):
         return False
     reviewed = photo.visit.reviewed_at
     if reviewed is not None and photo.uploaded_at <= reviewed:

@@ -296,10 +296,10 @@ def _fit_tone(
         return (1.0, 0.0)
     x0, lo, hi = list(curve.start), list(curve.lower), list(curve.upper)
 
-    def as_tone(p):
+    def as_tone(p: np.ndarray) -> tuple[float, float]:
         return (float(p[0]), float(p[1]) if len(p) > 1 else 0.0)
 
-    def residuals(p):
+    def residuals(p: np.ndarray) -> np.ndarray:
         return _solve(_tone(cam, as_tone(p)), ref, u, v, model, weights)[2]
 
     res = least_squares(residuals, x0, bounds=(lo, hi), x_scale=0.1, xtol=1e-10, ftol=1e-10)
@@ -333,7 +333,7 @@ def _polish(
     hi = np.r_[np.full(3 * nf, np.inf), [0.6, 0.6] if planar else [], list(curve.upper)]
     x0 = np.clip(x0, lo + 1e-9, hi - 1e-9)
 
-    def unpack(x):
+    def unpack(x: np.ndarray) -> tuple[np.ndarray, tuple[float, float], tuple[float, float]]:
         m = x[: 3 * nf].reshape(3, nf)
         k = 3 * nf
         ab_ = (float(x[k]), float(x[k + 1])) if planar else (0.0, 0.0)
@@ -341,7 +341,7 @@ def _polish(
         tone_ = (float(x[k]) if n_tone else 1.0, float(x[k + 1]) if n_tone == 2 else 0.0)
         return m, ab_, tone_
 
-    def residuals(x):
+    def residuals(x: np.ndarray) -> np.ndarray:
         m, ab_, tone_ = unpack(x)
         pred = _features(_tone(cam, tone_), model) @ m.T
         pred /= np.maximum(1.0 + ab_[0] * u + ab_[1] * v, 0.05)[:, None]

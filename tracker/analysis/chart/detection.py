@@ -230,7 +230,7 @@ def _measure_patches(rect: np.ndarray, res: float, margin: float) -> np.ndarray:
         row_prof = is_patch[:, max(lx - band, 0) : lx + band + 1].mean(axis=1)
         x_lo, x_hi = _edges(col_prof, lx)
         y_lo, y_hi = _edges(row_prof, ly)
-        if None in (x_lo, x_hi, y_lo, y_hi):
+        if x_lo is None or x_hi is None or y_lo is None or y_hi is None:
             continue
         out[k] = [
             (ox + (x_lo + x_hi) / 2) / res - margin,

@@ -5,7 +5,8 @@
 - ``enqueue``: creating rows for what must be measured, and handing them to the queue;
 - ``leases``: which worker holds a row (atomic claims, renewed leases, the sweep);
 - ``run``: measuring one row's photo and storing the outcome (the ``analyze_photo`` job);
-- ``lookup``: reading rows (latest, finished, quality verdict, live state).
+- ``lookup``: reading rows (latest, finished, quality verdict, live state);
+- ``overlays``: where overlay PNGs are stored, and the one parser of their stored keys.
 """
 
 from tracker.models.vocabulary import AnalysisState
@@ -38,7 +39,8 @@ from .lookup import (
     result_of,
     series_photo_states,
 )
-from .run import overlay_key, run_analysis
+from .overlays import overlay_hashes, overlay_key, overlay_keys, parse_overlay_json, stored_overlay_keys
+from .run import run_analysis
 
 __all__ = [
     "STATE_LABELS",
@@ -56,7 +58,10 @@ __all__ = [
     "give_up",
     "latest_analysis",
     "latest_finished",
+    "overlay_hashes",
     "overlay_key",
+    "overlay_keys",
+    "parse_overlay_json",
     "photo_ids_in_order",
     "photo_quality_failed",
     "photo_state",
@@ -69,6 +74,7 @@ __all__ = [
     "run_analysis",
     "series_photo_states",
     "states",
+    "stored_overlay_keys",
     "sweep",
     "waiting_ids",
 ]

@@ -24,11 +24,12 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from tracker.models import Analysis
 from tracker.models.base import utcnow
+from tracker.models.db import rows_changed
 from tracker.models.vocabulary import AnalysisState
 
 from . import states
@@ -74,7 +75,7 @@ def lease_holder() -> str:
     return f"{socket.gethostname()}:{os.getpid()}/{threading.current_thread().name}"[:200]
 
 
-def _held(claim: Claim) -> object:
+def _held(claim: Claim) -> ColumnElement[bool]:
     return and_(Analysis.id == claim.analysis_id, Analysis.state == AnalysisState.RUNNING, Analysis.attempts == claim.attempt)
 
 
@@ -90,10 +91,11 @@ def claim_analysis(session: Session, analysis_id: str, policy: LeasePolicy) -> C
         .values(**states.claimed(now, policy.lease), lease_holder=lease_holder())
         .execution_options(synchronize_session=False)
     )
-    if session.execute(stmt).rowcount != 1:
+    if rows_changed(session, stmt) != 1:
         session.rollback()
         return None
     attempt = session.scalar(select(Analysis.attempts).where(Analysis.id == analysis_id))
+    assert attempt is not None  # the row we just claimed
     session.commit()
     return Claim(analysis_id, int(attempt))
 
@@ -104,7 +106,7 @@ def renew(session: Session, claim: Claim, policy: LeasePolicy, *, commit: bool =
     then written by the holder only."""
     stmt = (update(Analysis).where(_held(claim)).values(lease_expires_at=utcnow() + policy.lease)
             .execution_options(synchronize_session=False))
-    ok = session.execute(stmt).rowcount == 1
+    ok = rows_changed(session, stmt) == 1
     if not ok:
         session.rollback()
     elif commit:
@@ -118,7 +120,7 @@ def give_up(session: Session, claim: Claim, error: str, policy: LeasePolicy, *, 
     again = retry and claim.attempt < policy.max_attempts
     values = states.requeued(error[:4000]) if again else states.failed(error[:4000], utcnow())
     stmt = update(Analysis).where(_held(claim)).values(**values).execution_options(synchronize_session=False)
-    ok = session.execute(stmt).rowcount == 1
+    ok = rows_changed(session, stmt) == 1
     session.commit()
     return str(values["state"]) if ok else None
 
@@ -146,17 +148,18 @@ def sweep(session: Session, policy: LeasePolicy) -> SweepReport:
                                    "crashed each time); it was given up. Reanalyse to try again.", now)
         else:
             values = states.requeued()
-        changed = session.execute(update(Analysis).where(*cond).values(**values)
-                                  .execution_options(synchronize_session=False)).rowcount
+        changed = rows_changed(session, update(Analysis).where(*cond).values(**values)
+                               .execution_options(synchronize_session=False))
         if changed:
             (report.failed if values["state"] == AnalysisState.FAILED else report.requeued).append(analysis_id)
     # Queued with no attempts left (the limit was lowered meanwhile): nobody may claim it; say so.
     for analysis_id in session.scalars(select(Analysis.id).where(Analysis.state == AnalysisState.QUEUED,
                                                                  Analysis.attempts >= policy.max_attempts)):
-        changed = session.execute(
+        changed = rows_changed(
+            session,
             update(Analysis).where(Analysis.id == analysis_id, Analysis.state == AnalysisState.QUEUED)
             .values(**states.failed(f"Given up after {policy.max_attempts} attempts.", now))
-            .execution_options(synchronize_session=False)).rowcount
+            .execution_options(synchronize_session=False))
         if changed:
             report.failed.append(analysis_id)
     session.commit()

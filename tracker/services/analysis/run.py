@@ -25,6 +25,7 @@ from tracker.storage import Storage
 
 from . import states
 from .leases import Claim, LeaseLost, LeasePolicy, claim_analysis, renew
+from .overlays import overlay_key
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +34,6 @@ log = logging.getLogger(__name__)
 _BASELINE_CACHE_SIZE = 4
 _baseline_cache: OrderedDict[tuple[str, int, str | None], Any] = OrderedDict()
 _baseline_lock = threading.Lock()
-
-
-def overlay_key(analysis_id: str, name: str, attempt: int = 0) -> str:
-    """Each attempt writes its own files: a worker that lost its lease (cut off from the
-    database mid-job) can never overwrite the files of the attempt that was recorded."""
-    return f"analyses/{analysis_id}/{attempt}/{name}" if attempt else f"analyses/{analysis_id}/{name}"
 
 
 def _prepared_baseline(storage: Storage, baseline: Photo, roi_revision: int, region: Any = None) -> Any:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -19,6 +18,7 @@ from tracker.storage import Storage
 
 from .. import audit
 from ..access import get_series
+from ..analysis import overlay_keys
 from ..errors import ConsentRequired, ValidationFailed
 from .content import ProgressPair, find_pair
 from .naming import comparison_filename, marketing_filename, photo_caption, stage_label
@@ -42,7 +42,7 @@ def _upright_rgb(data: bytes) -> Image.Image:
 def aligned_image(storage: Storage, pair: ProgressPair) -> Image.Image:
     """The later photo warped into the baseline frame (the analysis' stored "aligned" image)."""
     assert pair.analysis is not None and pair.later is not None
-    keys = json.loads(pair.analysis.overlay_keys or "{}")
+    keys = overlay_keys(pair.analysis)
     if keys.get("aligned"):
         return _upright_rgb(storage.read(keys["aligned"]))
     alignment = (pair.result or {}).get("alignment") or {}
@@ -81,7 +81,7 @@ def treated_region_box(storage: Storage, pair: ProgressPair, size: tuple[int, in
     import numpy as np
 
     assert pair.analysis is not None
-    keys = json.loads(pair.analysis.overlay_keys or "{}")
+    keys = overlay_keys(pair.analysis)
     if not keys.get("redness"):
         return (0, 0, *size)
     overlay = np.asarray(_upright_rgb(storage.read(keys["redness"])).resize(size), dtype=np.int16)
@@ -131,7 +131,7 @@ def _watermark(canvas: Image.Image, text: str) -> Image.Image:
     size = max(28, canvas.width // 22)
     font = _font(size, True)
     box = draw.textbbox((0, 0), text, font=font)
-    tw = box[2] - box[0]
+    tw = int(box[2] - box[0])
     for i, frac in enumerate((0.3, 0.7)):
         y = int(canvas.height * frac)
         for x in range(-tw // 2 + (i * tw // 2), canvas.width, tw + size * 2):

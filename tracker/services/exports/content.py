@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from tracker.models import Analysis, Photo, TreatmentSeries, User
+from tracker.models.vocabulary import AnalysisState
 from tracker.models.vocabulary import view_label
 
 from .. import progress
@@ -85,7 +86,7 @@ def progress_pairs(session: Session, series: TreatmentSeries) -> list[ProgressPa
             continue
         chosen = progress.progress_pair(points)
         candidates = chosen.candidates if chosen is not None else []
-        done = [pt for pt in candidates if pt.analysis is not None and pt.analysis.state == "done"]
+        done = [pt for pt in candidates if pt.analysis is not None and pt.analysis.state == AnalysisState.DONE]
         later = done[-1] if done else None
         pairs.append(ProgressPair(view, region, base.photo, later.photo if later else None,
                                   later.analysis if later else None))

@@ -276,7 +276,7 @@ def chart_drawing(chart: ChartSeries, *, width: float = 57 * mm, height: float =
                      fillColor=MUTED, textAnchor="end"))
     line = [p for p in chart.points if p.value is not None and p.kind in ("baseline", "progress")]
     if len(line) > 1:
-        d.add(PolyLine([c for p in line for c in (x(p.date), y(p.value))], strokeColor=ACCENT, strokeWidth=1.2))
+        d.add(PolyLine([c for p in line for c in (x(p.date), y(p.value or 0.0))], strokeColor=ACCENT, strokeWidth=1.2))
     for p in chart.points:
         if p.value is None:
             continue

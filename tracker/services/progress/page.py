@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.models import Analysis, Photo, PhotoRetake, User
-from tracker.models.vocabulary import view_label
+from tracker.models.vocabulary import AnalysisState, view_label
 
 from ..access import get_photo, get_series
-from ..analysis import analysis_against, result_of
+from ..analysis import analysis_against, overlay_keys, result_of
 from ..errors import NotFound
 from .settings import overlays_hidden_from_patients
 from .timeline import Pair, Point, healing_pairs, photo_date, progress_pair, view_points, views_of
@@ -80,7 +79,7 @@ def photo_measures(session: Session, actor: User, photo_id: str) -> PhotoMeasure
     align = res.get("alignment")
     state = pt.analysis.state if pt.analysis is not None else "waiting"
     retake_reason = None
-    if pt.kind == "refused" or (state == "refused"):
+    if pt.kind == "refused" or (state == AnalysisState.REFUSED):
         retake_reason = pt.reason or (pt.analysis.error if pt.analysis else None) or "the photo failed the check"
     elif align and not align.get("ok"):
         retake_reason = f"it could not be aligned with the baseline: {align.get('reason') or 'unknown reason'}"
@@ -98,7 +97,10 @@ def photo_of_analysis(session: Session, analysis_id: str) -> Photo:
     row = session.get(Analysis, analysis_id)
     if row is None:
         raise NotFound("That image does not exist.")
-    return session.get(Photo, row.photo_id)
+    photo = session.get(Photo, row.photo_id)
+    if photo is None:
+        raise NotFound("That image does not exist.")
+    return photo
 
 
 def overlay_key_for(session: Session, actor: User, analysis_id: str, name: str) -> str:
@@ -110,7 +112,7 @@ def overlay_key_for(session: Session, actor: User, analysis_id: str, name: str) 
     if actor.role not in ("technician", "clinic_admin") and name != "aligned" and \
             overlays_hidden_from_patients(session, actor.clinic_id):
         raise NotFound("That image does not exist.")
-    keys = json.loads(row.overlay_keys) if row.overlay_keys else {}
+    keys = overlay_keys(row)
     if name not in keys:
         raise NotFound("That image does not exist.")
     return str(keys[name])

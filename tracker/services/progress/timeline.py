@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +14,7 @@ from tracker.models.vocabulary import TIME_AFTER, TIME_BEFORE, TIME_FOLLOW_UP, T
 
 from .. import audit
 from ..access import get_photo, require_staff
-from ..analysis import analyses_against, analysis_against, quality_failed, quality_refusal, result_of
+from ..analysis import analyses_against, analysis_against, overlays, quality_failed, quality_refusal, result_of, states
 from ..errors import ValidationFailed
 from .settings import DEFAULT_HEALING_DAYS, healing_windows
 
@@ -99,7 +98,7 @@ def view_points(session: Session, series: TreatmentSeries, view: str, region: st
             continue
         analysis = current[p.id]
         done, since = _session_context(p, sessions)
-        result = result_of(analysis) if analysis is not None and analysis.state in ("done", "refused") else None
+        result = result_of(analysis) if analysis is not None and analysis.state in states.FINISHED else None
         reason = None
         if p.id == baseline_id:
             kind = "baseline"
@@ -159,13 +158,8 @@ def healing_pairs(points: list[Point]) -> list[Pair]:
 
 
 def overlay_keys(point: Point) -> dict[str, str]:
-    if point.analysis is None or not point.analysis.overlay_keys:
-        return {}
-    try:
-        value = json.loads(point.analysis.overlay_keys)
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
+    """The point's overlay name -> storage key ({} before its analysis finished)."""
+    return overlays.overlay_keys(point.analysis)
 
 
 def record_retake(session: Session, actor: User, refused_photo_id: str, retake_photo_id: str) -> PhotoRetake:

@@ -101,7 +101,7 @@ def flags(points: list[Point], fitzpatrick: int) -> list[Flag]:
             continue
         delta = (pt.comparison or {}).get("delta") or {}
 
-        def beyond(key: str, sign: int) -> tuple[float, float] | None:
+        def beyond(key: str, sign: int, delta: dict[str, Any] = delta) -> tuple[float, float] | None:
             d = delta.get(key)
             if not isinstance(d, dict) or d.get("value") is None or d.get("mdc") is None:
                 return None

@@ -1,7 +1,7 @@
 """Initial schema: clinics, accounts, patients, consents, series, visits, photos, baselines, analyses, audit.
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-21 15:27:51.668020
 """
 

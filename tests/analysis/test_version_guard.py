@@ -1,0 +1,20 @@
+"""A figure may change only together with ANALYSIS_VERSION (and the MDC table estimated for it)."""
+
+from __future__ import annotations
+
+from tracker.analysis import ANALYSIS_VERSION
+
+from .version_guard import UPDATE, differences, figures, golden_path, read_golden
+
+
+def test_figures_change_only_with_the_analysis_version():
+    recorded = read_golden()
+    assert recorded is not None, (
+        f"No recorded figures for analysis version {ANALYSIS_VERSION}: run `{UPDATE}` and commit {golden_path()}.")
+    changed = list(differences(recorded, figures()))
+    assert not changed, (
+        f"{len(changed)} analysis figures changed on the fixed simulated pairs, but ANALYSIS_VERSION is still "
+        f"{ANALYSIS_VERSION}. Stored results would silently mix two versions.\n"
+        "If the change is meant: bump ANALYSIS_VERSION in tracker/analysis/version.py, re-estimate the MDC table "
+        f"(`tracker mdc-estimate`), then run `{UPDATE}` and commit the new golden file.\n"
+        "If it is not: find what moved them.\n  " + "\n  ".join(changed[:40]))

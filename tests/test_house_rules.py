@@ -74,8 +74,7 @@ def _strings(node: ast.AST) -> Iterator[str]:
 
 
 def _is_state(node: ast.AST) -> bool:
-    return (isinstance(node, ast.Attribute) and node.attr == "state") or (isinstance(node, ast.Name)
-                                                                           and node.id == "state")
+    return isinstance(node, ast.Attribute) and node.attr == "state"  # a row's (a local ``state`` may be another's)
 
 
 def state_literals(source: str) -> Iterator[tuple[int, str]]:

@@ -11,6 +11,7 @@ import click
 
 from tracker.cli.context import load_config
 from tracker.jobs.supervisor import HEARTBEAT_ENV, beat_forever
+from tracker.models.vocabulary import AnalysisState
 
 
 def _set_parent_death_signal() -> None:  # pragma: no cover - runs in the child
@@ -87,7 +88,7 @@ def _status() -> None:
     engine.dispose()
     click.echo("Analyses: " + (", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "none"))
     for r in rows:
-        when = (f"lease until {r.lease_expires_at:%H:%M:%S}" if r.state == "running" and r.lease_expires_at
+        when = (f"lease until {r.lease_expires_at:%H:%M:%S}" if r.state == AnalysisState.RUNNING and r.lease_expires_at
                 else f"finished {r.finished_at:%Y-%m-%d %H:%M:%S}" if r.finished_at else "")
         click.echo(f"{r.state:8} {r.analysis_id}  attempt {r.attempts}  {r.holder or '-'}  {when}")
 

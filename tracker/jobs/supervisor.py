@@ -19,10 +19,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tracker.private_files import private_file
+from tracker.services.health import STATUS_FILE
 
 log = logging.getLogger("tracker.supervisor")
 
-STATUS_FILE = "worker-status.json"
 HEARTBEAT_FILE = "worker-heartbeat"
 HEARTBEAT_ENV = "TRACKER_WORKER_HEARTBEAT"
 BEAT_S = 1.0
@@ -122,17 +122,3 @@ class WorkerSupervisor:
                     failures = 0  # it stayed up a while: the next crash restarts at once again
                 write_status(self.status_path, state=state, pid=self.proc.pid, restarts=self.restarts,
                              started_at=self.started_at)
-
-
-def read_status(instance: Path) -> dict[str, object] | None:
-    """The supervisor's record, or None when no supervisor runs for this instance."""
-    try:
-        status = json.loads((instance / STATUS_FILE).read_text())
-    except (OSError, ValueError):
-        return None
-    pid = status.get("supervisor_pid")
-    try:
-        os.kill(int(pid), 0)  # type: ignore[arg-type]
-    except (OSError, TypeError, ValueError):
-        return None  # left by a server that is gone
-    return status if isinstance(status, dict) else None

@@ -3,15 +3,34 @@
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tracker.jobs.supervisor import read_status
 from tracker.models import Analysis, utcnow
 from tracker.models.vocabulary import AnalysisState
+
+
+#: The status file ``tracker serve``'s supervisor keeps in the instance folder (see tracker.jobs.supervisor).
+STATUS_FILE = "worker-status.json"
+
+
+def read_status(instance: Path) -> dict[str, object] | None:
+    """The supervisor's record, or None when no supervisor runs for this instance."""
+    try:
+        status = json.loads((instance / STATUS_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    pid = status.get("supervisor_pid")
+    try:
+        os.kill(int(str(pid)), 0)
+    except (OSError, TypeError, ValueError):
+        return None  # left by a server that is gone
+    return status if isinstance(status, dict) else None
 
 
 def queue_age(session: Session) -> dict[str, Any]:

@@ -48,7 +48,7 @@ def _rgb_image(cam: np.ndarray, matrix: np.ndarray) -> np.ndarray:
 
 
 def _root_polynomial_image(cam: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-    out = cv2.transform(cam, np.ascontiguousarray(matrix[:, :3]))
+    out: np.ndarray = cv2.transform(cam, np.ascontiguousarray(matrix[:, :3]))
     root = cv2.sqrt(np.maximum(cam, np.float32(0.0)))
     cross = root * root[:, :, [1, 2, 0]]  # sqrt(RG), sqrt(GB), sqrt(BR): sqrt(x) sqrt(y) = sqrt(xy)
     out += cv2.transform(cross, np.ascontiguousarray(matrix[:, 3:]))

@@ -153,7 +153,7 @@ def assess_quality(image: DecodedImage, *, region: np.ndarray | None = None) -> 
         underexposed_pct=under_pct,
         jpeg_quality=q,
         chroma_subsampling=sub,
-        region_px=region_px,
+        region_px=int(region_px),
     )
 
 

@@ -233,7 +233,7 @@ def _shape_ok(mask: np.ndarray, min_area_px: float, max_area_px: float) -> bool:
     contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     # Contour areas run through pixel centres, so small blobs read slightly above 1.
     hull_area = cv2.contourArea(cv2.convexHull(np.concatenate(contours)))
-    return area >= MIN_SOLIDITY * hull_area
+    return bool(area >= MIN_SOLIDITY * hull_area)
 
 
 def _component_touching(mask: np.ndarray, anchor: np.ndarray) -> np.ndarray:

@@ -33,7 +33,7 @@ from tracker.analysis.chart import (
     normalised_coordinates,
 )
 from tracker.analysis.chart_reference import CHART_SIZES_MM, DEFAULT_CHART, NEUTRAL_PATCHES
-from tracker.analysis.colour import srgb_to_linear
+from tracker.analysis.colour import XYZ_FROM_LINEAR, srgb_to_linear
 
 __all__ = [
     "Calibration",
@@ -57,10 +57,7 @@ _FIELD_LONG_SIDE = 256
 _MAX_UNCALIBRATED_GAIN = 4.0
 _LUMA = np.array([0.2126, 0.7152, 0.0722])
 
-# Linear sRGB (D65) <-> XYZ, and the Bradford cone response matrix.
-_XYZ_FROM_LINEAR = np.array(
-    [[0.412453, 0.357580, 0.180423], [0.212671, 0.715160, 0.072169], [0.019334, 0.119193, 0.950227]]
-)
+# The Bradford cone response matrix (XYZ to LMS).
 _BRADFORD = np.array([[0.8951, 0.2664, -0.1614], [-0.7502, 1.7135, 0.0367], [0.0389, -0.0685, 1.0296]])
 
 
@@ -292,7 +289,7 @@ def _apparent_cct(neutrals: np.ndarray) -> float | None:
     neutrals = np.asarray(neutrals, dtype=np.float64).reshape(-1, 3)
     if len(neutrals) == 0:
         return None
-    xyz = neutrals @ _XYZ_FROM_LINEAR.T
+    xyz = neutrals @ XYZ_FROM_LINEAR.T
     total = xyz.sum(axis=1, keepdims=True)
     ok = total[:, 0] > 1e-6
     if not ok.any():
@@ -328,7 +325,7 @@ def _from_grey_card(
         return None
     card = np.median(pix[ok], axis=0)
     # Diagonal scaling in Bradford cone space (von Kries), to a neutral of the card's reflectance.
-    to_lms = _BRADFORD @ _XYZ_FROM_LINEAR
+    to_lms = _BRADFORD @ XYZ_FROM_LINEAR
     gains = (to_lms @ np.full(3, reflectance)) / (to_lms @ card)
     matrix = np.linalg.inv(to_lms) @ np.diag(gains) @ to_lms
     out = (linear.reshape(-1, 3) @ matrix.T.astype(np.float32)).reshape(linear.shape)

@@ -1,8 +1,10 @@
-"""Colour-space conversions and colour differences used across the analysis.
+"""Colour maths for the whole analysis: the sRGB curve, XYZ, CIELAB and CIEDE2000, in one place.
 
 All functions take and return float arrays; images are RGB, shape (..., 3).
 "sRGB" means the display-encoded values in [0, 1]; "linear" means linear-light
 sRGB primaries (D65) in [0, 1], where ratios and logarithms are meaningful.
+There is one linear-sRGB-to-XYZ matrix (scikit-image's) and one CIEDE2000
+(scikit-image's, checked against Sharma, Wu & Dalal's published test pairs).
 """
 
 from __future__ import annotations
@@ -12,6 +14,14 @@ import functools
 import cv2
 import numpy as np
 from skimage import color as _skcolor
+from skimage.color.colorconv import xyz_from_rgb as _xyz_from_rgb
+
+#: Linear sRGB (D65) to CIE XYZ (Y of white = 1), IEC 61966-2-1: scikit-image's ``rgb2xyz`` matrix.
+XYZ_FROM_LINEAR: np.ndarray = np.array(_xyz_from_rgb, dtype=np.float64)
+XYZ_FROM_LINEAR.setflags(write=False)
+#: XYZ of the D65 white (linear RGB 1, 1, 1).
+WHITE_D65_XYZ: np.ndarray = XYZ_FROM_LINEAR.sum(axis=1)
+WHITE_D65_XYZ.setflags(write=False)
 
 # sRGB transfer curve (IEC 61966-2-1): linear below the knee, a 2.4 power above it.
 _DECODE_KNEE = 0.04045
@@ -77,6 +87,18 @@ def linear_to_lab(linear: np.ndarray) -> np.ndarray:
     """Linear sRGB (D65) to CIELAB (D65 white), L in [0, 100]."""
     xyz = _skcolor.rgb2xyz(linear_to_srgb(linear))
     return _skcolor.xyz2lab(xyz).astype(np.float32)
+
+
+def linear_to_lab_unclipped(linear: np.ndarray) -> np.ndarray:
+    """Linear sRGB (D65) to CIELAB in float64 without clipping to [0, 1]: smooth, for fits that optimise
+    colour differences (a corrected patch may leave the gamut on the way).
+
+    >>> np.round(linear_to_lab_unclipped(np.array([1.0, 1.0, 1.0])), 6).tolist()
+    [100.0, 0.0, 0.0]
+    """
+    xyz = np.maximum(np.asarray(linear, dtype=np.float64) @ XYZ_FROM_LINEAR.T, 0.0) / WHITE_D65_XYZ
+    f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
+    return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], axis=-1)
 
 
 def delta_e_2000(lab1: np.ndarray, lab2: np.ndarray) -> np.ndarray:

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 from scipy.optimize import least_squares
 
-from tracker.analysis.colour import srgb_to_linear
+from tracker.analysis.colour import delta_e_2000, linear_to_lab_unclipped, srgb_to_linear
 
 from .patches import (
     N_PATCHES,
@@ -17,8 +17,6 @@ from .patches import (
     REFERENCE_LINEAR,
     ChartDetection,
     check_image,
-    ciede2000,
-    lab_unclipped,
     normalised_coordinates,
     patch_uv,
 )
@@ -345,7 +343,7 @@ def _polish(
         m, ab_, tone_ = unpack(x)
         pred = _features(_tone(cam, tone_), model) @ m.T
         pred /= np.maximum(1.0 + ab_[0] * u + ab_[1] * v, 0.05)[:, None]
-        return ciede2000(lab_unclipped(pred), ref_lab) * weights
+        return delta_e_2000(linear_to_lab_unclipped(pred), ref_lab) * weights
 
     res = least_squares(residuals, x0, bounds=(lo, hi), diff_step=1e-4, max_nfev=100)
     if not np.all(np.isfinite(res.x)):
@@ -448,5 +446,5 @@ def fit_patches(
         model=model, image_shape=shape, tone=tone_params,
     )
     pred = corr.apply_to_patches(patch_linear, centres)
-    de = np.where(use, ciede2000(lab_unclipped(pred), REFERENCE_LAB), np.nan)
+    de = np.where(use, delta_e_2000(linear_to_lab_unclipped(pred), REFERENCE_LAB), np.nan)
     return replace(corr, delta_e_mean=float(np.nanmean(de)), delta_e_max=float(np.nanmax(de)), patch_delta_e=de)

@@ -9,62 +9,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from tracker.analysis.chart_reference import CHART_COLS, CHART_ROWS, REFERENCE_SRGB
-from tracker.analysis.colour import srgb_to_linear
+from tracker.analysis.colour import linear_to_lab_unclipped, srgb_to_linear
 
 N_PATCHES = CHART_ROWS * CHART_COLS
 
 #: Reference patch colours in linear light, shape (24, 3).
 REFERENCE_LINEAR: np.ndarray = srgb_to_linear(REFERENCE_SRGB).astype(np.float64)
-# Linear sRGB (D65) to CIE XYZ, as scikit-image's rgb2xyz uses it.
-_XYZ_FROM_LINEAR = np.array(
-    [[0.412453, 0.357580, 0.180423], [0.212671, 0.715160, 0.072169], [0.019334, 0.119193, 0.950227]]
-)
-
-
-_WHITE_D65 = _XYZ_FROM_LINEAR.sum(axis=1)
-
-
-def lab_unclipped(linear: np.ndarray) -> np.ndarray:
-    """Linear sRGB (D65) to CIELAB in float64, unclipped: smooth enough to optimise."""
-    xyz = np.maximum(np.asarray(linear, dtype=np.float64) @ _XYZ_FROM_LINEAR.T, 0.0) / _WHITE_D65
-    f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
-    return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], axis=-1)
-
-
-def ciede2000(lab1: np.ndarray, lab2: np.ndarray) -> np.ndarray:
-    """CIEDE2000 (Sharma, Wu & Dalal 2005), vectorised; equals colour.delta_e_2000 without its overhead."""
-    l1, a1, b1 = lab1[..., 0], lab1[..., 1], lab1[..., 2]
-    l2, a2, b2 = lab2[..., 0], lab2[..., 1], lab2[..., 2]
-    c_bar = (np.hypot(a1, b1) + np.hypot(a2, b2)) / 2
-    g = 0.5 * (1 - np.sqrt(c_bar**7 / (c_bar**7 + 25.0**7)))
-    a1p, a2p = (1 + g) * a1, (1 + g) * a2
-    c1p, c2p = np.hypot(a1p, b1), np.hypot(a2p, b2)
-    h1p = np.degrees(np.arctan2(b1, a1p)) % 360
-    h2p = np.degrees(np.arctan2(b2, a2p)) % 360
-    dlp, dcp = l2 - l1, c2p - c1p
-    dh = h2p - h1p
-    dh = np.where(dh > 180, dh - 360, np.where(dh < -180, dh + 360, dh))
-    dh = np.where(c1p * c2p == 0, 0.0, dh)
-    dhp = 2 * np.sqrt(c1p * c2p) * np.sin(np.radians(dh / 2))
-    lbp, cbp = (l1 + l2) / 2, (c1p + c2p) / 2
-    hsum = h1p + h2p
-    hbp = np.where(np.abs(h1p - h2p) > 180, np.where(hsum < 360, hsum + 360, hsum - 360), hsum) / 2
-    hbp = np.where(c1p * c2p == 0, hsum, hbp)
-    t = (
-        1 - 0.17 * np.cos(np.radians(hbp - 30)) + 0.24 * np.cos(np.radians(2 * hbp))
-        + 0.32 * np.cos(np.radians(3 * hbp + 6)) - 0.20 * np.cos(np.radians(4 * hbp - 63))
-    )
-    sl = 1 + 0.015 * (lbp - 50) ** 2 / np.sqrt(20 + (lbp - 50) ** 2)
-    sc = 1 + 0.045 * cbp
-    sh = 1 + 0.015 * cbp * t
-    rt = -2 * np.sqrt(cbp**7 / (cbp**7 + 25.0**7)) * np.sin(np.radians(60 * np.exp(-(((hbp - 275) / 25) ** 2))))
-    return np.sqrt(
-        (dlp / sl) ** 2 + (dcp / sc) ** 2 + (dhp / sh) ** 2 + rt * (dcp / sc) * (dhp / sh)
-    )
-
 
 #: Reference patch colours in CIELAB (D65), shape (24, 3).
-REFERENCE_LAB: np.ndarray = lab_unclipped(REFERENCE_LINEAR)
+REFERENCE_LAB: np.ndarray = linear_to_lab_unclipped(REFERENCE_LINEAR)
 
 # Patch side / patch pitch when nothing better is known (Classic ~0.9, Mini ~0.83);
 # refined from the image for every chart.

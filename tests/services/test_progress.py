@@ -177,6 +177,22 @@ def test_healing_windows_are_editable_per_clinic(db, loaded):
     db.commit()
 
 
+
+def test_progress_settings_as_typed_on_the_page_are_whole_days_and_blank_keeps_the_value(db, loaded):
+    world, _ = loaded
+    before = progress.healing_windows(db, world.clinic.id)
+    for typed in ("7.5", "²", "-3", "ten"):
+        with pytest.raises(ValidationFailed, match="whole numbers of days"):
+            progress.save_progress_settings(db, world.admin, {"erbium": typed}, hide_overlays=False)
+        db.rollback()
+    progress.save_progress_settings(db, world.admin, {"erbium": " 5 ", "fractional_co2": ""}, hide_overlays=True)
+    db.commit()
+    after = progress.healing_windows(db, world.clinic.id)
+    assert after["erbium"] == 5 and after["fractional_co2"] == before["fractional_co2"]
+    assert progress.overlays_hidden_from_patients(db, world.clinic.id)
+    progress.save_progress_settings(db, world.admin, {"erbium": str(before["erbium"])}, hide_overlays=False)
+    db.commit()
+
 def test_outcomes_per_treatment_type(db, loaded):
     world, by_trend = loaded
     rows, flagged = progress.outcomes(db, world.admin)

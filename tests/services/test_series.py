@@ -56,3 +56,13 @@ def test_visit_records_settings_and_complications(db, world):
     with pytest.raises(ValidationFailed, match="density"):
         series_svc.create_visit(db, world.tech, world.series.id, series_svc.VisitInput(
             kind=VISIT_TREATMENT, visit_date=dt.date(2024, 7, 9), density_pct=140.0))
+
+
+
+def test_a_new_visit_is_a_session_until_the_planned_sessions_are_done_then_a_follow_up(db, world):
+    s = world.series  # two of three planned sessions done
+    assert series_svc.default_visit_kind(s) == VISIT_TREATMENT
+    series_svc.create_visit(db, world.tech, s.id, series_svc.VisitInput(kind=VISIT_TREATMENT,
+                                                                         visit_date=dt.date(2024, 7, 10)))
+    db.commit()
+    assert series_svc.default_visit_kind(s) == VISIT_FOLLOW_UP

@@ -1,10 +1,14 @@
-"""The filesystem storage backend: atomic writes, safe keys, wrapped errors."""
+"""Storage: the filesystem backend (atomic writes, safe keys, wrapped errors) and what every backend offers."""
 
 from __future__ import annotations
 
+import io
+from typing import BinaryIO
+
+import flask
 import pytest
 
-from tracker.storage import FileSystemStorage, StorageError, original_key
+from tracker.storage import FileSystemStorage, Storage, StorageError, original_key
 
 
 def test_put_read_size_delete(tmp_path):
@@ -42,3 +46,67 @@ def test_original_key_layout():
     assert original_key(sha) == f"originals/ab/{sha}"
     with pytest.raises(StorageError):
         original_key("not-a-hash")
+
+
+class MemoryStorage(Storage):
+    """A backend with no local files (as an object store would be): what the base class must cope with."""
+
+    def __init__(self) -> None:
+        self.blobs: dict[str, bytes] = {}
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        self.blobs[key] = data
+
+    def open(self, key: str) -> BinaryIO:
+        if key not in self.blobs:
+            raise StorageError(f"no stored file {key}")
+        return io.BytesIO(self.blobs[key])
+
+    def exists(self, key: str) -> bool:
+        return key in self.blobs
+
+    def delete(self, key: str) -> None:
+        self.blobs.pop(key, None)
+
+    def size(self, key: str) -> int:
+        return len(self.blobs[key])
+
+    def iter_keys(self, prefix: str = "") -> list[str]:
+        return sorted(k for k in self.blobs if k.startswith(prefix))
+
+
+def test_a_backend_without_local_files_lends_a_temporary_copy_and_removes_it():
+    s = MemoryStorage()
+    s.put_bytes("regions/r1.png", b"mask bytes")
+    with s.local_copy("regions/r1.png") as path:
+        assert path.read_bytes() == b"mask bytes"
+    assert not path.exists()
+    assert s.local_root is None
+
+
+def test_the_filesystem_lends_its_own_file_and_refuses_a_missing_one(tmp_path):
+    s = FileSystemStorage(tmp_path / "store")
+    s.put_bytes("originals/ab/abc", b"photo")
+    with s.local_copy("originals/ab/abc") as path:
+        assert path == s.local_path("originals/ab/abc")
+    assert path.exists()  # the stored file itself, never removed
+    with pytest.raises(StorageError, match="no stored file"), s.local_copy("originals/ab/missing"):
+        pass
+
+
+@pytest.mark.parametrize("make", [lambda root: MemoryStorage(), FileSystemStorage], ids=["memory", "filesystem"])
+def test_any_backend_sends_a_file_as_a_browser_gets_it(make, tmp_path):
+    s = make(tmp_path / "store")
+    s.put_bytes("displays/p1.jpg", b"\xff\xd8jpeg bytes")
+    app = flask.Flask(__name__)
+    with app.test_request_context():
+        inline = s.send("displays/p1.jpg", mimetype="image/jpeg")
+        inline.direct_passthrough = False
+        assert inline.get_data() == b"\xff\xd8jpeg bytes" and inline.mimetype == "image/jpeg"
+        assert "max-age=0" in inline.headers["Cache-Control"]
+        download = s.send("displays/p1.jpg", mimetype="image/jpeg", download_name="photo-p1.jpg")
+        assert download.headers["Content-Disposition"].startswith("attachment")
+        download.close()
+        inline.close()
+        with pytest.raises(StorageError):
+            s.send("displays/missing.jpg", mimetype="image/jpeg")

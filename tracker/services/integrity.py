@@ -97,9 +97,7 @@ def verify_integrity(session: Session, storage: Storage) -> IntegrityReport:
             report.unhashed.append(f)
         elif actual != f.sha256:
             report.altered.append(f)
-    lister = getattr(storage, "iter_keys", None)
-    if callable(lister):
-        referenced = {f.key for f in expected}
-        report.orphans = [k for k in lister() if k not in referenced]
+    referenced = {f.key for f in expected}
+    report.orphans = [k for k in storage.iter_keys() if k not in referenced]
     return report
 

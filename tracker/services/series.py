@@ -248,3 +248,9 @@ def default_time_point(visit: Visit) -> str:
     """The time point a capture of ``visit`` starts on: a follow-up visit's photos are
     "follow-up", a treatment session's "before treatment"."""
     return TIME_FOLLOW_UP if visit.kind == VISIT_FOLLOW_UP else TIME_BEFORE
+
+
+def default_visit_kind(series: TreatmentSeries) -> str:
+    """What a new visit of ``series`` is, unless the technician says otherwise: a treatment session
+    until the planned sessions are done, then a follow-up."""
+    return VISIT_TREATMENT if len(series.treatment_visits) < series.planned_sessions else VISIT_FOLLOW_UP

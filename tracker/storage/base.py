@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import abc
+import os
 import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 
 class StorageError(Exception):
@@ -62,6 +67,31 @@ class Storage(abc.ABC):
     @abc.abstractmethod
     def size(self, key: str) -> int: ...
 
-    def local_path(self, key: str) -> Path | None:
-        """A filesystem path for ``key`` when the backend has one (lets Flask send files)."""
+    @abc.abstractmethod
+    def iter_keys(self, prefix: str = "") -> list[str]:
+        """Every stored key under ``prefix``, sorted (for ``tracker verify`` and backups)."""
+
+    @property
+    def local_root(self) -> Path | None:
+        """The folder the keys live in when the backend is a local folder, else None."""
         return None
+
+    @contextmanager
+    def local_copy(self, key: str) -> Iterator[Path]:
+        """A local file holding ``key``'s bytes while the block runs: the stored file itself when the
+        backend keeps one (never write to it), else a temporary copy removed afterwards."""
+        fd, name = tempfile.mkstemp(prefix=".tracker-copy-")
+        try:
+            with os.fdopen(fd, "wb") as out, self.open(key) as src:
+                shutil.copyfileobj(src, out)
+            yield Path(name)
+        finally:
+            os.unlink(name)
+
+    def send(self, key: str, *, mimetype: str, download_name: str | None = None, etag: bool = False) -> Any:
+        """A Flask response with ``key``'s bytes, never cached by the browser (every view is access-checked
+        and audited); with ``download_name`` as an attachment. A missing key raises :class:`StorageError`."""
+        from flask import send_file  # Flask is loaded only where files are sent, never in workers
+
+        return send_file(self.open(key), mimetype=mimetype, as_attachment=download_name is not None,
+                         download_name=download_name, max_age=0, etag=etag)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from tracker.private_files import FILE_MODE, private_dir
 
@@ -84,11 +86,33 @@ class FileSystemStorage(Storage):
         except OSError as e:
             raise StorageError(f"cannot stat {key}: {e.strerror or e}") from e
 
-    def local_path(self, key: str) -> Path | None:
+    def local_path(self, key: str) -> Path:
+        """Where ``key`` is (or would be) stored."""
         return self._path(key)
 
+    @property
+    def local_root(self) -> Path:
+        return self.root
+
+    @contextmanager
+    def local_copy(self, key: str) -> Iterator[Path]:
+        path = self._path(key)
+        if not path.is_file():
+            raise StorageError(f"no stored file {key}")
+        yield path
+
+    def send(self, key: str, *, mimetype: str, download_name: str | None = None, etag: bool = False) -> Any:
+        from flask import send_file  # Flask is loaded only where files are sent, never in workers
+
+        path = self._path(key)
+        if not path.is_file():
+            raise StorageError(f"no stored file {key}")
+        # A path lets the server send the file itself (sendfile) and answer range requests.
+        return send_file(path, mimetype=mimetype, as_attachment=download_name is not None,
+                         download_name=download_name, max_age=0, etag=etag)
+
     def iter_keys(self, prefix: str = "") -> list[str]:
-        """Every stored key under ``prefix`` (temporary and staging files excluded), for ``tracker verify``."""
+        """Every stored key under ``prefix``, sorted; temporary and staging files are not keys."""
         base = self.root / prefix if prefix else self.root
         if not base.exists():
             return []

@@ -48,7 +48,7 @@ def create_app(config: Config | None = None) -> Flask:
     factory = make_sessionmaker(engine)
     storage = storage_from_config(config)
     queue = TaskQueue(config, storage=storage, session_factory=factory)
-    app.extensions[EXTENSION] = Resources(factory, storage, queue, IntakeLimits.from_config(config))
+    app.extensions[EXTENSION] = Resources(factory, storage, queue, IntakeLimits.from_config(config), config)
     app.teardown_appcontext(close_db)
 
     # Order matters: access is decided before the CSRF check, so an anonymous POST is

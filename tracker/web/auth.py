@@ -16,7 +16,7 @@ from tracker.services.health import health as health_report
 from .access import EVERYONE, SIGNED_IN, role_required
 from .context import actor, client_address, get_db
 from .forms import AcceptInvitationForm, ChangePasswordForm, LoginForm
-from .helpers import commit_or_show, show_error
+from .helpers import commit_or_show, show_error, unit_of_work
 from .two_factor import start_code_step
 
 bp = Blueprint("auth", __name__)
@@ -42,9 +42,8 @@ def _safe_next(target: str | None) -> str | None:
 
 def _sign_in(user: Any) -> None:
     """Open a server-side session for ``user`` (its token goes in the cookie) and commit."""
-    db = get_db()
-    sessions.start_session(db, user, client=client_address())
-    db.commit()
+    with unit_of_work() as db:
+        sessions.start_session(db, user, client=client_address())
     session.clear()  # a fresh session: nothing from before sign-in carries over
     login_user(user)
 
@@ -71,15 +70,13 @@ def login() -> Any:
     form = LoginForm()
     error, status = None, 200
     if form.validate_on_submit():
-        db = get_db()
         try:
-            user = accounts.authenticate(db, form.email.data, form.password.data,
-                                         client=client_address())
+            with unit_of_work(commit_on=(AuthenticationFailed,)) as db:  # a failed attempt is recorded
+                user = accounts.authenticate(db, form.email.data, form.password.data,
+                                             client=client_address())
         except AuthenticationFailed as e:
-            db.commit()  # keep the record of the failed attempt
             error, status = e.message, e.status
         else:
-            db.commit()
             next_url = _safe_next(request.args.get("next"))
             if two_factor.is_enabled(user):
                 return start_code_step(user, next_url)
@@ -93,14 +90,14 @@ def login() -> Any:
 def logout() -> Any:
     """Sign out here; with ``everywhere=1``, end this account's sessions on every device
     (a lost phone, a shared computer)."""
-    db, me = get_db(), actor()
+    me = actor()
     everywhere = request.form.get("everywhere") == "1"
-    if everywhere:
-        accounts.sign_out_everywhere(db, me)
-    else:
-        sessions.end_session(db, me.session_token)
-        audit.record(db, me, "user.signed_out", "user", me.id)
-    db.commit()
+    with unit_of_work() as db:
+        if everywhere:
+            accounts.sign_out_everywhere(db, me)
+        else:
+            sessions.end_session(db, me.session_token)
+            audit.record(db, me, "user.signed_out", "user", me.id)
     logout_user()
     session.clear()
     flash("You are signed out on every device." if everywhere else "You are signed out.", "info")
@@ -121,10 +118,10 @@ def accept_invitation(token: str) -> Any:
         form.email.data = (existing.email if existing else None) or inv.patient.email or ""
     if form.validate_on_submit():
         try:
-            user = invitations.accept_invitation(db, token, email=form.email.data, password=form.new_password.data)
-            db.commit()
+            with unit_of_work(db):
+                user = invitations.accept_invitation(db, token, email=form.email.data,
+                                                     password=form.new_password.data)
         except DomainError as e:
-            db.rollback()
             show_error(form, e, password="new_password")
         else:
             if current_user.is_authenticated:

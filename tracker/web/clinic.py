@@ -15,7 +15,7 @@ from tracker.services.errors import ValidationFailed
 from .access import ADMIN, role_required
 from .context import actor, get_db, get_storage
 from .forms import StaffForm
-from .helpers import attachment, commit_or_flash, commit_or_show
+from .helpers import attachment, commit_or_flash, commit_or_show, unit_of_work
 
 bp = Blueprint("clinic", __name__, url_prefix="/clinic")
 admin_only = role_required(*ADMIN)
@@ -44,9 +44,8 @@ def new_staff() -> Any:
 @bp.post("/staff/<user_id>/reset-password")
 @admin_only
 def reset_password(user_id: str) -> Any:
-    db = get_db()
-    user, temporary = accounts.reset_staff_password(db, actor(), user_id)
-    db.commit()
+    with unit_of_work() as db:
+        user, temporary = accounts.reset_staff_password(db, actor(), user_id)
     return render_template("clinic/temporary_password.html", user=user, password=temporary, created=False)
 
 
@@ -81,9 +80,8 @@ def activity() -> Any:
 @bp.get("/activity.csv")
 @admin_only
 def activity_export() -> Any:
-    db = get_db()
-    body = audit.export_csv(db, actor())
-    db.commit()
+    with unit_of_work() as db:
+        body = audit.export_csv(db, actor())
     return Response(body, mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": attachment(f"audit-{utcnow():%Y%m%d-%H%M%S}.csv")})
 

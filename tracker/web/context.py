@@ -12,6 +12,7 @@ from flask_login import current_user
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.jobs import TaskQueue
+from tracker.config import Config
 from tracker.models import User
 from tracker.services.dispatch import bind_sink
 from tracker.services.intake import IntakeLimits
@@ -24,7 +25,8 @@ class Resources:
     """What the app factory builds once and every request shares."""
 
     def __init__(self, session_factory: sessionmaker[Session], storage: Storage, queue: TaskQueue,
-                 limits: IntakeLimits) -> None:
+                 limits: IntakeLimits, config: Config) -> None:
+        self.config = config
         self.session_factory = session_factory
         self.storage = storage
         self.queue = queue

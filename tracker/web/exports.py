@@ -18,6 +18,7 @@ from tracker.services.patients import active_consent
 
 from .access import ADMIN, STAFF, role_required
 from .context import actor, get_db, get_storage
+from .helpers import unit_of_work
 
 bp = Blueprint("exports", __name__)
 staff_only = role_required(*STAFF)
@@ -42,19 +43,14 @@ def series_page(series_id: str) -> Any:
 
 
 def _download(series_id: str, make: Any) -> Any:
-    db = get_db()
     try:
-        out = make(db)
-        db.commit()
+        # A refused marketing export keeps its audit entry; nothing was produced.
+        with unit_of_work(commit_on=(ConsentRequired,)) as db:
+            out = make(db)
     except Forbidden as e:  # this clinic lets only admins export: back to the page, which says so
-        db.rollback()
         flash(e.message, "error")
         return redirect(url_for("exports.series_page", series_id=series_id), 303)
     except DomainError as e:
-        if isinstance(e, ConsentRequired):
-            db.commit()  # keeps the audit entry of the refusal; nothing was produced
-        else:
-            db.rollback()
         if e.status == 404:
             raise
         flash(e.message, "error")
@@ -102,9 +98,8 @@ def clinic_exports() -> Any:
 @bp.post("/clinic/exports/settings")
 @admin_only
 def settings() -> Any:
-    db = get_db()
     allowed = request.form.get("technicians_may_export") == "1"
-    exports.set_technicians_may_export(db, actor(), allowed)
-    db.commit()
+    with unit_of_work() as db:
+        exports.set_technicians_may_export(db, actor(), allowed)
     flash("Technicians can now export." if allowed else "Only clinic admins can export now.", "success")
     return redirect(url_for("exports.clinic_exports"))

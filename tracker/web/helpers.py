@@ -6,7 +6,8 @@ import base64
 import io
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -17,20 +18,50 @@ from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 
 from tracker.services.errors import DomainError
+from tracker.services.media import MediaFile
+
+from .context import get_db, get_storage
 
 T = TypeVar("T")
 
 
+@contextmanager
+def unit_of_work(db: Session | None = None, *,
+                 commit_on: tuple[type[DomainError], ...] = ()) -> Iterator[Session]:
+    """One transaction around a view's service calls: committed when the block ends, rolled back
+    when it raises (the error goes on to the view or to the error handler). ``commit_on`` names
+    refusals that are themselves recorded (a failed sign-in, a marketing export without consent):
+    the record is committed before the error goes on. Views commit only through this; services
+    never commit (the exceptions are named in docs/ARCHITECTURE.md)."""
+    db = db if db is not None else get_db()
+    try:
+        yield db
+    except commit_on:
+        db.commit()
+        raise
+    except BaseException:
+        db.rollback()
+        raise
+    db.commit()
+
+
+def send_media(media: MediaFile, *, etag: bool = False) -> Any:
+    """Send a file chosen (access checked, view audited) by :mod:`tracker.services.media`."""
+    response = get_storage().send(media.key, mimetype=media.mimetype, download_name=media.download_name, etag=etag)
+    if media.download_name is not None:
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def commit_or_show(db: Session, form: FlaskForm, call: Callable[[], T]) -> tuple[bool, T | None]:
-    """Run a service call and commit; on a domain error roll back and show it on the form.
+    """Run a service call in a unit of work; on a domain error show it on the form.
 
     Returns ``(True, result)`` when it was saved, ``(False, None)`` when the error is shown.
     """
     try:
-        result = call()
-        db.commit()
+        with unit_of_work(db):
+            result = call()
     except DomainError as e:
-        db.rollback()
         show_error(form, e)
         return False, None
     return True, result
@@ -43,10 +74,9 @@ def commit_or_flash(db: Session, call: Callable[[], T]) -> tuple[bool, T | None]
     Returns ``(True, result)`` when it was saved, ``(False, None)`` when the error is flashed.
     """
     try:
-        result = call()
-        db.commit()
+        with unit_of_work(db):
+            result = call()
     except DomainError as e:
-        db.rollback()
         if e.status == 404:
             raise
         flash(e.message, "error")

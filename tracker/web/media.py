@@ -7,30 +7,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, send_file
+from flask import Blueprint
 
-from tracker.services import access as obj, audit
+from tracker.services import media as media_svc
 
 from .access import MEDIA, role_required
-from .context import actor, get_db, get_storage
+from .context import actor, get_storage
+from .helpers import send_media, unit_of_work
 
 bp = Blueprint("media", __name__, url_prefix="/media")
 media_access = role_required(*MEDIA)
 
 
-def _send(photo_id: str, which: str) -> Any:
-    db, me = get_db(), actor()
-    photo = obj.get_photo(db, me, photo_id)
-    key = photo.thumb_key if which == "thumb" else photo.display_key
-    if not key:
-        abort(404)
-    path = get_storage().local_path(key)
-    if path is None or not path.is_file():
-        abort(404)
-    if which != "thumb":  # thumbnails are part of a page view, recorded by the page
-        audit.record_view(db, me, [photo.id], patient_id=photo.patient_id, page="image")
-        db.commit()
-    return send_file(path, mimetype="image/jpeg", max_age=0, etag=False)
+def _send(photo_id: str, size: str) -> Any:
+    with unit_of_work() as db:
+        media = media_svc.photo_image(db, get_storage(), actor(), photo_id, size)
+    return send_media(media)
 
 
 @bp.get("/<photo_id>/thumb.jpg")

@@ -12,6 +12,7 @@ from tracker.services import series as series_svc
 
 from .access import PATIENT_ONLY, role_required
 from .context import actor, get_db
+from .helpers import unit_of_work
 
 bp = Blueprint("patient", __name__, url_prefix="/me")
 patient_only = role_required(*PATIENT_ONLY)
@@ -20,21 +21,21 @@ patient_only = role_required(*PATIENT_ONLY)
 @bp.get("")
 @patient_only
 def home() -> Any:
-    db, me = get_db(), actor()
-    p = obj.get_patient(db, me, me.patient_id or "")
-    grids = [progress.hide_superseded(db, gallery.series_grid(db, me, s.id)) for s in p.series]
-    for grid in grids:
-        gallery.record_view(db, me, grid)
-    db.commit()
+    me = actor()
+    with unit_of_work() as db:
+        p = obj.get_patient(db, me, me.patient_id or "")
+        grids = [progress.hide_superseded(db, gallery.series_grid(db, me, s.id)) for s in p.series]
+        for grid in grids:
+            gallery.record_view(db, me, grid)
     return render_template("patient/home.html", patient=p, grids=grids)
 
 
 @bp.get("/series/<series_id>")
 @patient_only
 def series(series_id: str) -> Any:
-    grid = progress.hide_superseded(get_db(), gallery.series_grid(get_db(), actor(), series_id))
-    gallery.record_view(get_db(), actor(), grid)
-    get_db().commit()
+    with unit_of_work() as db:
+        grid = progress.hide_superseded(db, gallery.series_grid(db, actor(), series_id))
+        gallery.record_view(db, actor(), grid)
     return render_template("patient/series.html", grid=grid, series=grid.series,
                            timeline=series_svc.timeline(grid.series),
                            progress_views=progress.series_progress(get_db(), actor(), series_id))
@@ -43,8 +44,7 @@ def series(series_id: str) -> Any:
 @bp.get("/photos/<photo_id>")
 @patient_only
 def photo(photo_id: str) -> Any:
-    db = get_db()
-    p = obj.get_photo(db, actor(), photo_id)
-    audit.record_view(db, actor(), [p.id], patient_id=p.patient_id, page="photo page")
-    db.commit()
+    with unit_of_work() as db:
+        p = obj.get_photo(db, actor(), photo_id)
+        audit.record_view(db, actor(), [p.id], patient_id=p.patient_id, page="photo page")
     return render_template("patient/photo.html", photo=p, series=p.series, status=baselines.baseline_status(db, p))

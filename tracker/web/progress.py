@@ -6,15 +6,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
 
 from tracker.models.vocabulary import STAFF_ROLES, TREATMENT_TYPES
-from tracker.services import access as obj, accounts, audit, display_images, progress, regions, series as series_svc
-from tracker.services.errors import DomainError, ValidationFailed
+from tracker.services import access as obj, accounts, display_images, progress, regions, series as series_svc
+from tracker.services import media as media_svc
 
 from .access import ADMIN, MEDIA, STAFF, role_required
 from .context import actor, get_db, get_storage
-from .helpers import attachment, commit_or_flash
+from .helpers import attachment, commit_or_flash, send_media, unit_of_work
 
 bp = Blueprint("progress", __name__)
 signed_in = role_required(*MEDIA)
@@ -120,18 +120,11 @@ def chart_csv(series_id: str) -> Any:
 @bp.get("/analyses/<analysis_id>/<name>.png")
 @signed_in
 def overlay(analysis_id: str, name: str) -> Any:
-    db, me = get_db(), actor()
-    key = progress.overlay_key_for(db, me, analysis_id, name)
-    path = get_storage().local_path(key)
-    if path is None or not path.is_file():
-        abort(404)
-    # An overlay shows the photo (the aligned one is the photo itself): a view like any other.
-    photo = progress.photo_of_analysis(db, analysis_id)
-    audit.record_view(db, me, [photo.id], patient_id=photo.patient_id, page="overlay")
-    db.commit()
+    with unit_of_work() as db:
+        media = media_svc.overlay_image(db, get_storage(), actor(), analysis_id, name)
     if request.args.get("size") == "display":  # screen size; the full PNG only when zoomed in
-        return Response(display_images.display_jpeg(get_storage(), key), mimetype="image/jpeg")
-    return send_file(path, mimetype="image/png", max_age=0)
+        return Response(display_images.display_jpeg(get_storage(), media.key), mimetype="image/jpeg")
+    return send_media(media, etag=True)
 
 
 @bp.get("/clinic/outcomes")
@@ -157,20 +150,12 @@ def _date(value: str | None) -> dt.date | None:
 def settings() -> Any:
     db, me = get_db(), actor()
     if request.method == "POST":
-        try:
-            for kind in TREATMENT_TYPES:
-                raw = request.form.get(f"days_{kind}", "").strip()
-                if raw:
-                    if not raw.isdecimal() or not raw.isascii():  # "²" is a digit, not a number
-                        raise ValidationFailed("Healing windows are whole numbers of days (0 to 90).")
-                    progress.set_healing_window(db, me, kind, int(raw))
-            progress.set_overlays_hidden(db, me, request.form.get("hide_overlays") == "1")
-            db.commit()
+        days = {kind: request.form.get(f"days_{kind}", "") for kind in TREATMENT_TYPES}
+        saved, _ = commit_or_flash(db, lambda: progress.save_progress_settings(
+            db, me, days, hide_overlays=request.form.get("hide_overlays") == "1"))
+        if saved:
             flash("Progress settings saved.", "success")
             return redirect(url_for("progress.settings"))
-        except DomainError as e:
-            db.rollback()
-            flash(e.message, "error")
     return render_template("progress/settings.html", windows=progress.healing_windows(db, me.clinic_id),
                            kinds=TREATMENT_TYPES, hide=progress.overlays_hidden_from_patients(db, me.clinic_id))
 
@@ -190,9 +175,8 @@ def capture(visit_id: str) -> Any:
 @bp.post("/photos/<photo_id>/retake")
 @staff_only
 def retake(photo_id: str) -> Any:
-    db = get_db()
-    row = progress.record_retake(db, actor(), photo_id, request.form.get("retake_photo_id", ""))
-    db.commit()
+    with unit_of_work() as db:
+        row = progress.record_retake(db, actor(), photo_id, request.form.get("retake_photo_id", ""))
     return jsonify(refused=row.refused_photo_id, retake=row.retake_photo_id,
                    url=url_for("staff.photo", photo_id=row.retake_photo_id))
 

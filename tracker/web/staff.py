@@ -7,12 +7,10 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    abort,
     flash,
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from wtforms import SelectChoice
@@ -21,8 +19,6 @@ from tracker.models import Photo, Visit
 from tracker.models.vocabulary import (
     CONSENT_KINDS,
     CONSENT_PHOTOGRAPHY,
-    VISIT_FOLLOW_UP,
-    VISIT_TREATMENT,
 )
 from tracker.services import (
     access as obj,
@@ -39,6 +35,9 @@ from tracker.services import (
     review,
 )
 from tracker.services import (
+    media as media_svc,
+)
+from tracker.services import (
     photos as photo_svc,
 )
 from tracker.services import (
@@ -52,7 +51,16 @@ from tracker.services.photo_status import photo_status
 from .access import STAFF, role_required
 from .context import actor, get_db, get_storage, resources
 from .forms import ConsentForm, DeletePhotoForm, PatientForm, RetagForm, SeriesForm, VisitForm
-from .helpers import commit_or_flash, commit_or_show, external_url, or_none, qr_data_uri, show_error
+from .helpers import (
+    commit_or_flash,
+    commit_or_show,
+    external_url,
+    or_none,
+    qr_data_uri,
+    send_media,
+    show_error,
+    unit_of_work,
+)
 
 bp = Blueprint("staff", __name__)
 staff_only = role_required(*STAFF)
@@ -83,13 +91,12 @@ def new_patient() -> Any:
     if form.validate_on_submit():
         db, me = get_db(), actor()
         try:
-            patient = patients.create_patient(db, me, _patient_input(form))
-            if form.photography_consent_on.data:
-                patients.grant_consent(db, me, patient.id, CONSENT_PHOTOGRAPHY,
-                                       granted_on=form.photography_consent_on.data)
-            db.commit()
+            with unit_of_work(db):
+                patient = patients.create_patient(db, me, _patient_input(form))
+                if form.photography_consent_on.data:
+                    patients.grant_consent(db, me, patient.id, CONSENT_PHOTOGRAPHY,
+                                           granted_on=form.photography_consent_on.data)
         except DomainError as e:
-            db.rollback()
             show_error(form, e, granted_on="photography_consent_on")
         else:
             flash(f"{patient.full_name} has been added.", "success")
@@ -136,15 +143,14 @@ def consent(patient_id: str) -> Any:
         flash("Choose the consent and a valid date.", "error")
     else:
         try:
-            if action == "grant":
-                patients.grant_consent(db, me, patient_id, form.kind.data, granted_on=form.on.data)
-            else:
-                patients.revoke_consent(db, me, patient_id, form.kind.data, revoked_on=form.on.data)
-            db.commit()
+            with unit_of_work(db):
+                if action == "grant":
+                    patients.grant_consent(db, me, patient_id, form.kind.data, granted_on=form.on.data)
+                else:
+                    patients.revoke_consent(db, me, patient_id, form.kind.data, revoked_on=form.on.data)
             label = CONSENT_KINDS[form.kind.data]
             flash(f"{label} consent {'recorded' if action == 'grant' else 'revoked'}.", "success")
         except DomainError as e:
-            db.rollback()
             flash(e.message, "error")
     return redirect(url_for("staff.patient", patient_id=patient_id))
 
@@ -187,9 +193,9 @@ def edit_series(series_id: str) -> Any:
 @bp.get("/series/<series_id>")
 @staff_only
 def series(series_id: str) -> Any:
-    grid = progress.hide_superseded(get_db(), gallery.series_grid(get_db(), actor(), series_id))
-    gallery.record_view(get_db(), actor(), grid)
-    get_db().commit()
+    with unit_of_work() as db:
+        grid = progress.hide_superseded(db, gallery.series_grid(db, actor(), series_id))
+        gallery.record_view(db, actor(), grid)
     return render_template("staff/series.html", grid=grid, series=grid.series, patient=grid.series.patient,
                            progress_views=progress.series_progress(get_db(), actor(), series_id),
                            awaiting_review={v.id for v in review.unreviewed_visits(get_db(), series_id)})
@@ -229,8 +235,7 @@ def new_visit(series_id: str) -> Any:
     s = obj.get_series(db, me, series_id)
     form = _visit_form()
     if request.method == "GET":
-        done = len(s.treatment_visits)
-        form.kind.data = VISIT_TREATMENT if done < s.planned_sessions else VISIT_FOLLOW_UP
+        form.kind.data = series_svc.default_visit_kind(s)
     if form.validate_on_submit():
         saved, visit = commit_or_show(db, form, lambda: series_svc.create_visit(db, me, s.id, _visit_input(form)))
         if saved:
@@ -284,9 +289,9 @@ def _retag_form(photo: Photo, move_to: str | None) -> RetagForm:
 @staff_only
 def photo(photo_id: str) -> Any:
     db, me = get_db(), actor()
-    p = obj.get_photo(db, me, photo_id)
-    audit.record_view(db, me, [p.id], patient_id=p.patient_id, page="photo page")
-    db.commit()
+    with unit_of_work(db):
+        p = obj.get_photo(db, me, photo_id)
+        audit.record_view(db, me, [p.id], patient_id=p.patient_id, page="photo page")
     move_to = request.args.get("move_to") or None
     status = baselines.baseline_status(db, p)
     return render_template(
@@ -346,9 +351,8 @@ def delete_photo(photo_id: str) -> Any:
 @bp.post("/photos/<photo_id>/baseline")
 @staff_only
 def choose_baseline(photo_id: str) -> Any:
-    db = get_db()
-    row = baselines.choose_baseline(db, actor(), photo_id)
-    db.commit()
+    with unit_of_work() as db:
+        row = baselines.choose_baseline(db, actor(), photo_id)
     flash(f"This photo is now the baseline of its view ({baselines.baseline_label(row.photo)}). "
           "The view's photos will be measured against it.", "success")
     return redirect(url_for("staff.photo", photo_id=photo_id))
@@ -393,28 +397,18 @@ def add_photo_note(photo_id: str) -> Any:
 @bp.get("/photos/<photo_id>/original")
 @staff_only
 def download_original(photo_id: str) -> Any:
-    db, me = get_db(), actor()
-    p = obj.get_photo(db, me, photo_id)
-    path = get_storage().local_path(p.original_key)
-    if path is None or not path.is_file():
-        abort(404)
-    audit.record(db, me, "photo.original_downloaded", "photo", p.id)
-    db.commit()
-    ext = {"image/jpeg": "jpg", "image/png": "png", "image/heic": "heic"}[p.content_type]
-    response = send_file(path, mimetype=p.content_type, as_attachment=True,
-                         download_name=f"photo-{p.id}.{ext}", max_age=0, etag=False)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    with unit_of_work() as db:
+        media = media_svc.original_download(db, get_storage(), actor(), photo_id)
+    return send_media(media)
 
 
 # Invitations ---------------------------------------------------------------------------
 @bp.post("/patients/<patient_id>/invitations")
 @staff_only
 def create_invitation(patient_id: str) -> Any:
-    db, me = get_db(), actor()
-    days = resources().queue.config.INVITATION_DAYS
-    inv, token = invitations.create_invitation(db, me, patient_id, valid_days=days)
-    db.commit()
+    with unit_of_work() as db:
+        inv, token = invitations.create_invitation(db, actor(), patient_id,
+                                                   valid_days=resources().config.INVITATION_DAYS)
     link = external_url("auth.accept_invitation", token=token)
     # Shown once: only the token's hash is stored. Reloading does not show it again.
     return render_template("staff/invitation.html", invitation=inv, patient=inv.patient, link=link,
@@ -435,8 +429,7 @@ def patient_access(patient_id: str) -> Any:
 @bp.post("/invitations/<invitation_id>/revoke")
 @staff_only
 def revoke_invitation(invitation_id: str) -> Any:
-    db = get_db()
-    inv = invitations.revoke_invitation(db, actor(), invitation_id)
-    db.commit()
+    with unit_of_work() as db:
+        inv = invitations.revoke_invitation(db, actor(), invitation_id)
     flash("The invitation has been withdrawn; its link no longer works.", "success")
     return redirect(url_for("staff.patient", patient_id=inv.patient_id))

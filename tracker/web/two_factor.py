@@ -17,7 +17,7 @@ from tracker.services.errors import AuthenticationFailed, DomainError
 
 from .access import ADMIN, EVERYONE, STAFF, role_required
 from .context import actor, client_address, get_db
-from .helpers import commit_or_flash, qr_data_uri
+from .helpers import commit_or_flash, qr_data_uri, unit_of_work
 
 bp = Blueprint("two_factor", __name__)
 
@@ -54,12 +54,11 @@ def code() -> Any:
     error, status = None, 200
     if form.validate_on_submit():
         try:
-            two_factor.check_code(db, user, form.code.data, client=client_address())
+            with unit_of_work(db, commit_on=(AuthenticationFailed,)):  # a failed attempt is recorded
+                two_factor.check_code(db, user, form.code.data, client=client_address())
         except AuthenticationFailed as e:
-            db.commit()  # keeps the record of the failed attempt
             error, status = e.message, e.status
         else:
-            db.commit()
             _sign_in(user)
             return redirect(pending.get("next") or home_url())
     return render_template("auth/two_factor_code.html", form=form, error=error), status
@@ -81,10 +80,9 @@ def setup() -> Any:
     session[ENROLMENT] = secret
     if form.validate_on_submit():
         try:
-            codes = two_factor.enable(db, me, secret=secret, code=form.code.data)
-            db.commit()
+            with unit_of_work(db):
+                codes = two_factor.enable(db, me, secret=secret, code=form.code.data)
         except DomainError as e:
-            db.rollback()
             form.code.errors = [e.message]
         else:
             session.pop(ENROLMENT, None)

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from tracker import __version__
 from tracker.private_files import FILE_MODE, private_dir, private_file
-from tracker.storage import FileSystemStorage
+from tracker.storage import Storage, StorageError
 
 from ..integrity import expected_files
 from . import encryption, postgres
@@ -72,28 +72,27 @@ def copy_sqlite(src: Path, dst: Path) -> None:
         target.close()
 
 
-def _copy_key(storage: FileSystemStorage, key: str, target_root: Path) -> bool:
-    src = storage.local_path(key)
-    if src is None or not src.is_file():
-        return False
+def _copy_key(storage: Storage, key: str, target_root: Path) -> bool:
     dst = target_root / key
     private_dir(dst.parent)
     try:
-        shutil.copy2(src, dst)
+        with storage.local_copy(key) as src:
+            shutil.copy2(src, dst)
         dst.chmod(FILE_MODE)
-    except FileNotFoundError:  # deleted while we copied
+    except (StorageError, FileNotFoundError):  # deleted while we copied
         return False
     return True
 
 
-def backup(database_url: str, storage: FileSystemStorage, dest: str | os.PathLike[str], *,
+def backup(database_url: str, storage: Storage, dest: str | os.PathLike[str], *,
            key: bytes | None = None) -> BackupResult:
     """Snapshot the database and the image files into the new folder ``dest``; with
     ``key``, every file of it is sealed (:mod:`.encryption`) and no plain copy stays."""
     target = Path(dest).resolve()
     if target.exists() and any(target.iterdir()):
         raise BackupError(f"{target} is not empty: back up into a new folder.")
-    if target == storage.root or storage.root in target.parents:
+    root = storage.local_root
+    if root is not None and (target == root or root in target.parents):
         raise BackupError("Back up outside the image store.")
     if key is None:
         return _backup(database_url, storage, target)
@@ -107,7 +106,7 @@ def backup(database_url: str, storage: FileSystemStorage, dest: str | os.PathLik
     return result
 
 
-def _backup(database_url: str, storage: FileSystemStorage, target: Path) -> BackupResult:
+def _backup(database_url: str, storage: Storage, target: Path) -> BackupResult:
     private_dir(target)
     images = private_dir(target / IMAGES)
     # (1) the files as they are now

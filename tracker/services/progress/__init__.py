@@ -46,6 +46,7 @@ from .settings import (
     DEFAULT_HEALING_DAYS,
     healing_windows,
     overlays_hidden_from_patients,
+    save_progress_settings,
     set_healing_window,
     set_overlays_hidden,
 )
@@ -119,6 +120,7 @@ __all__ = [
     "photo_of_analysis",
     "plain_summary",
     "progress_pair",
+    "save_progress_settings",
     "record_retake",
     "series_progress",
     "set_healing_window",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -59,3 +61,16 @@ def set_overlays_hidden(session: Session, actor: User, hidden: bool) -> None:
     row.updated_at = utcnow()
     audit.record(session, actor, "clinic.patient_overlays_set", "clinic", actor.clinic_id, hidden=bool(hidden))
     session.flush()
+
+
+def save_progress_settings(session: Session, actor: User, healing_days: Mapping[str, str], *,
+                           hide_overlays: bool) -> None:
+    """The clinic's progress settings as typed on the settings page: each treatment type's healing
+    window in days as text (blank leaves it unchanged), and whether patients see overlays."""
+    for kind in TREATMENT_TYPES:
+        raw = (healing_days.get(kind) or "").strip()
+        if raw:
+            if not raw.isdecimal() or not raw.isascii():  # "²" is a digit, not a number
+                raise ValidationFailed("Healing windows are whole numbers of days (0 to 90).")
+            set_healing_window(session, actor, kind, int(raw))
+    set_overlays_hidden(session, actor, hide_overlays)

@@ -107,6 +107,13 @@ def load_or_create_secret_key(instance_path: Path) -> str:
     return key
 
 
+#: How long an analysis claim lasts without renewal, how many claims a row gets, how often
+#: workers sweep for vanished workers (the defaults of the TRACKER_* settings above).
+DEFAULT_ANALYSIS_LEASE_SECONDS = 60
+DEFAULT_ANALYSIS_MAX_ATTEMPTS = 3
+DEFAULT_SWEEP_SECONDS = 30
+
+
 class Config:
     """Settings for one installation, read from the environment when built."""
 
@@ -135,9 +142,9 @@ class Config:
         self.MAX_IMAGE_MEGAPIXELS = _int_env("TRACKER_MAX_IMAGE_MEGAPIXELS", 100)
         self.INVITATION_DAYS = _int_env("TRACKER_INVITATION_DAYS", 7)
         self.QUEUE_NAME = os.environ.get("TRACKER_QUEUE_NAME") or "tracker"
-        self.ANALYSIS_LEASE_SECONDS = _int_env("TRACKER_ANALYSIS_LEASE_SECONDS", 60)
-        self.ANALYSIS_MAX_ATTEMPTS = _int_env("TRACKER_ANALYSIS_MAX_ATTEMPTS", 3)
-        self.SWEEP_SECONDS = _int_env("TRACKER_SWEEP_SECONDS", 30)
+        self.ANALYSIS_LEASE_SECONDS = _int_env("TRACKER_ANALYSIS_LEASE_SECONDS", DEFAULT_ANALYSIS_LEASE_SECONDS)
+        self.ANALYSIS_MAX_ATTEMPTS = _int_env("TRACKER_ANALYSIS_MAX_ATTEMPTS", DEFAULT_ANALYSIS_MAX_ATTEMPTS)
+        self.SWEEP_SECONDS = _int_env("TRACKER_SWEEP_SECONDS", DEFAULT_SWEEP_SECONDS)
         self.PUBLIC_URL = (os.environ.get("TRACKER_PUBLIC_URL") or "").strip().rstrip("/") or None
         if self.PUBLIC_URL and urlsplit(self.PUBLIC_URL).scheme not in ("http", "https"):
             raise ConfigError(f"TRACKER_PUBLIC_URL must start with https:// or http://, got {self.PUBLIC_URL!r}")

@@ -7,6 +7,8 @@ import sys
 
 import click
 
+from tracker.cli.context import CliContext, pass_cli
+
 
 def _setup():  # type: ignore[no-untyped-def]
     from tracker.cli.context import load_config as _config
@@ -85,20 +87,14 @@ def restore_cmd(src: str, replace: bool, key_file: str | None) -> None:
 
 
 @click.command("verify")
-def verify_cmd() -> None:
+@pass_cli
+def verify_cmd(cli: CliContext) -> None:
     """Re-hash every stored original and derived image against the database; report missing,
     altered and orphan files (exit status 1 when anything is missing or altered)."""
-    from tracker.cli.context import open_engine as _engine
-    from tracker.models import make_sessionmaker
     from tracker.services.integrity import verify_integrity
 
-    config, storage = _setup()
-    engine = _engine(config)
-    try:
-        with make_sessionmaker(engine)() as session:
-            report = verify_integrity(session, storage)
-    finally:
-        engine.dispose()
+    with cli.sessions() as session:
+        report = verify_integrity(session, cli.storage)
     for f in report.missing:
         click.echo(f"MISSING  {f.key}  ({f.what})")
     for f in report.altered:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import click
 
-from tracker.cli.context import check_migrated, load_config, open_engine
+from tracker.cli.context import CliContext, pass_cli
+from tracker.models.migrate import current_revision, head_revision, upgrade
+from tracker.services import accounts
+from tracker.services.errors import DomainError
 
 
 @click.group()
@@ -14,16 +17,12 @@ def db() -> None:
 
 @db.command("upgrade")
 @click.option("--revision", default="head", show_default=True, help="Target revision.")
-def db_upgrade(revision: str) -> None:
+@pass_cli
+def db_upgrade(cli: CliContext, revision: str) -> None:
     """Create or update the database schema; existing data is kept."""
-    from tracker.models.migrate import current_revision, upgrade
-
-    config = load_config()
-    engine = open_engine(config)
-    before = current_revision(engine)
-    upgrade(engine, revision)
-    after = current_revision(engine)
-    engine.dispose()
+    before = current_revision(cli.engine)
+    upgrade(cli.engine, revision)
+    after = current_revision(cli.engine)
     if before == after:
         click.echo(f"Database is up to date (revision {after}).")
     else:
@@ -31,13 +30,10 @@ def db_upgrade(revision: str) -> None:
 
 
 @db.command("current")
-def db_current() -> None:
+@pass_cli
+def db_current(cli: CliContext) -> None:
     """Print the database's schema revision."""
-    from tracker.models.migrate import current_revision, head_revision
-
-    engine = open_engine(load_config())
-    click.echo(f"current: {current_revision(engine) or 'none'}  newest: {head_revision()}")
-    engine.dispose()
+    click.echo(f"current: {current_revision(cli.engine) or 'none'}  newest: {head_revision()}")
 
 
 @click.group()
@@ -51,23 +47,17 @@ def clinic() -> None:
 @click.option("--admin-name", default="Clinic admin", show_default=True, help="The admin's full name.")
 @click.option("--admin-password", prompt=True, hide_input=True, confirmation_prompt=True,
               help="Password (asked for when not given; at least 10 characters).")
-def clinic_create(name: str, admin_email: str, admin_name: str, admin_password: str) -> None:
+@pass_cli
+def clinic_create(cli: CliContext, name: str, admin_email: str, admin_name: str, admin_password: str) -> None:
     """Create a clinic and its first clinic admin."""
-    from tracker.models import make_sessionmaker
-    from tracker.services import accounts
-    from tracker.services.errors import DomainError
-
-    config = load_config()
-    engine = open_engine(config)
-    check_migrated(engine)
-    with make_sessionmaker(engine)() as session:
+    cli.require_current_schema()
+    with cli.sessions() as session:
         try:
             clinic_row, admin = accounts.create_clinic(session, name=name, admin_email=admin_email,
                                                        admin_password=admin_password, admin_name=admin_name)
             session.commit()
         except DomainError as e:
             raise click.ClickException(e.message) from e
-    engine.dispose()
     click.echo(f"Created clinic {clinic_row.name!r}; its admin signs in as {admin.email}.")
 
 

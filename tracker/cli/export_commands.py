@@ -13,22 +13,18 @@ from pathlib import Path
 
 import click
 
+from tracker.cli.context import CliContext, pass_cli
+
 
 @click.command("verify-export")
 @click.argument("bundle", type=click.Path(dir_okay=False, exists=True, path_type=Path))
-def verify_export(bundle: Path) -> None:
+@pass_cli
+def verify_export(cli: CliContext, bundle: Path) -> None:
     """Check an export BUNDLE.zip against the stored originals and the server's record of it."""
-    from tracker.cli.context import load_config as _config
-    from tracker.cli.context import open_engine as _engine
-    from tracker.models import make_sessionmaker
     from tracker.services.exports import verify_bundle
-    from tracker.storage import storage_from_config
 
-    config = _config()
-    engine = _engine(config)
-    with make_sessionmaker(engine)() as session:
-        report = verify_bundle(session, storage_from_config(config), bundle)  # read as a stream, capped
-    engine.dispose()
+    with cli.sessions() as session:
+        report = verify_bundle(session, cli.storage, bundle)  # read as a stream, capped
     click.echo(f"Export {report.export_id or '(unknown)'}: {bundle.name}")
     for problem in report.problems:
         click.echo(f"PROBLEM   {problem}")

@@ -6,27 +6,24 @@ from pathlib import Path
 
 import click
 
+from tracker.cli.context import CliContext, pass_cli
+
 #: Photos per transaction: their analyses reach the workers while the rest is still being checked.
 BATCH = 50
 
 
 @click.command("reanalyze")
-def reanalyze() -> None:
+@pass_cli
+def reanalyze(cli: CliContext) -> None:
     """Queue an analysis for every photo whose result is stale (older analysis version,
     changed baseline); safe to run again: nothing is queued twice. Workers do the work."""
-    from tracker.cli.context import check_migrated as _check_migrated
-    from tracker.cli.context import load_config as _config
-    from tracker.cli.context import open_engine as _engine
     from tracker.jobs import TaskQueue
-    from tracker.models import make_sessionmaker
     from tracker.services.analysis import current_analysis_version, photo_ids_in_order, reanalyze_photo
     from tracker.services.dispatch import bind_sink
 
-    config = _config()
-    engine = _engine(config)
-    _check_migrated(engine)
-    factory = make_sessionmaker(engine)
-    queue = TaskQueue(config, session_factory=factory)
+    cli.require_current_schema()
+    factory = cli.sessions
+    queue = TaskQueue(cli.config, session_factory=factory)
     queued = 0
     with bind_sink(factory(), queue) as session:
         ids = photo_ids_in_order(session)
@@ -37,7 +34,6 @@ def reanalyze() -> None:
                 if n % BATCH == 0:
                     session.commit()  # releases this batch's jobs to the queue
             session.commit()
-    engine.dispose()
     click.echo(f"{len(ids)} photos checked: {queued} analyses queued, {len(ids) - queued} up to date or "
                "already queued.")
 

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from tracker import __version__
-from tracker.cli.context import check_migrated, load_config, open_engine
+from tracker.cli.context import CliContext, pass_cli
 from tracker.cli.demo_commands import demo_present, print_demo_logins
 from tracker.cli.tls import self_signed_pair
 from tracker.cli.worker_commands import start_worker_process, stop_worker_process
@@ -27,7 +27,9 @@ from tracker.jobs.supervisor import WorkerSupervisor
 @click.option("--self-signed", is_flag=True,
               help="Serve HTTPS with a self-signed certificate kept in the instance dir (a clinic LAN: tablets need "
                    "HTTPS for the camera; accept the certificate once on each tablet).")
+@pass_cli
 def serve(
+    cli: CliContext,
     host: str,
     port: int,
     workers: int,
@@ -41,10 +43,10 @@ def serve(
 
     from tracker.web import create_app
 
-    config = load_config()
-    engine = open_engine(config)
-    check_migrated(engine)
-    engine.dispose()
+    config = cli.config
+    cli.require_current_schema()
+    has_demo = demo_present(cli)
+    cli.close()  # gunicorn's workers open their own connections
     if bool(certfile) != bool(keyfile):
         raise click.UsageError("--certfile and --keyfile go together")
     if self_signed and not certfile:
@@ -68,7 +70,7 @@ def serve(
             return create_app(Config())
 
     click.echo(f"tracker {__version__}: instance {config.INSTANCE_PATH}")
-    if demo_present(config):
+    if has_demo:
         print_demo_logins(host, port, scheme)
     else:
         shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host

@@ -9,7 +9,7 @@ import sys
 
 import click
 
-from tracker.cli.context import load_config
+from tracker.cli.context import CliContext, pass_cli
 from tracker.jobs.supervisor import HEARTBEAT_ENV, beat_forever
 from tracker.models.vocabulary import AnalysisState
 
@@ -47,14 +47,15 @@ def stop_worker_process(proc: subprocess.Popen[bytes], timeout: float = 15) -> N
 @click.option("--status", is_flag=True, help="Show the analyses being worked on and by which host and process.")
 @click.option("--nice", "niceness", default=10, show_default=True, type=click.IntRange(0, 19),
               help="Lower the worker's CPU priority by this much, so that pages stay fast while it analyses.")
-def worker(workers: int, drain: bool, status: bool, niceness: int) -> None:
+@pass_cli
+def worker(cli: CliContext, workers: int, drain: bool, status: bool, niceness: int) -> None:
     """Run the background job consumer (derived images, analyses)."""
     import logging
 
     from tracker.jobs import TaskQueue
 
     if status:
-        _status()
+        _status(cli)
         return
     if niceness:
         os.nice(niceness)
@@ -62,8 +63,7 @@ def worker(workers: int, drain: bool, status: bool, niceness: int) -> None:
 
     return_freed_memory_to_the_system()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(name)s: %(message)s")
-    config = load_config()
-    queue = TaskQueue(config)
+    queue = TaskQueue(cli.config)
     if drain:
         ran = queue.run_pending()
         click.echo(f"Ran {ran} queued jobs.")
@@ -77,15 +77,11 @@ def worker(workers: int, drain: bool, status: bool, niceness: int) -> None:
     queue.consumer(workers=max(1, workers)).run()
 
 
-def _status() -> None:
-    from tracker.cli.context import open_engine
-    from tracker.models import make_sessionmaker
+def _status(cli: CliContext) -> None:
     from tracker.services.analysis.leases import lease_report
 
-    engine = open_engine(load_config())
-    with make_sessionmaker(engine)() as session:
+    with cli.sessions() as session:
         counts, rows = lease_report(session)
-    engine.dispose()
     click.echo("Analyses: " + (", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "none"))
     for r in rows:
         when = (f"lease until {r.lease_expires_at:%H:%M:%S}" if r.state == AnalysisState.RUNNING and r.lease_expires_at

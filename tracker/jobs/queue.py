@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from tracker.config import Config
 from tracker.models import Analysis, Photo, make_engine, make_sessionmaker
 from tracker.models.vocabulary import AnalysisState
 from tracker.services.analysis import (
@@ -65,10 +66,10 @@ class TaskQueue:
     services' commits release their jobs to.
     """
 
-    def __init__(self, config: Any, *, storage: Storage | None = None,
+    def __init__(self, config: Config, *, storage: Storage | None = None,
                  session_factory: sessionmaker[Session] | None = None) -> None:
         self.config = config
-        self.huey = make_huey(config.BROKER_URL, name=getattr(config, "QUEUE_NAME", "tracker"))
+        self.huey = make_huey(config.BROKER_URL, name=config.QUEUE_NAME)
         self._storage = storage
         self._session_factory = session_factory
         self.lease_policy = LeasePolicy.from_config(config)
@@ -232,4 +233,4 @@ class TaskQueue:
 
         huey_consumer = self.huey.create_consumer(workers=workers, worker_type="thread", periodic=False,
                                                   initial_delay=0.1, backoff=1.15, max_delay=1.0)
-        return SweepingConsumer(huey_consumer, self, interval_s=float(getattr(self.config, "SWEEP_SECONDS", 30)))
+        return SweepingConsumer(huey_consumer, self, interval_s=float(self.config.SWEEP_SECONDS))

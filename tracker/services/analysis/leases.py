@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from tracker.config import DEFAULT_ANALYSIS_LEASE_SECONDS, DEFAULT_ANALYSIS_MAX_ATTEMPTS, Config
 from tracker.models import Analysis
 from tracker.models.base import utcnow
 from tracker.models.db import rows_changed
@@ -45,13 +46,12 @@ class LeaseLost(RuntimeError):
 class LeasePolicy:
     """How long a claim lasts without renewal, and how many claims a row gets."""
 
-    lease_seconds: float = 60.0
-    max_attempts: int = 3
+    lease_seconds: float = float(DEFAULT_ANALYSIS_LEASE_SECONDS)
+    max_attempts: int = DEFAULT_ANALYSIS_MAX_ATTEMPTS
 
     @classmethod
-    def from_config(cls, config: object) -> LeasePolicy:
-        return cls(lease_seconds=float(getattr(config, "ANALYSIS_LEASE_SECONDS", cls.lease_seconds)),
-                   max_attempts=int(getattr(config, "ANALYSIS_MAX_ATTEMPTS", cls.max_attempts)))
+    def from_config(cls, config: Config) -> LeasePolicy:
+        return cls(lease_seconds=float(config.ANALYSIS_LEASE_SECONDS), max_attempts=config.ANALYSIS_MAX_ATTEMPTS)
 
     @property
     def lease(self) -> dt.timedelta:

@@ -1,6 +1,6 @@
 """The pipeline recovers known changes under changed light, invents none, and says when it cannot.
 
-SCIENCE.md's trap: a normalisation that matches skin statistics erases the very
+The trap: a normalisation that matches skin statistics erases the very
 change the clinic wants to see. Here the truth changes AND the capture changes
 (exposure, light colour, illumination gradient, pose), with a chart in frame.
 
@@ -41,7 +41,7 @@ from ._pipeline_cases import (
 BEFORE = dict(haemoglobin_od=0.3, redness=0.45)
 AFTER = dict(haemoglobin_od=0.18, redness=0.27)  # 40 % less blood: the true EI falls by about 6 units
 POSE = dict(rotation_deg=3.0, shift_px=(35.0, -20.0), scale=1.03)
-#: SCIENCE.md's target for the EI's MDC95 with a chart is 0.5. The estimate from 30
+#: The target for the EI's MDC95 with a chart is 0.5. The estimate from 30
 #: simulated repeat pairs is 0.506 (data/mdc.json), and with 30 pairs its own sampling
 #: error is about ±13 %: the bound admits that error, not more.
 MDC_EI_BOUND = 0.55

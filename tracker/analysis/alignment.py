@@ -1,6 +1,6 @@
 """Align a follow-up photo to the baseline photo of the same view, or refuse.
 
-Two stages (see SCIENCE.md, "Alignment"):
+Two stages:
 
 1. *Coarse*: SIFT keypoints with a low contrast threshold (smooth skin has
    little contrast) on a reduced, CLAHE-equalised grey image, Lowe's ratio

@@ -11,9 +11,9 @@ Order of preference:
    illumination correction, estimated away from the skin when a skin mask is
    given; the result is marked uncalibrated.
 
-No step ever matches skin statistics to anything (see SCIENCE.md, "The one
-trap that matters most"): every correction comes from a reference or is
-achromatic.
+No step ever matches skin statistics to anything: a normalisation fitted to the
+skin would erase the very change the clinic wants to see. Every correction comes
+from a reference or is achromatic.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Pigment spots: find local melanin excesses and outline each at half its own contrast.
 
-Pipeline (after SCIENCE.md "Pigment spots"): melanin map -> small Gaussian ->
+Pipeline: melanin map -> small Gaussian ->
 grey opening that removes structures thinner than a spot (pores, hairs, fine
 lines) -> contrast against the skin background (a median over twice the
 largest spot, at reduced scale: a top-hat) -> hysteresis seeds, each local peak

@@ -14,7 +14,7 @@ import numpy as np
 from tracker.analysis.checks import check_linear_rgb, check_region
 from tracker.analysis.colour import linear_to_lab
 
-#: Lower ITA bound of each class, degrees, darkest last (SCIENCE.md): > 55 very
+#: Lower ITA bound of each class, degrees, darkest last (Chardon et al. 1991): > 55 very
 #: light, 41-55 light, 28-41 intermediate, 10-28 tan, -30-10 brown, < -30 dark.
 ITA_CLASSES: tuple[tuple[str, float], ...] = (
     ("very light", 55.0),

@@ -47,7 +47,7 @@ ANAESTHESIA = {
     "other": "Other (see notes)",
 }
 
-#: Complications clinics watch for (DOMAIN.md, "Risks the product should help catch").
+#: Complications clinics watch for after resurfacing, recorded per visit.
 COMPLICATIONS = {
     "acne_flare": "Acne flare",
     "infection": "Infection",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tracker.services import access, gallery, invitations, patients, photos as photo_svc
+from tracker.services import access, gallery, invitations, patients, photos as photo_svc, review
 from tracker.services.errors import Forbidden, NotFound
 from tracker.services.intake import PhotoTags, ingest_photo
 
@@ -48,6 +48,11 @@ def test_a_patient_sees_only_their_own_records(db, storage, limits, world):
                           tags=PhotoTags(view="front", time_point="before"), limits=limits)
     _, token = invitations.create_invitation(db, world.tech, world.patient.id)
     me = invitations.accept_invitation(db, token, email="me@example.org", password="a long password 1")
+    db.commit()
+    with pytest.raises(NotFound):  # not yet reviewed: the patient does not see it
+        access.get_photo(db, me, mine.id)
+    review.mark_reviewed(db, world.tech, world.visits[0].id)
+    review.mark_reviewed(db, world.tech, other_visit.id)  # reviewed, yet still not theirs
     db.commit()
     assert access.get_photo(db, me, mine.id).id == mine.id
     assert access.get_series(db, me, world.series.id).id == world.series.id

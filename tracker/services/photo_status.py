@@ -45,7 +45,6 @@ class PhotoStatus:
     state: str
     reason: str | None = None
     note: str | None = None
-    attempts: int = 0
     analysis: Analysis | None = None
     result: AnalysisResult | None = None
     is_baseline: bool = False
@@ -59,6 +58,11 @@ class PhotoStatus:
     def comparable(self) -> bool:
         """Passed quality and (a baseline, or aligned to its baseline): counts for progress."""
         return self.state == "measured"
+
+    @property
+    def attempts(self) -> int:
+        """How many times a worker has claimed this photo's analysis (0 before the first)."""
+        return self.analysis.attempts if self.analysis is not None else 0
 
     @property
     def busy(self) -> bool:
@@ -97,9 +101,9 @@ def status_of_row(row: Analysis | None, *, is_baseline: bool) -> PhotoStatus:
         return PhotoStatus("none", is_baseline=is_baseline)
     if row.state in (AnalysisState.QUEUED, AnalysisState.RUNNING):
         return PhotoStatus(AnalysisState.QUEUED if row.state == AnalysisState.QUEUED else "analysing",
-                           attempts=row.attempts, analysis=row, is_baseline=is_baseline)
+                           analysis=row, is_baseline=is_baseline)
     if row.state == AnalysisState.FAILED:
-        return PhotoStatus(AnalysisState.FAILED, reason=row.error, attempts=row.attempts, analysis=row, is_baseline=is_baseline)
+        return PhotoStatus(AnalysisState.FAILED, reason=row.error, analysis=row, is_baseline=is_baseline)
     result = _parsed_result(row)
     if row.state == AnalysisState.REFUSED or (result is not None and not result.quality.ok):
         return PhotoStatus("retake", reason=row.error or "the photo failed the quality check", analysis=row,

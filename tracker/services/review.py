@@ -95,8 +95,9 @@ def photo_visible(session: Session, actor: User, photo: Photo) -> bool:
 
 def unreviewed_visits(session: Session, series_id: str) -> list[Visit]:
     """Visits of a series with photos not yet released to the patient (for the staff reminder)."""
-    stmt = (select(Visit).join(Photo, Photo.visit_id == Visit.id)
-            .where(Visit.series_id == series_id,
-                   or_(Visit.reviewed_at.is_(None), Photo.uploaded_at > Visit.reviewed_at))
-            .distinct().order_by(Visit.visit_date))
+    # EXISTS, not JOIN + DISTINCT: PostgreSQL cannot compare the visit's JSON columns for DISTINCT.
+    waiting = (select(Photo.id).where(Photo.visit_id == Visit.id,
+                                      or_(Visit.reviewed_at.is_(None), Photo.uploaded_at > Visit.reviewed_at))
+               .exists())
+    stmt = select(Visit).where(Visit.series_id == series_id, waiting).order_by(Visit.visit_date)
     return list(session.scalars(stmt))

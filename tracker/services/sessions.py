@@ -35,11 +35,14 @@ def load_session_user(session: Session, token: str) -> User | None:
     """The user of an open session, or None when it ended, expired or the account changed."""
     if not token:
         return None
-    row = session.scalar(select(UserSession).where(UserSession.token_hash == _hash(token)))
-    if row is None or row.ended_at is not None or row.expires_at <= utcnow():
+    found = session.execute(select(UserSession, User).join(User, User.id == UserSession.user_id)
+                            .where(UserSession.token_hash == _hash(token))).first()  # one query per request
+    if found is None:
         return None
-    user = session.get(User, row.user_id)
-    if user is None or not user.active or user.auth_version != row.auth_version:
+    row, user = found
+    if row.ended_at is not None or row.expires_at <= utcnow():
+        return None
+    if not user.active or user.auth_version != row.auth_version:
         return None
     user.session_token = token
     return user

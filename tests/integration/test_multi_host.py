@@ -20,6 +20,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -207,11 +208,31 @@ def _start(host: Host, cluster: dict[str, object]) -> None:
 
 
 def test_a_worker_cut_off_mid_job_loses_its_lease_and_writes_nothing(cluster):
-    a, b = cluster["hosts"]  # type: ignore[misc]
     config = cluster["config"]
     photo_ids = upload_photos(config, 12)
     engine = make_engine(config.DATABASE_URL)  # type: ignore[attr-defined]
-    factory = make_sessionmaker(engine)
+    try:
+        _check_cut_worker(cluster, make_sessionmaker(engine), photo_ids)
+    finally:
+        engine.dispose()
+
+
+def _check_cut_worker(cluster, factory, photo_ids) -> None:  # noqa: ANN001
+    a, b = cluster["hosts"]
+    try:
+        _cut_one_worker(cluster, factory, photo_ids, a, b)
+    except AssertionError:
+        for h in (a, b):
+            if h.proc is not None and h.proc.poll() is None:
+                os.kill(h.proc.pid, signal.SIGUSR1)  # each thread's stack into its log
+        time.sleep(1)
+        for h in (a, b):  # keep the workers' logs where the failure is read
+            shutil.copy(h.log, Path("/tmp") / f"multi-host-{h.name}.log")
+        raise
+
+
+def _cut_one_worker(cluster, factory, photo_ids, a, b) -> None:  # noqa: ANN001
+    config = cluster["config"]
     _start(a, cluster)
 
     def held_by_a() -> tuple[str, int] | None:
@@ -220,7 +241,25 @@ def test_a_worker_cut_off_mid_job_loses_its_lease_and_writes_nothing(cluster):
                 Analysis.state == "running", Analysis.lease_holder.like("worker-a:%"))).first()
             return (row[0], row[1]) if row else None
 
-    victim, cut_attempt = wait_until(held_by_a, timeout=240, what="worker A to hold an analysis", every=0.1)
+    def cpu_seconds(pid: int) -> float:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def measuring_on_a() -> tuple[str, int] | None:
+        """A job A holds and has spent 0.4 s of CPU on since: past its reads, measuring. Only
+        once A finished a first job, so that its CPU goes to measuring, not to imports."""
+        if not WRITTEN.search(a.log.read_text(errors="replace")):
+            return None
+        held = held_by_a()
+        if held is None:
+            return None
+        start = cpu_seconds(a.proc.pid)
+        deadline = time.monotonic() + 60
+        while cpu_seconds(a.proc.pid) - start < 0.4 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return held if held_by_a() == held else None
+
+    victim, cut_attempt = wait_until(measuring_on_a, timeout=240, what="worker A to be measuring", every=0.1)
     _run("ip", "link", "set", a.host_if, "down")  # worker A's host loses the network mid-job
     _start(b, cluster)
 
@@ -267,4 +306,3 @@ def test_a_worker_cut_off_mid_job_loses_its_lease_and_writes_nothing(cluster):
     status = subprocess.run([sys.executable, "-m", "tracker.cli", "worker", "--status"], env=env,
                             capture_output=True, text=True, timeout=120, check=False)
     assert status.returncode == 0 and "worker-b:" in status.stdout, status.stdout + status.stderr
-    engine.dispose()

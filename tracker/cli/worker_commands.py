@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import signal
 import subprocess
@@ -14,18 +15,9 @@ from tracker.jobs.supervisor import HEARTBEAT_ENV, beat_forever
 from tracker.models.vocabulary import AnalysisState
 
 
-#: The worker child runs at a lower CPU priority than the web server: pages stay quick
-#: while photos are analysed (analysis waits a little longer instead).
-WORKER_NICENESS = 10
-
 
 def _set_parent_death_signal() -> None:  # pragma: no cover - runs in the child
-    """Linux: the worker gets SIGTERM if the server process dies, so it never lingers; it
-    also yields the CPU to the web server."""
-    try:
-        os.nice(WORKER_NICENESS)
-    except OSError:
-        pass
+    """Linux: the worker gets SIGTERM if the server process dies, so it never lingers."""
     try:
         import ctypes
 
@@ -73,6 +65,7 @@ def worker(cli: CliContext, workers: int, drain: bool, status: bool, niceness: i
 
     return_freed_memory_to_the_system()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(name)s: %(message)s")
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 <pid>`: where is each thread?
     queue = TaskQueue(cli.config)
     if drain:
         ran = queue.run_pending()

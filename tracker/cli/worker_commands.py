@@ -15,7 +15,6 @@ from tracker.jobs.supervisor import HEARTBEAT_ENV, beat_forever
 from tracker.models.vocabulary import AnalysisState
 
 
-
 def _set_parent_death_signal() -> None:  # pragma: no cover - runs in the child
     """Linux: the worker gets SIGTERM if the server process dies, so it never lingers."""
     try:

@@ -8,8 +8,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from tracker.simulate.recapture import turn_homography
+
 from ..conftest import REAL_DATA_DIR
 from ._align_helpers import change_light
+
+__all__ = ["FACES_DIR", "PORTRAITS", "jpeg_again", "load_portrait", "pseudo_photo", "smile", "turn_homography"]
 
 FACES_DIR = REAL_DATA_DIR / "interfaces_cc0_faces"
 PORTRAITS = sorted(p.name for p in FACES_DIR.glob("*.jpg")) if FACES_DIR.is_dir() else []
@@ -23,20 +27,6 @@ def load_portrait(name: str) -> np.ndarray:
     srgb = np.ascontiguousarray(bgr[:, :, ::-1], dtype=np.float32) / 255.0
     srgb.flags.writeable = False
     return srgb
-
-
-def turn_homography(shape: tuple[int, int], *, yaw_deg: float, scale: float = 1.0,
-                    shift: tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
-    """3x3 baseline -> photo: the camera turned about the vertical axis (yaw-like foreshortening
-    of the face's plane, focal length 1.2x the width), then zoomed about the centre and shifted (px)."""
-    h, w = shape
-    f = 1.2 * w
-    k = np.array([[f, 0, w / 2], [0, f, h / 2], [0, 0, 1.0]])
-    t = np.radians(yaw_deg)
-    r = np.array([[np.cos(t), 0, np.sin(t)], [0, 1, 0], [-np.sin(t), 0, np.cos(t)]])
-    zoom = np.array([[scale, 0, (1 - scale) * w / 2 + shift[0]], [0, scale, (1 - scale) * h / 2 + shift[1]], [0, 0, 1.0]])
-    m = zoom @ k @ r @ np.linalg.inv(k)
-    return m / m[2, 2]
 
 
 def jpeg_again(srgb: np.ndarray, quality: int = 80) -> np.ndarray:

@@ -136,3 +136,38 @@ def test_viewing_an_overlay_is_recorded_as_a_view_of_the_photo(clients, site, db
     assert status(clients["technician"], f"/analyses/{site.analysis_id}/redness.png") == 200
     assert db.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "photo.viewed")) \
         == before + 1
+
+
+def test_photo_page_shows_each_area_of_the_face_against_its_own_detectable_change(clients, site, db):
+    """A face photo: per-region figures and verdicts; a region hidden by a beard says so."""
+    def region(area, reason=None):
+        return {"area_px": area, "source": "landmarks", "reason": reason,
+                "redness": {"erythema_index_mean": None if reason else 21.0}}
+
+    def delta(photo, baseline, mdc, verdict):
+        return {"photo": photo, "baseline": baseline, "value": photo - baseline, "mdc": mdc,
+                "direction": "lower_is_better", "verdict": verdict, "note": None}
+
+    regions = {k: region(5000) for k in ("forehead", "cheek_left", "cheek_right", "nose", "perioral",
+                                         "periorbital_left", "periorbital_right")}
+    regions["chin"] = region(0, "covered: hair or a beard hides most of this region's skin")
+    compared = {k: {"common_area_px": 5000, "baseline": {},
+                    "delta": {"erythema_index_mean": delta(20.0, 20.1, 0.2, "no measurable change")}}
+                for k in regions}
+    compared["cheek_left"]["delta"]["erythema_index_mean"] = delta(18.0, 21.0, 0.2, "improved")
+    row = db.get(Analysis, site.analysis_id)
+    row.result_json = json.dumps({
+        "quality": {"ok": True, "reasons": []}, "alignment": {"ok": True, "reason": None},
+        "regions": regions,
+        "comparison": {"delta": {}, "notes": [], "regions": compared},
+    })
+    db.commit()
+
+    page = clients["technician"].get(f"/photos/{site.photo_id}").get_data(as_text=True)
+
+    assert "By area of the face" in page
+    assert 'data-region="cheek_left"' in page and "Left cheek" in page
+    cheek = page.split('data-region="cheek_left"')[1].split("</tr>")[0]
+    assert 'data-verdict="improved"' in cheek
+    chin = page.split('data-region="chin"')[1].split("</tr>")[0]
+    assert "beard" in chin

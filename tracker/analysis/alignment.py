@@ -133,6 +133,7 @@ def prepare_reference(reference_srgb: np.ndarray, *, mask: np.ndarray | None = N
     levels = _levels(grey)
     kp, desc, sift_scale = _features(levels, mask)
     ecc_image, ecc_mask, ecc_to_full = _ecc_level(levels, mask)
+    small_mask = _resize_mask(mask, levels.ecc.shape)
     return PreparedReference(
         shape=grey.shape,
         keypoints_xy=kp,
@@ -141,7 +142,7 @@ def prepare_reference(reference_srgb: np.ndarray, *, mask: np.ndarray | None = N
         ecc_image=ecc_image,
         ecc_mask=ecc_mask,
         sift_scale=sift_scale,
-        lesion=_lesion.lesion_view(levels.ecc),
+        lesion=_lesion.lesion_view(levels.ecc, None if small_mask is None else small_mask > 0),
     )
 
 
@@ -335,7 +336,8 @@ def _confirmed(mov: PreparedReference, ref: PreparedReference, m: np.ndarray) ->
     to_small = np.diag([view.factor, view.factor, 1.0]) @ np.linalg.inv(mov.ecc_to_full)
     ref_small = np.diag([ref.lesion.factor, ref.lesion.factor, 1.0]) @ np.linalg.inv(ref.ecc_to_full)
     m_small = (ref_small @ _as3(m) @ np.linalg.inv(to_small))[:2].astype(np.float32)
-    own, rival = _lesion.confirm(_lesion.band(view.log_grey), _lesion.band(ref.lesion.log_grey), m_small)
+    own, rival = _lesion.confirm(_lesion.band(view.log_grey), _lesion.band(ref.lesion.log_grey), m_small,
+                                 ref.lesion.usable)
     if not np.isfinite(own) or own < _lesion.MIN_TEXTURE_NCC or own < rival - _lesion.CONFIRM_MARGIN:
         return None
     return own

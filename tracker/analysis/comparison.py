@@ -13,14 +13,21 @@ import numpy as np
 
 from tracker.analysis import alignment as _alignment
 from tracker.analysis import calibration as _calibration
+from tracker.analysis import face_analysis as _faces
 from tracker.analysis import pigment as _pigment
 from tracker.analysis import quality as _quality
 from tracker.analysis import redness as _redness
 from tracker.analysis import texture as _texture
 from tracker.analysis import tone as _tone
-from tracker.analysis.colour import linear_to_srgb
+from tracker.analysis.colour import linear_to_srgb, srgb_to_linear
+from tracker.analysis.face import align as _face_align
 from tracker.analysis.frames import Analysis, Artifacts, Frame, PreparedBaseline
-from tracker.analysis.mdc import DIRECTIONS, EXPOSURE_DEPENDENT, mdc_table
+from tracker.analysis.mdc import (
+    DIRECTIONS,
+    EXPOSURE_DEPENDENT,
+    mdc_table,
+    region_mdc_table,
+)
 from tracker.analysis.measures import COLOUR_KEYS, COMPARED, Verdict
 from tracker.analysis.results import (
     AlignmentSummary,
@@ -164,17 +171,59 @@ def _matrix_scale(matrix: np.ndarray) -> float:
     return float(np.sqrt(abs(np.linalg.det(np.asarray(matrix)[:, :2]))))
 
 
+def camera_linear(frame: Frame) -> np.ndarray:
+    """The frame's colours for skin tone: corrected with a chart, else the photo's own (no exposure scaling)."""
+    return frame.linear if frame.calibration.calibrated else srgb_to_linear(frame.decoded.srgb)
+
+
+def faces_decide(photo: Frame, base: Frame) -> bool:
+    """True when faces decide the alignment: either photo has a face with reliable landmarks."""
+    return any(f.face is not None and f.face.has_regions for f in (photo, base))
+
+
+FACE_METHOD = "face landmarks + dense refinement"
+
+
+def face_alignment(photo: Frame, base: Frame) -> AlignmentSummary | tuple[AlignmentSummary, _face_align.FaceAlignment]:
+    """Align two face photos by their landmarks, or the refusal that names why not."""
+    pf, bf = photo.face, base.face
+    if pf is None or bf is None or not pf.has_regions or not bf.has_regions:
+        missing, other = ("this photo", "the baseline") if pf is None or not pf.has_regions else ("the baseline", "this photo")
+        why = next((f.summary.reason for f in (pf, bf) if f is not None and f.summary is not None and f.summary.reason),
+                   None)
+        reason = f"different view or area: {other} shows a face with landmarks, {missing} does not"
+        return AlignmentSummary(False, f"{reason} ({why})" if why else reason, None, None, None, 0, FACE_METHOD)
+    assert pf.face is not None and bf.face is not None
+    found = _face_align.align_faces(photo.srgb, pf.face, base.srgb, bf.face)
+    if not found.ok or found.homography is None:
+        return AlignmentSummary(False, found.reason, None, None, found.identity_ncc, 0, FACE_METHOD)
+    # Working photo px -> working baseline px, to full resolution on both sides.
+    full = np.diag([1 / base.scale, 1 / base.scale, 1.0]) @ found.homography @ np.diag([photo.scale, photo.scale, 1.0])
+    affine = (full / full[2, 2])[:2]
+    residual = found.landmark_residual_px / base.scale if found.landmark_residual_px is not None else None
+    rows = ((affine[0, 0], affine[0, 1], affine[0, 2]), (affine[1, 0], affine[1, 1], affine[1, 2]))
+    summary = AlignmentSummary(True, None, rows, residual, found.identity_ncc, pf.face.landmark_count, FACE_METHOD)
+    return summary, found
+
+
+def _remap(image: np.ndarray, map_xy: np.ndarray, *, nearest: bool = False) -> np.ndarray:
+    flag = cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR
+    out = cv2.remap(image, map_xy, None, flag, borderMode=cv2.BORDER_CONSTANT, borderValue=0)  # type: ignore[call-overload]
+    return np.asarray(out)
+
+
 def compare_with_baseline(
     frame: Frame,
     prepared: PreparedBaseline,
-    aligned: _alignment.Alignment,
+    aligned: _alignment.Alignment | None,
     alignment_summary: AlignmentSummary,
     parameters: dict[str, Any],
     timings: dict[str, float],
     t0: float,
+    *,
+    face_alignment: _face_align.FaceAlignment | None = None,
 ) -> Analysis:
     base = prepared.frame
-    assert aligned.matrix is not None, "compared only when the photo was aligned"
     t1 = time.perf_counter()
     photo_linear, base_linear = frame.linear, base.linear
     mixed = frame.calibration.calibrated != base.calibration.calibrated
@@ -185,34 +234,65 @@ def compare_with_baseline(
             photo_linear = _calibration.uncalibrated(frame.decoded.srgb, skin_mask=frame.skin).linear
         else:
             base_linear = _calibration.uncalibrated(base.decoded.srgb, skin_mask=base.skin).linear
-    warped, valid = _alignment.warp_to_reference(photo_linear, aligned.matrix, base.shape)
-    warped_region = cv2.warpAffine(
-        frame.region.astype(np.uint8), np.asarray(aligned.matrix, dtype=np.float64), (base.shape[1], base.shape[0]),
-        flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0,
-    )
-    common = base.region & valid & (warped_region > 0)
+    photo_tone = camera_linear(frame)
+    if face_alignment is not None and face_alignment.map_xy is not None:
+        # Faces: the landmark warp refined densely inside the regions (a map, not a matrix).
+        map_xy = face_alignment.map_xy
+        warped = _remap(photo_linear, map_xy)
+        valid = _remap(np.ones(frame.shape, np.float32), map_xy) > 0.999
+        # The baseline's regions decide where a face is measured; the photo only takes out its
+        # own clipped pixels (its hair and skin tests, rerun under another light, would move
+        # the outline and with it the figures).
+        photo_ok = ~(frame.skin & ~frame.region)
+        warped_region = _remap(photo_ok.astype(np.uint8), map_xy, nearest=True) > 0
+        warped_tone = _remap(photo_tone, map_xy)
+        matrix = face_alignment.affine()
+    else:
+        assert aligned is not None and aligned.matrix is not None
+        matrix = aligned.matrix
+        warped, valid = _alignment.warp_to_reference(photo_linear, matrix, base.shape)
+        warped_region = cv2.warpAffine(
+            frame.region.astype(np.uint8), np.asarray(matrix, dtype=np.float64), (base.shape[1], base.shape[0]),
+            flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0,
+        ) > 0
+        warped_tone = _alignment.warp_to_reference(photo_tone, matrix, base.shape)[0]
+    assert matrix is not None
+    common = base.region & valid & warped_region
     timings["warp_s"] = time.perf_counter() - t1
 
     # The scale lives in the baseline's frame; a chart only in the photo still tells it.
     px_per_mm = base.px_per_mm
     if px_per_mm is None and frame.px_per_mm is not None:
-        px_per_mm = frame.px_per_mm / _matrix_scale(aligned.matrix)
-
-    t2 = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        photo_job = pool.submit(measure_region, warped, common, px_per_mm)
-        base_job = pool.submit(measure_region, base_linear, common, px_per_mm)
-        (photo_m, maps), (base_m, _) = photo_job.result(), base_job.result()
-    timings["measure_s"] = time.perf_counter() - t2
+        px_per_mm = frame.px_per_mm / _matrix_scale(matrix)
 
     calibrated = frame.calibration.calibrated and base.calibration.calibrated
-    mdc = mdc_table(calibrated=calibrated)
+    faces = face_alignment is not None and base.face is not None and base.face.has_regions
+    masks = {k: m & common for k, m in base.face.masks.items()} if faces and base.face is not None else None
+    t2 = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        jobs = [
+            pool.submit(_faces.measure_frame, linear, common, base.face, px_per_mm=px_per_mm, scale=base.scale,
+                        tone_linear=tone, calibrated=calibrated, measure_region=measure_region, masks=masks)
+            for linear, tone in ((warped, warped_tone), (base_linear, camera_linear(base)))
+        ]
+        photo_side, base_side = jobs[0].result(), jobs[1].result()
+    photo_m, base_m, maps = photo_side.measures, base_side.measures, photo_side.maps
+    timings["measure_s"] = time.perf_counter() - t2
+
+    mdc = region_mdc_table("face", calibrated=calibrated) if faces else mdc_table(calibrated=calibrated)
     pv, bv = _measure_values(photo_m), _measure_values(base_m)
     light_problem = _light_problem(frame.calibration.light_cct_k, base.calibration.light_cct_k)
+    keys = tuple(k for k in DIRECTIONS if k in mdc)  # a new measure is judged once its MDC is estimated
     changes = tuple(
-        _judge(k, pv[k], bv[k], mdc=mdc[k], calibrated=calibrated, light_problem=light_problem)
-        for k in DIRECTIONS if k in mdc  # a new measure is judged once its MDC is estimated
+        _judge(k, pv[k], bv[k], mdc=mdc[k], calibrated=calibrated, light_problem=light_problem) for k in keys
     )
+    region_changes = {}
+    if faces and face_alignment is not None:
+        region_changes = _faces.compare_regions(
+            photo_side.figures, base_side.figures, calibrated=calibrated, measures=keys,
+            not_comparable=face_alignment.not_comparable or {},
+            judge=lambda k, p, b, m: _judge(k, p, b, mdc=m, calibrated=calibrated, light_problem=light_problem),
+        )
 
     notes: list[str] = []
     if mixed:
@@ -221,19 +301,22 @@ def compare_with_baseline(
         notes.append("colour measures not compared: " + light_problem)
     if not calibrated:
         notes.append("uncalibrated: at least one photo has no colour reference, so the detectable change is wider")
+    for key, why in sorted((face_alignment.not_comparable or {}).items() if face_alignment is not None else []):
+        notes.append(f"{key.replace('_', ' ')} texture {why}")
     base_region_px = np.count_nonzero(base.region)
-    common_px = np.count_nonzero(common)
+    common_px = np.count_nonzero(photo_side.region)
     if base_region_px and common_px < MIN_COMMON_SHARE * base_region_px:
         notes.append(f"the photos overlap on only {100 * common_px / base_region_px:.0f} % of the baseline's region")
     if not frame.quality.ok:
         notes.append("this photo failed the quality check: " + "; ".join(frame.quality.reasons))
 
     comparison = Comparison(
-        common_area_px=int(round(common_px / base.scale**2)),
+        common_area_px=base_side.area_px,
         calibrated=calibrated,
         baseline=base_m,
         changes=changes,
         notes=tuple(notes),
+        regions=region_changes,
     )
     result = AnalysisResult(
         analysis_version=ANALYSIS_VERSION,
@@ -247,19 +330,22 @@ def compare_with_baseline(
         calibration=calibration_summary(frame),
         baseline_calibration=calibration_summary(base),
         alignment=alignment_summary,
-        roi_area_px=int(round(common_px / base.scale**2)),
+        roi_area_px=photo_side.area_px,
         roi_lost_to_clipping_pct=frame.lost_to_clipping_pct,
         measures=photo_m,
         mdc=mdc,
         directions=dict(DIRECTIONS),
         comparison=comparison,
         timings_s={**timings, "total_s": time.perf_counter() - t0},
+        face=frame.face.summary if frame.face is not None else None,
+        regions=_faces.region_results(photo_side.figures),
     )
     artifacts = Artifacts(
         srgb=linear_to_srgb(warped),
-        region=common,
+        region=photo_side.region,
         aligned=True,
         full_size=(base.decoded.full_width, base.decoded.full_height),
+        region_masks={k: f.mask for k, f in photo_side.figures.items()},
         **maps,
     )
     return Analysis(result, artifacts)

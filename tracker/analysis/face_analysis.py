@@ -32,9 +32,21 @@ from tracker.analysis.results import (
 )
 from tracker.analysis.tone import skin_tone
 
-__all__ = ["CLOSE_UP_VIEW", "FaceFrame", "compare_regions", "locate", "measure", "region_results"]
+__all__ = [
+    "CLOSE_UP_VIEW",
+    "UNCALIBRATED_TONE",
+    "FaceFrame",
+    "Measured",
+    "compare_regions",
+    "locate",
+    "measure",
+    "measure_frame",
+    "region_results",
+]
 
 CLOSE_UP_VIEW = "closeup"
+#: How skin tone is labelled when no chart corrected the colours: it is the photo's own sRGB.
+UNCALIBRATED_TONE = "camera colours, uncalibrated"
 #: Texture measures that an expression change makes incomparable in the perioral and periorbital regions.
 EXPRESSION_MEASURES = frozenset(m.key for m in MEASURE_BY_KEY.values() if m.group == "texture")
 
@@ -199,3 +211,58 @@ def compare_regions(
 def _value(m: Measures, key: str) -> float:
     v = m.value(key)
     return float("nan") if v is None else v
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What one photo's measurement gives: figures, per-region figures, maps, and the pixels measured."""
+
+    measures: Measures
+    figures: dict[str, _regional.RegionFigures]
+    maps: dict[str, np.ndarray]  # erythema_map, spot_mask, line_map
+    region: np.ndarray  # the pixels the top-level figures cover
+    area_px: int  # full-resolution pixels of ``region``
+
+
+MeasureRegion = Callable[[np.ndarray, np.ndarray, "float | None"], "tuple[Measures, dict[str, np.ndarray]]"]
+
+
+def measure_frame(
+    linear: np.ndarray,
+    region: np.ndarray,
+    ff: FaceFrame | None,
+    *,
+    px_per_mm: float | None,
+    scale: float,
+    tone_linear: np.ndarray,
+    calibrated: bool,
+    measure_region: MeasureRegion,
+    masks: dict[str, np.ndarray] | None = None,
+) -> Measured:
+    """Measure a frame: over its face's regions when it has them, else over ``region``.
+
+    ``masks`` are the regions to measure (default: the face's, inside ``region``).
+    Without a chart, skin tone is read from ``tone_linear`` (the photo's own
+    colours) and labelled :data:`UNCALIBRATED_TONE`.
+    """
+    from tracker.analysis.redness import erythema_index
+
+    note = None if calibrated else UNCALIBRATED_TONE
+    if ff is not None and ff.has_regions:
+        use = masks if masks is not None else {k: m & region for k, m in ff.masks.items()}
+        top, figures, spots, lines = measure(
+            linear, ff, use, px_per_mm=px_per_mm, scale=scale, tone_linear=tone_linear, tone_note=note
+        )
+        measured = np.zeros(region.shape, bool)
+        for f in figures.values():
+            measured |= f.mask
+        maps = {"erythema_map": erythema_index(linear), "spot_mask": spots, "line_map": lines}
+        area = int(sum(f.area_px for f in figures.values()))
+        return Measured(top, figures, maps, measured, area)
+    measures, maps = measure_region(linear, region, px_per_mm)
+    if note is not None and region.any() and np.isfinite(measures.ita_deg):
+        measures = _with_tone(measures, tone_linear, region, note)
+    reasons = ff.reasons if ff is not None else dict.fromkeys(REGION_KEYS, "close-up: no anatomical regions")
+    figures = {k: _regional.RegionFigures(0, "drawn", reasons[k] or "not measured", Measures.unmeasured(reasons[k] or ""),
+                                          np.zeros(region.shape, bool)) for k in REGION_KEYS}
+    return Measured(measures, figures, maps, region, round(int(region.sum()) / scale**2))

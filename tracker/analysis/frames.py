@@ -12,6 +12,7 @@ from tracker.analysis import alignment as _alignment
 from tracker.analysis import calibration as _calibration
 from tracker.analysis import decode as _decode
 from tracker.analysis import quality as _quality
+from tracker.analysis.face_analysis import FaceFrame
 from tracker.analysis.results import AnalysisResult
 
 ImageSource = str | os.PathLike[str] | bytes
@@ -35,6 +36,7 @@ class Frame:
     lost_to_clipping_pct: float
     quality: _quality.QualityReport
     px_per_mm: float | None  # working pixels per mm
+    face: FaceFrame | None = None  # the face and its regions; None for a declared close-up
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -70,6 +72,7 @@ class Artifacts:
     line_map: np.ndarray
     aligned: bool
     full_size: tuple[int, int]  # (width, height) of the frame at full resolution
+    region_masks: dict[str, np.ndarray] = field(default_factory=dict)  # anatomical regions measured, working scale
 
 
 @dataclass(frozen=True)

@@ -62,15 +62,24 @@ class LesionView:
 
     log_grey: np.ndarray
     factor: float  # small px per caller px
+    usable: np.ndarray  # bool: skin to use (the colour chart and the background left out)
 
 
-def lesion_view(grey: np.ndarray) -> LesionView:
-    """Reduce a grey (h, w) float image in [0, 1] for :func:`align_by_lesion` (done once per baseline)."""
+def lesion_view(grey: np.ndarray, mask: np.ndarray | None = None) -> LesionView:
+    """Reduce a grey (h, w) float image in [0, 1] for :func:`align_by_lesion` (done once per baseline).
+
+    ``mask`` (bool, same size) is where to look: a chart is a perfect dark blob with perfect texture.
+    """
     h, w = grey.shape[:2]
     f = min(1.0, _WORK_SIDE / max(h, w))
+    size = (max(8, round(w * f)), max(8, round(h * f)))
     if f < 1.0:
-        grey = cv2.resize(grey, (max(8, round(w * f)), max(8, round(h * f))), interpolation=cv2.INTER_AREA)
-    return LesionView(np.log(np.asarray(grey, np.float32) + np.float32(1.0 / 255.0)), f)
+        grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
+    usable = np.ones(grey.shape[:2], bool)
+    if mask is not None:
+        usable = cv2.resize(mask.astype(np.uint8), (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_AREA) > 0
+        usable = cv2.erode(usable.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0  # off the mask's edge
+    return LesionView(np.log(np.asarray(grey, np.float32) + np.float32(1.0 / 255.0)), f, usable)
 
 
 def _contrast(log_grey: np.ndarray) -> np.ndarray:
@@ -127,16 +136,21 @@ def _ncc(a: np.ndarray, b: np.ndarray, mask: np.ndarray) -> float:
     return float((x * y).sum() / max(np.sqrt((x * x).sum() * (y * y).sum()), 1e-12))
 
 
-def confirm(moving_band: np.ndarray, reference_band: np.ndarray, m: np.ndarray) -> tuple[float, float]:
+def confirm(
+    moving_band: np.ndarray, reference_band: np.ndarray, m: np.ndarray, usable: np.ndarray | None = None
+) -> tuple[float, float]:
     """Band-pass correlation under the warp ``m``, and the best of its rivals.
 
     Rivals: the same warp shifted 8 px in each direction, turned 4° either way about
     the frame centre, and no warp (the photo stretched onto the baseline's frame).
-    A confirmed warp's correlation is not beaten by more than 0.05.
+    A confirmed warp's correlation is not beaten by more than 0.05. ``usable`` limits
+    the comparison to the baseline's skin.
     """
     shape = reference_band.shape
     h, w = shape
     valid = _warp(np.ones(moving_band.shape, np.float32), m, shape) > 0.999
+    if usable is not None:
+        valid &= usable
     edge = int(CONFIRM_SHIFT_PX) + 2
     valid[:edge], valid[-edge:], valid[:, :edge], valid[:, -edge:] = False, False, False, False
     own = _ncc(_warp(moving_band, m, shape), reference_band, valid)
@@ -149,7 +163,8 @@ def confirm(moving_band: np.ndarray, reference_band: np.ndarray, m: np.ndarray) 
         r = np.vstack([cv2.getRotationMatrix2D((w / 2, h / 2), turn, 1.0), [0, 0, 1]])
         rivals.append(_ncc(_warp(moving_band, (r @ np.vstack([m, [0, 0, 1]]))[:2], shape), reference_band, valid))
     stretch = np.array([[w / moving_band.shape[1], 0, 0], [0, h / moving_band.shape[0], 0]])
-    rivals.append(_ncc(_warp(moving_band, stretch, shape), reference_band, np.ones(shape, bool)))
+    rivals.append(_ncc(_warp(moving_band, stretch, shape), reference_band,
+                       usable if usable is not None else np.ones(shape, bool)))
     finite = [r for r in rivals if np.isfinite(r)]
     return own, max(finite) if finite else float("nan")
 
@@ -215,6 +230,9 @@ def align_by_lesion(moving: LesionView, reference: LesionView) -> LesionAlignmen
     lm, fm = moving.log_grey, moving.factor
     lr, fr = reference.log_grey, reference.factor
     cm_, cr_ = _contrast(lm), _contrast(lr)
+    # No lesion outside the skin to use (the chart, the background).
+    cm_[~moving.usable] = min(0.0, float(cm_.min()))
+    cr_[~reference.usable] = min(0.0, float(cr_.min()))
     mask_m, mask_r = _lesion(cm_), _lesion(cr_)
     if mask_m is None or mask_r is None:
         return LesionAlignment(False, "no lesion stands out in both photos to line them up by", None, 0.0, 0.0, 0.0)
@@ -230,7 +248,7 @@ def align_by_lesion(moving: LesionView, reference: LesionView) -> LesionAlignmen
     m_small = _nearest_similarity(affine, moments_m[0])
     warped = _warp(mask_m.astype(np.float32), m_small, mask_r.shape) > 0.5
     iou = float((warped & mask_r).sum() / max(1, (warped | mask_r).sum()))
-    own, rival = confirm(band(lm), band(lr), m_small)
+    own, rival = confirm(band(lm), band(lr), m_small, reference.usable)
     # Back to the callers' pixels: moving px -> small -> reference small -> reference px.
     to_small_m = np.diag([fm, fm, 1.0])
     from_small_r = np.diag([1.0 / fr, 1.0 / fr, 1.0])

@@ -61,7 +61,9 @@ def region_mdc_table(region: str, *, calibrated: bool) -> dict[str, float]:
 
     Estimated from simulated repeat captures of real portraits (pose, light and
     exposure only: ``tracker mdc-estimate-faces``). A measure or region missing from
-    that table falls back to the close-up figure.
+    that table falls back to the close-up figure, and so does an estimate of zero (no
+    variation seen in the repeats, e.g. no spot in a region): a band of zero would call
+    any single new spot a change.
 
     >>> set(region_mdc_table("cheek_left", calibrated=True)) == set(mdc_table(calibrated=True))
     True
@@ -72,7 +74,7 @@ def region_mdc_table(region: str, *, calibrated: bool) -> dict[str, float]:
         return fallback
     regions = table.get("calibrated" if calibrated else "uncalibrated") or {}
     own = regions.get(region) or {}
-    return {k: float(own.get(k, v)) for k, v in fallback.items()}
+    return {k: float(own[k]) if float(own.get(k) or 0.0) > 0.0 else v for k, v in fallback.items()}
 
 
 def mdc_provenance() -> dict[str, Any]:

@@ -65,6 +65,9 @@ def mask_pngs(analysis: Analysis) -> dict[str, bytes]:
     if art.aligned:
         rgb = np.round(np.clip(art.srgb, 0, 1) * 255).astype(np.uint8)
         out["aligned.png"] = _rgb_png(cv2.resize(rgb, art.full_size, interpolation=cv2.INTER_LINEAR))
+    # One mask per anatomical region, in the frame and at the size of roi_mask.png.
+    for key, mask in art.region_masks.items():
+        out[f"regions/{key}.png"] = _png(_full_res_mask(mask, art.full_size))
     return out
 
 
@@ -81,6 +84,13 @@ def _shrink(image: np.ndarray, size: tuple[int, int] | None) -> np.ndarray:
     if image.dtype == bool:
         return cv2.resize(image.view(np.uint8), size, interpolation=cv2.INTER_NEAREST).astype(bool)
     return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
+def region_mask_pngs(analysis: Analysis) -> dict[str, bytes]:
+    """The anatomical regions measured, one 8-bit mask each at the overlays' size (stored with them)."""
+    art = analysis.artifacts
+    size = _display_size(art.srgb.shape)
+    return {f"region_{key}.png": _png(_shrink(mask, size).astype(np.uint8) * 255) for key, mask in art.region_masks.items()}
 
 
 def overlay_pngs(analysis: Analysis) -> dict[str, bytes]:
@@ -114,6 +124,7 @@ def write_outputs(analysis: Analysis, out_dir: str | os.PathLike[str]) -> list[P
     written = []
     for name, data in mask_pngs(analysis).items():
         path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
         written.append(path)
     return written

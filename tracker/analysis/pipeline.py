@@ -32,6 +32,7 @@ from PIL import Image, UnidentifiedImageError
 from tracker.analysis import alignment as _alignment
 from tracker.analysis import calibration as _calibration
 from tracker.analysis import decode as _decode
+from tracker.analysis import face_analysis as _faces
 from tracker.analysis import quality as _quality
 from tracker.analysis import redness as _redness
 from tracker.analysis import roi as _roi
@@ -43,7 +44,10 @@ from tracker.analysis.comparison import (
     MIN_COLOUR_CCT_K,
     MIN_REGION_PX,
     calibration_summary,
+    camera_linear,
     compare_with_baseline,
+    face_alignment,
+    faces_decide,
     full_res_matrix,
     measure_region,
     quality_summary,
@@ -62,14 +66,14 @@ from tracker.analysis.results import AlignmentSummary, AnalysisResult
 from tracker.analysis.version import ANALYSIS_VERSION
 
 __all__ = [
-    "Analysis",
-    "AnalysisInputError",
-    "Artifacts",
     "COLOUR_MEASURES",
-    "ImageSource",
     "LIGHT_MISMATCH_MIRED",
     "MIN_COLOUR_CCT_K",
     "MIN_REGION_PX",
+    "Analysis",
+    "AnalysisInputError",
+    "Artifacts",
+    "ImageSource",
     "MaskSource",
     "PreparedBaseline",
     "analyze_photo",
@@ -159,6 +163,7 @@ def _prepare_frame(
     mm_per_px: float | None,
     what: str,
     chart_model: str | None = None,
+    view: str | None = None,
 ) -> Frame:
     reduce = _full_size_and_reduce(source, mm_per_px)
     decoded = _decode.decode_image(source, reduce=reduce)
@@ -171,8 +176,15 @@ def _prepare_frame(
     # cast raw skin chromaticity leaves any skin model. Clipping is judged on the raw one.
     corrected_srgb = linear_to_srgb(calib.linear)
     auto = _roi.skin_region(corrected_srgb, exclude=calib.chart_mask)
+    drawn = None
     if roi is not None:
-        auto = auto & _load_mask(roi, full_size=(decoded.full_width, decoded.full_height), shape=auto.shape, what=what)
+        drawn = _load_mask(roi, full_size=(decoded.full_width, decoded.full_height), shape=auto.shape, what=what)
+        auto = auto & drawn
+    # A face's skin is its anatomical regions (colour alone takes in hair and background).
+    unusable = calib.chart_mask if calib.chart_mask is not None else np.zeros(auto.shape, bool)
+    face = _faces.locate(corrected_srgb, view=view, drawn=drawn, unusable=unusable)
+    if face.has_regions:
+        auto = face.union
     clipped = _roi.clipped_mask(srgb)
     region = auto & ~clipped
     skin_px = np.count_nonzero(auto)
@@ -184,7 +196,7 @@ def _prepare_frame(
         px_per_mm = decoded.scale / mm_per_px
     else:
         px_per_mm = None
-    return Frame(decoded, corrected_srgb, calib.linear, calib, auto, region, lost, quality, px_per_mm)
+    return Frame(decoded, corrected_srgb, calib.linear, calib, auto, region, lost, quality, px_per_mm, face)
 
 
 def prepare_baseline(
@@ -194,6 +206,7 @@ def prepare_baseline(
     chart_corners: Any = None,
     mm_per_px: float | None = None,
     chart_model: str | None = None,
+    view: str | None = None,
 ) -> PreparedBaseline:
     """Decode, calibrate and index a baseline photo for repeated comparisons.
 
@@ -209,19 +222,22 @@ def prepare_baseline(
         Known scale of the full-resolution baseline, used when no chart gives one.
     chart_model : str, optional
         Which chart the clinic uses (``chart_reference.CHART_SIZES_MM``): gives the scale.
+    view : str, optional
+        The declared view (``models.vocabulary.VIEWS``); ``closeup`` skips face landmarks.
     """
     with _ANALYSIS_SLOTS:
         return _prepare_baseline(
-            baseline, roi=roi, chart_corners=chart_corners, mm_per_px=mm_per_px, chart_model=chart_model
+            baseline, roi=roi, chart_corners=chart_corners, mm_per_px=mm_per_px, chart_model=chart_model, view=view
         )
 
 
 def _prepare_baseline(
     baseline: ImageSource, *, roi: MaskSource | None, chart_corners: Any, mm_per_px: float | None,
-    chart_model: str | None,
+    chart_model: str | None, view: str | None = None,
 ) -> PreparedBaseline:
     frame = _prepare_frame(
-        baseline, roi=roi, chart_corners=chart_corners, mm_per_px=mm_per_px, what="baseline", chart_model=chart_model
+        baseline, roi=roi, chart_corners=chart_corners, mm_per_px=mm_per_px, what="baseline", chart_model=chart_model,
+        view=view,
     )
     reference = _alignment.prepare_reference(frame.srgb, mask=_alignment_mask(frame))
     return PreparedBaseline(frame=frame, reference=reference, roi_supplied=roi is not None)
@@ -235,8 +251,8 @@ def _prepare_photo(
     Found on the photo's own thread, while the other thread prepares the baseline.
     """
     frame = _prepare_frame(source, what="photo", **options)
-    if not with_features:
-        return frame, None
+    if not with_features or (frame.face is not None and frame.face.has_regions):
+        return frame, None  # faces are aligned by their landmarks
     return frame, _alignment.prepare_reference(frame.srgb, mask=_alignment_mask(frame))
 
 
@@ -266,6 +282,17 @@ def _alignment_mask(frame: Frame) -> np.ndarray:
         near_skin &= ~frame.calibration.chart_mask
     return near_skin
 
+def _scale_source(frame: Frame, mm_per_px: float | None) -> str | None:
+    """Where the millimetres come from: the chart or the caller (a face's eye distance only
+    sizes its regions against the 1 cm² floor: at portrait resolution 0.1 mm filters would
+    read pixel noise)."""
+    if frame.calibration.mm_per_px is not None:
+        return "chart"
+    if mm_per_px is not None:
+        return "given"
+    return None
+
+
 # --- the entry point --------------------------------------------------------------
 
 
@@ -278,6 +305,7 @@ def analyze_photo(
     baseline_chart_corners: Any = None,
     mm_per_px: float | None = None,
     chart_model: str | None = None,
+    view: str | None = None,
 ) -> Analysis:
     """Measure redness, pigment and texture of a photo, against its baseline when given.
 
@@ -299,6 +327,11 @@ def analyze_photo(
         chart gives one.
     chart_model : str, optional
         The clinic's chart model (default ``chart_reference.DEFAULT_CHART``), for the scale.
+    view : str, optional
+        The declared view of the photo (and its baseline): ``front``, ``left_oblique``,
+        ``right_oblique``, ``left_profile``, ``right_profile`` or ``closeup``. Every photo but a
+        declared close-up is searched for a face; a face with reliable landmarks is measured
+        per anatomical region and aligned by its landmarks.
 
     Returns
     -------
@@ -314,7 +347,8 @@ def analyze_photo(
     """
     with _ANALYSIS_SLOTS:
         return _analyze(photo, baseline, roi=roi, chart_corners=chart_corners,
-                        baseline_chart_corners=baseline_chart_corners, mm_per_px=mm_per_px, chart_model=chart_model)
+                        baseline_chart_corners=baseline_chart_corners, mm_per_px=mm_per_px, chart_model=chart_model,
+                        view=view)
 
 
 def _analyze(
@@ -326,6 +360,7 @@ def _analyze(
     baseline_chart_corners: Any,
     mm_per_px: float | None,
     chart_model: str | None,
+    view: str | None = None,
 ) -> Analysis:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -339,6 +374,7 @@ def _analyze(
                 chart_corners=baseline_chart_corners,
                 mm_per_px=mm_per_px,
                 chart_model=chart_model,
+                view=view,
             )
         photo_roi = roi if baseline is None else None
         frame_future = pool.submit(
@@ -349,6 +385,7 @@ def _analyze(
             mm_per_px=mm_per_px,
             chart_model=chart_model,
             with_features=baseline is not None,
+            view=view,
         )
         frame, moving = frame_future.result()
         prepared = base_future.result() if base_future is not None else baseline
@@ -363,10 +400,21 @@ def _analyze(
         "min_colour_cct_k": MIN_COLOUR_CCT_K,
         "mdc": mdc_provenance(),
         "roi_supplied": roi is not None or bool(prepared and prepared.roi_supplied),
+        "scale_source": _scale_source(prepared.frame if prepared is not None else frame, mm_per_px),
     }
     alignment_summary: AlignmentSummary | None = None
 
-    if prepared is not None:
+    if prepared is not None and faces_decide(frame, prepared.frame):
+        t1 = time.perf_counter()
+        outcome = face_alignment(frame, prepared.frame)
+        timings["align_s"] = time.perf_counter() - t1
+        if isinstance(outcome, AlignmentSummary):
+            alignment_summary = outcome
+        else:
+            face_summary, found = outcome
+            return compare_with_baseline(frame, prepared, None, face_summary, parameters, timings, t0,
+                                         face_alignment=found)
+    elif prepared is not None:
         t1 = time.perf_counter()
         assert moving is not None
         aligned = _alignment.align(moving, prepared.reference)
@@ -376,13 +424,19 @@ def _analyze(
             full_matrix = full_res_matrix(aligned.matrix, photo_scale=frame.scale, baseline_scale=base.scale)
             residual = aligned.residual_px / base.scale if aligned.residual_px is not None else None
             alignment_summary = AlignmentSummary(
-                True, None, _matrix_rows(full_matrix), residual, aligned.similarity, aligned.inliers
+                True, None, _matrix_rows(full_matrix), residual, aligned.similarity, aligned.inliers, "features",
             )
             return compare_with_baseline(frame, prepared, aligned, alignment_summary, parameters, timings, t0)
-        alignment_summary = AlignmentSummary(False, aligned.reason, None, None, aligned.similarity, aligned.inliers)
+        alignment_summary = AlignmentSummary(
+            False, aligned.reason, None, None, aligned.similarity, aligned.inliers, "features"
+        )
 
     t2 = time.perf_counter()
-    measures, maps = measure_region(frame.linear, frame.region, frame.px_per_mm)
+    measured = _faces.measure_frame(
+        frame.linear, frame.region, frame.face, px_per_mm=frame.px_per_mm, scale=frame.scale,
+        tone_linear=camera_linear(frame), calibrated=frame.calibration.calibrated, measure_region=measure_region,
+    )
+    measures, maps = measured.measures, measured.maps
     timings["measure_s"] = time.perf_counter() - t2
     calibrated = frame.calibration.calibrated
     result = AnalysisResult(
@@ -397,19 +451,22 @@ def _analyze(
         calibration=calibration_summary(frame),
         baseline_calibration=calibration_summary(prepared.frame) if prepared is not None else None,
         alignment=alignment_summary,
-        roi_area_px=int(round(np.count_nonzero(frame.region) / frame.scale**2)),
+        roi_area_px=measured.area_px,
         roi_lost_to_clipping_pct=frame.lost_to_clipping_pct,
         measures=measures,
         mdc=mdc_table(calibrated=calibrated),
         directions=dict(DIRECTIONS),
         comparison=None,
         timings_s={**timings, "total_s": time.perf_counter() - t0},
+        face=frame.face.summary if frame.face is not None else None,
+        regions=_faces.region_results(measured.figures),
     )
     artifacts = Artifacts(
         srgb=frame.srgb,
-        region=frame.region,
+        region=measured.region,
         aligned=False,
         full_size=(frame.decoded.full_width, frame.decoded.full_height),
+        region_masks={k: f.mask for k, f in measured.figures.items()},
         **maps,
     )
     return Analysis(result, artifacts)

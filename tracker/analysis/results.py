@@ -208,6 +208,7 @@ class AlignmentSummary:
     residual_px: float | None  # full-resolution baseline px
     similarity: float | None
     inliers: int
+    method: str | None = None  # "features" (close-ups) or "face landmarks + dense refinement"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -217,6 +218,7 @@ class AlignmentSummary:
             "residual_px": _clean(self.residual_px),
             "similarity": _clean(self.similarity),
             "inliers": int(self.inliers),
+            "method": self.method,
         }
 
     @classmethod
@@ -225,7 +227,8 @@ class AlignmentSummary:
         matrix = (tuple(float(v) for v in m[0]), tuple(float(v) for v in m[1])) if m else None
         return cls(ok=bool(data.get("ok")), reason=data.get("reason"), matrix=matrix,  # type: ignore[arg-type]
                    residual_px=_float(data.get("residual_px"), None), similarity=_float(data.get("similarity"), None),
-                   inliers=int(data.get("inliers") or 0))
+                   inliers=int(data.get("inliers") or 0),
+                   method=data.get("method") if isinstance(data.get("method"), str) else None)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import click
 
+from tracker.models.vocabulary import VIEWS
+
 
 def _corners(value: str | None, option: str) -> list[float] | None:
     if value is None:
@@ -39,7 +41,9 @@ def _fail(message: str) -> None:
 @click.option("--chart-corners", help="Chart corners in the photo: x1,y1,...,x4,y4 (TL, TR, BR, BL; full-resolution px).")
 @click.option("--baseline-chart-corners", help="Chart corners in the baseline, same form.")
 @click.option("--mm-per-px", type=float, help="Scale of the full-resolution photo when no chart gives one.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Also write roi_mask.png, spot_mask.png, redness_map.png (and aligned.png).")
+@click.option("--view", type=click.Choice(list(VIEWS)),
+              help="The photo's view; a close-up is not searched for a face (default: look for one).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Also write roi_mask.png, spot_mask.png, redness_map.png, regions/<region>.png (and aligned.png).")
 def analyze(
     photo: Path,
     baseline: Path | None,
@@ -47,6 +51,7 @@ def analyze(
     chart_corners: str | None,
     baseline_chart_corners: str | None,
     mm_per_px: float | None,
+    view: str | None,
     out_dir: Path | None,
 ) -> None:
     """Measure PHOTO (against --baseline when given) and print the result as JSON."""
@@ -69,6 +74,7 @@ def analyze(
             chart_corners=corners,
             baseline_chart_corners=base_corners,
             mm_per_px=mm_per_px,
+            view=view,
         )
         if out_dir is not None:
             write_outputs(analysis, out_dir)
@@ -110,3 +116,16 @@ def mdc_estimate() -> None:
 
 
 commands.append(mdc_estimate)
+
+
+@click.command("mdc-estimate-faces")
+def mdc_estimate_faces() -> None:
+    """Re-estimate the per-region MDCs of front views from repeat captures of the shared portraits (slow)."""
+    from tracker.evaluation.mdc_faces import MDC_FACE_FILE, estimate_and_write
+
+    payload = estimate_and_write(progress=lambda m: click.echo(m, err=True))
+    click.echo(json.dumps(payload, indent=2))
+    click.echo(f"written to {MDC_FACE_FILE}", err=True)
+
+
+commands.append(mdc_estimate_faces)

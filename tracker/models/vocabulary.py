@@ -100,6 +100,9 @@ CONSENT_KINDS = {
 }
 
 # Photos --------------------------------------------------------------------------------
+#: Left and right are the patient's own, as clinics name views: a left oblique or left
+#: profile shows the patient's left cheek (in an unmirrored photo the nose points to the
+#: image's left), and ``cheek_left`` is the patient's left cheek.
 VIEW_CLOSEUP = "closeup"
 VIEWS = {
     "front": "Front",
@@ -108,6 +111,18 @@ VIEWS = {
     "left_oblique": "Left oblique",
     "right_oblique": "Right oblique",
     VIEW_CLOSEUP: "Close-up",
+}
+
+#: Anatomical regions of a face photo, in the analysis's order (``regions`` of a result).
+FACE_REGIONS = {
+    "forehead": "Forehead",
+    "cheek_left": "Left cheek",
+    "cheek_right": "Right cheek",
+    "nose": "Nose",
+    "chin": "Chin",
+    "perioral": "Around the mouth",
+    "periorbital_left": "Around the left eye",
+    "periorbital_right": "Around the right eye",
 }
 
 TIME_BEFORE = "before"

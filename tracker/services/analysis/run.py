@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 #: Prepared baselines kept per worker process: a visit brings several photos of a view.
 _BASELINE_CACHE_SIZE = 4
-_baseline_cache: OrderedDict[tuple[str, int, str | None], Any] = OrderedDict()
+_baseline_cache: OrderedDict[tuple[str, int, str | None, str], Any] = OrderedDict()
 _baseline_lock = threading.Lock()
 
 
@@ -45,14 +45,14 @@ def _prepared_baseline(storage: Storage, baseline: Photo, roi_revision: int, reg
 
     from ..regions import corners_of, load_mask
 
-    key = (baseline.sha256, roi_revision, region.id if region is not None else None)
+    key = (baseline.sha256, roi_revision, region.id if region is not None else None, baseline.view)
     with _baseline_lock:
         if key in _baseline_cache:
             _baseline_cache.move_to_end(key)
             return _baseline_cache[key]
     prepared = prepare_baseline(storage.read(baseline.original_key),
                                 roi=load_mask(storage, region) if region is not None else None,
-                                chart_corners=corners_of(region))
+                                chart_corners=corners_of(region), view=baseline.view)
     with _baseline_lock:
         _baseline_cache[key] = prepared
         while len(_baseline_cache) > _BASELINE_CACHE_SIZE:
@@ -78,7 +78,7 @@ def run_analysis(session: Session, storage: Storage, analysis_id: str, *, claim:
     """
     from tracker.analysis import analyze_photo
     from tracker.analysis.decode import ImageDecodeError
-    from tracker.analysis.outputs import overlay_pngs
+    from tracker.analysis.outputs import overlay_pngs, region_mask_pngs
 
     from ..regions import load_mask, revision_for
 
@@ -106,7 +106,7 @@ def run_analysis(session: Session, storage: Storage, analysis_id: str, *, claim:
         prepared = _prepared_baseline(storage, baseline, row.roi_revision, region) if baseline is not None else None
         own_roi = load_mask(storage, region) if region is not None and baseline is None else None
         analysis = analyze_photo(storage.read(photo.original_key), baseline=prepared, chart_corners=corners,
-                                 roi=own_roi)
+                                 roi=own_roi, view=photo.view)
     except ImageDecodeError as e:
         _hold(session, claim, policy)
         states.refuse(row, f"The photo could not be read: {e}")
@@ -115,7 +115,8 @@ def run_analysis(session: Session, storage: Storage, analysis_id: str, *, claim:
 
     result = analysis.to_dict()
     keys, hashes = {}, {}
-    for name, data in overlay_pngs(analysis).items():
+    # The anatomical regions measured belong to this analysis: stored with its overlays.
+    for name, data in {**overlay_pngs(analysis), **region_mask_pngs(analysis)}.items():
         key = overlay_key(row.id, name, claim.attempt)
         storage.put_bytes(key, data)
         keys[name.removesuffix(".png")] = key

@@ -37,7 +37,14 @@ from sqlalchemy.orm import Session
 from tracker.models import TreatmentSeries, User
 from tracker.models.base import new_id
 from tracker.models.exports import EXPORT_REPORT
-from tracker.models.vocabulary import ANAESTHESIA, CONCERNS, ROMAN, TREATED_AREAS, TREATMENT_TYPES
+from tracker.models.vocabulary import (
+    ANAESTHESIA,
+    CONCERNS,
+    FACE_REGIONS,
+    ROMAN,
+    TREATED_AREAS,
+    TREATMENT_TYPES,
+)
 from tracker.storage import Storage
 
 from ..access import get_series
@@ -234,6 +241,37 @@ def _measures_table(pair: ProgressPair, st: dict[str, ParagraphStyle]) -> Table:
     return t
 
 
+#: Measures shown per area of the face (the charted ones; the full list is in the table above).
+REGION_MEASURES = ("erythema_index_mean", "red_area_pct", "spot_area_pct", "spot_count", "line_density")
+
+
+def _regions_table(pair: ProgressPair, st: dict[str, ParagraphStyle]) -> Table | None:
+    """A face photo, area by area: each measure's verdict against that area's own detectable change."""
+    result = pair.result or {}
+    compared = ((result.get("comparison") or {}).get("regions")) or {}
+    regions = result.get("regions") or {}
+    if not compared:
+        return None
+    header = ["Area", *[MEASURE_LABELS[k].split(" (")[0] for k in REGION_MEASURES]]
+    rows: list[list[Any]] = [header]
+    for key, label in FACE_REGIONS.items():
+        region = regions.get(key) or {}
+        if not region.get("area_px"):
+            why = region.get("reason") or "not measured"
+            rows.append([Paragraph(_esc(label), st["cell"]), Paragraph(_esc(why), st["cell"]), "", "", "", ""])
+            continue
+        cells: list[Any] = [Paragraph(_esc(label), st["cell"])]
+        for measure in REGION_MEASURES:
+            d = ((compared.get(key) or {}).get("delta") or {}).get(measure) or {}
+            verdict = d.get("verdict") or "not comparable"
+            colour = VERDICT_COLOURS.get(verdict, INK).hexval().replace("0x", "#")
+            change = fmt_measure(measure, d.get("value"), signed=True) if d.get("value") is not None else "–"
+            cells.append(Paragraph(f'{change}<br/><font color="{colour}">{_esc(VERDICT_WORDS.get(verdict, verdict))}'
+                                   "</font>", st["cell"]))
+        rows.append(cells)
+    return _table(rows, [34 * mm] + [27 * mm] * len(REGION_MEASURES))
+
+
 def chart_drawing(chart: ChartSeries, *, width: float = 57 * mm, height: float = 40 * mm) -> Drawing:
     """One measure across the visits: the band of no measurable change around the baseline, the
     progress photos joined by a line and coloured by verdict, healing-window photos hollow and apart."""
@@ -352,6 +390,9 @@ def _view_section(pair: ProgressPair, image: bytes | None, charts: list[ChartSer
     out += [Spacer(1, 3 * mm), RLImage(io.BytesIO(image), width=width, height=width * h / w), Spacer(1, 2 * mm)]
     out += _charts(pair.label, charts, st)
     out += [CondPageBreak(70 * mm), Paragraph("Measures", st["h3"]), _measures_table(pair, st)]
+    regions = _regions_table(pair, st)
+    if regions is not None:
+        out += [CondPageBreak(60 * mm), Paragraph("By area of the face", st["h3"]), regions]
     out += _flags(next((c.flags for c in charts if c.view == pair.label), ()), st)
     notes = list(pair.notes) + [f"{_measure_name(k)}: {v.get('note')}" for k, v in pair.delta.items() if v.get("note")]
     if notes:

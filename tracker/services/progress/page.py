@@ -14,8 +14,25 @@ from ..access import get_photo, get_series
 from ..analysis import analysis_against, overlay_keys, result_of
 from ..errors import NotFound
 from .settings import overlays_hidden_from_patients
-from .timeline import Pair, Point, healing_pairs, photo_date, progress_pair, view_points, views_of
-from .verdicts import Change, Flag, changes, comparison_notes, flags, plain_summary
+from .timeline import (
+    Pair,
+    Point,
+    healing_pairs,
+    photo_date,
+    progress_pair,
+    view_points,
+    views_of,
+)
+from .verdicts import (
+    Change,
+    Flag,
+    RegionChanges,
+    changes,
+    comparison_notes,
+    flags,
+    plain_summary,
+    region_changes,
+)
 
 
 @dataclass
@@ -61,6 +78,7 @@ class PhotoMeasures:
     healing_reason: str | None
     superseded_by: str | None = None
     retake_of: list[PhotoRetake] = field(default_factory=list)
+    regions: list[RegionChanges] = field(default_factory=list)  # a face photo's anatomical regions
 
 
 def photo_measures(session: Session, actor: User, photo_id: str) -> PhotoMeasures:
@@ -89,7 +107,8 @@ def photo_measures(session: Session, actor: User, photo_id: str) -> PhotoMeasure
         residual_px=align.get("residual_px") if align else None, changes=changes(pt),
         notes=comparison_notes(pt) if pt.result else [], retake_reason=retake_reason,
         healing_reason=pt.reason if pt.kind == "healing" else None,
-        superseded_by=retake.retake_photo_id if retake else None, retake_of=retake_of)
+        superseded_by=retake.retake_photo_id if retake else None, retake_of=retake_of,
+        regions=region_changes(pt) if pt.result else [])
 
 
 def photo_of_analysis(session: Session, analysis_id: str) -> Photo:

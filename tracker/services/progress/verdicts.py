@@ -47,6 +47,42 @@ def changes(point: Point) -> list[Change]:
     return out
 
 
+@dataclass(frozen=True)
+class RegionChanges:
+    """One anatomical region of a face photo: its area and each measure's change against its own MDC."""
+
+    key: str
+    label: str
+    area_px: int
+    reason: str | None
+    changes: tuple[Change, ...]
+
+
+def region_changes(point: Point) -> list[RegionChanges]:
+    """Per-region changes of a face photo (empty for a close-up or a photo not compared)."""
+    from tracker.models.vocabulary import FACE_REGIONS
+
+    result = point.result or {}
+    regions = result.get("regions") or {}
+    compared = (point.comparison or {}).get("regions") or {}
+    out = []
+    for key, label in FACE_REGIONS.items():
+        region = regions.get(key)
+        if not isinstance(region, dict):
+            continue
+        deltas = (compared.get(key) or {}).get("delta") or {}
+        rows = []
+        for m in MEASURES:
+            d = deltas.get(m.key)
+            if not m.charted or not isinstance(d, dict):
+                continue
+            verdict = "not comparable" if point.kind == "healing" else d.get("verdict", "not comparable")
+            rows.append(Change(m, d.get("baseline"), d.get("photo"), d.get("value"), d.get("mdc"), verdict,
+                               (d["note"],) if d.get("note") else ()))
+        out.append(RegionChanges(key, label, int(region.get("area_px") or 0), region.get("reason"), tuple(rows)))
+    return out
+
+
 def alignment_of(point: Point) -> dict[str, Any] | None:
     return (point.result or {}).get("alignment") if point.result else None
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from tracker.jobs import TaskQueue
 from tracker.models import Analysis, Photo, make_engine, make_sessionmaker
-from tracker.services.analysis_queue import analysis_against, photo_quality_failed
+from tracker.services.analysis import analysis_against, photo_quality_failed
 from tracker.services.baselines import current_baseline_photo_id, key_of
 from tracker.services.dispatch import bind_sink
 from tracker.services.intake import IntakeLimits, PhotoTags, ingest_photo

@@ -13,8 +13,8 @@ from tracker.jobs import TaskQueue
 from tracker.models import Analysis, Base, analysis_inputs_key, make_engine, make_sessionmaker
 from tracker.models.base import utcnow
 from tracker.models.migrate import current_revision, head_revision, upgrade
-from tracker.services.analysis_leases import LeasePolicy, claim_analysis, give_up, renew, sweep
-from tracker.services.analysis_queue import current_analysis_version
+from tracker.services.analysis import LeasePolicy, claim_analysis, give_up, renew, sweep
+from tracker.services.analysis import current_analysis_version
 
 from .test_crash_recovery import upload_photos
 

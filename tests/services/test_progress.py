@@ -241,7 +241,7 @@ def test_a_region_revision_is_measured_with_its_mask_and_corners(env, loaded):
 def test_a_photo_retagged_after_the_region_was_drawn_is_measured_in_it(env, loaded):
     # ensure_analysis without an explicit revision takes the view's newest region on its baseline.
     from tracker.services import regions
-    from tracker.services.analysis_queue import ensure_analysis
+    from tracker.services.analysis import ensure_analysis
 
     db, storage, _, _ = env
     world, by_trend = loaded

@@ -27,6 +27,8 @@ from tracker.models.vocabulary import AnalysisState
 FINISHED = (AnalysisState.DONE, AnalysisState.REFUSED)
 #: Nothing more will happen to the row without a new analysis.
 TERMINAL = (*FINISHED, AnalysisState.FAILED)
+#: A worker has it or will take it: the photo is still being measured.
+IN_PROGRESS = (AnalysisState.QUEUED, AnalysisState.RUNNING)
 #: What a person sees for each state (plus "none": no analysis yet).
 LABELS: dict[str, str] = {AnalysisState.QUEUED: "queued", AnalysisState.RUNNING: "analysing", AnalysisState.DONE: "measured",
           AnalysisState.REFUSED: "refused", AnalysisState.FAILED: "failed", "none": "not analysed"}

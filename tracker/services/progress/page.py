@@ -11,7 +11,7 @@ from tracker.models import Analysis, Photo, PhotoRetake, User
 from tracker.models.vocabulary import AnalysisState, view_label
 
 from ..access import get_photo, get_series
-from ..analysis import analysis_against, overlay_keys, result_of
+from ..analysis import analysis_against, overlay_keys, result_of, states
 from ..errors import NotFound
 from .settings import overlays_hidden_from_patients
 from .timeline import (
@@ -79,6 +79,11 @@ class PhotoMeasures:
     superseded_by: str | None = None
     retake_of: list[PhotoRetake] = field(default_factory=list)
     regions: list[RegionChanges] = field(default_factory=list)  # a face photo's anatomical regions
+
+    @property
+    def busy(self) -> bool:
+        """No figures yet: waiting for its analysis, or being measured."""
+        return self.state == "waiting" or self.state in states.IN_PROGRESS
 
 
 def photo_measures(session: Session, actor: User, photo_id: str) -> PhotoMeasures:

@@ -38,6 +38,11 @@ class Point:
     reason: str | None = None  # why it is not progress (healing window, refused)
 
     @property
+    def in_progress(self) -> bool:
+        """Its analysis is queued or running (a worker will measure it)."""
+        return self.analysis is not None and self.analysis.state in states.IN_PROGRESS
+
+    @property
     def comparison(self) -> dict[str, Any] | None:
         return (self.result or {}).get("comparison") if self.result else None
 

@@ -90,13 +90,18 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _seed(instance: Path) -> dict[str, str]:
-    """The clinic the journeys start from, made through the services."""
+def instance_config(instance: Path) -> Config:
+    """The config the served instance reads (its folder as TRACKER_INSTANCE_PATH)."""
     os.environ["TRACKER_INSTANCE_PATH"] = str(instance)
     try:
-        config = Config()
+        return Config()
     finally:
         del os.environ["TRACKER_INSTANCE_PATH"]
+
+
+def _seed(instance: Path) -> dict[str, str]:
+    """The clinic the journeys start from, made through the services."""
+    config = instance_config(instance)
     engine = make_engine(config.DATABASE_URL)
     factory = make_sessionmaker(engine)
     storage = storage_from_config(config)

@@ -3,28 +3,20 @@ the app, recovery codes shown once), then signs in with password and code."""
 
 from __future__ import annotations
 
-import os
-
 import pyotp
 import pytest
 
-from tracker.config import Config
 from tracker.models import User, make_engine, make_sessionmaker
 from tracker.models.vocabulary import TECHNICIAN
 from tracker.services import accounts
 
-from .conftest import PASSWORD, screenshot, sign_in
+from .conftest import PASSWORD, instance_config, screenshot, sign_in
 
 pytestmark = pytest.mark.e2e
 
 
 def _new_technician(instance) -> str:
-    os.environ["TRACKER_INSTANCE_PATH"] = str(instance)
-    try:
-        config = Config()
-    finally:
-        del os.environ["TRACKER_INSTANCE_PATH"]
-    engine = make_engine(config.DATABASE_URL)
+    engine = make_engine(instance_config(instance).DATABASE_URL)
     with make_sessionmaker(engine)() as s:
         admin = s.query(User).filter_by(email="admin@riverside.test").one()
         accounts.create_staff(s, admin, email="casey@riverside.test", full_name="Casey Two-Factor", role=TECHNICIAN,

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from tracker.analysis import ANALYSIS_VERSION
 
-from .version_guard import UPDATE, differences, figures, golden_path, read_golden
+from .version_guard import UPDATE, differences, figures_in_a_fresh_process, golden_path, read_golden
 
 
 def test_figures_change_only_with_the_analysis_version():
     recorded = read_golden()
     assert recorded is not None, (
         f"No recorded figures for analysis version {ANALYSIS_VERSION}: run `{UPDATE}` and commit {golden_path()}.")
-    changed = list(differences(recorded, figures()))
+    changed = list(differences(recorded, figures_in_a_fresh_process()))
     assert not changed, (
         f"{len(changed)} analysis figures changed on the fixed simulated pairs, but ANALYSIS_VERSION is still "
         f"{ANALYSIS_VERSION}. Stored results would silently mix two versions.\n"

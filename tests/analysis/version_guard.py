@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -62,6 +65,22 @@ def figures() -> dict[str, Any]:
     out["without_chart_pair"] = analyze_photo(photo, baseline=base).to_dict()
     # Through JSON, as results are stored: tuples become lists, NaN stays NaN.
     return _without_volatile(json.loads(json.dumps(out)))
+
+
+def figures_in_a_fresh_process() -> dict[str, Any]:
+    """:func:`figures` measured by a new Python process, as ``update_golden`` records them.
+
+    RANSAC in the alignment draws from OpenCV's per-thread random generator, whose state
+    depends on everything the process did before: inside a long test run the same pair
+    can align with a few inliers more or less.
+    """
+    root = Path(__file__).resolve().parents[2]
+    code = "import json; from tests.analysis.version_guard import figures; print(json.dumps(figures()))"
+    run = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=600,
+                         env={**os.environ, "PYTHONPATH": str(root)})
+    if run.returncode != 0:
+        raise RuntimeError(f"measuring the version guard's pairs failed:\n{run.stderr[-4000:]}")
+    return dict(json.loads(run.stdout.strip().splitlines()[-1]))
 
 
 def differences(expected: Any, actual: Any, path: str = "") -> Iterator[str]:

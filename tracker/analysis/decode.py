@@ -234,10 +234,11 @@ def decode_image(
     exif = _meta.read_exif(pil, data)
     orientation = _meta.orientation_tag(exif)
     icc_bytes = pil.info.get("icc_profile")
-    jpeg_quality = estimate_jpeg_quality(pil.quantization) if fmt == "JPEG" else None
+    jpeg_quality = estimate_jpeg_quality(getattr(pil, "quantization", None)) if fmt == "JPEG" else None
     subsampling = _SUBSAMPLING.get(JpegImagePlugin.get_sampling(pil)) if fmt == "JPEG" else None
 
     by_opencv = fmt == "JPEG" or (fmt == "PNG" and _png_sample_bytes(data, stored_w * stored_h) <= OPENCV_PNG_MAX_BYTES)
+    codes: np.ndarray | None
     with _BUDGET.hold(_decode_bytes(data, fmt, stored_w * stored_h, reduce, by_opencv=by_opencv)):
         if fmt == "JPEG":
             rgb, alpha, bit_depth, codes = _decode_jpeg(data, reduce)
@@ -403,7 +404,7 @@ def _jpeg_is_complete(data: bytes) -> bool:
     return False
 
 
-def _decode_jpeg(data: bytes, reduce: int) -> tuple[np.ndarray, np.ndarray | None, int, np.ndarray]:
+def _decode_jpeg(data: bytes, reduce: int) -> tuple[np.ndarray, np.ndarray | None, int, np.ndarray | None]:
     if not _jpeg_is_complete(data):
         raise ImageDecodeError("the JPEG file is truncated or corrupt (no end-of-image marker)")
     # libjpeg scales by the power of two in ``reduce``; block means do the rest (ceil(ceil(w/a)/b) = ceil(w/ab)).

@@ -7,6 +7,7 @@ Nothing here decodes pixels; :mod:`tracker.analysis.decode` uses it to fill
 from __future__ import annotations
 
 import struct
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 
 import numpy as np
@@ -47,7 +48,7 @@ _EXIF_DATETIME_ORIGINAL = 0x9003
 _EXIF_OFFSET_TIME_ORIGINAL = 0x9011
 
 
-def estimate_jpeg_quality(quantization: dict[int, object] | None) -> int | None:
+def estimate_jpeg_quality(quantization: Mapping[int, Sequence[int]] | None) -> int | None:
     """Estimate the libjpeg quality (1-100) that best reproduces JPEG quantisation tables.
 
     Parameters

@@ -122,7 +122,7 @@ def inspect_image_in_process(data: bytes, *, max_pixels: int) -> ImageInfo:
                     "Upload the original photo again."
                 ) from e
             if getattr(im, "is_animated", False) or getattr(im, "n_frames", 1) > 1:
-                raise UploadRefused(f"The file holds {im.n_frames} images (an animation or a burst); "
+                raise UploadRefused(f"The file holds {getattr(im, 'n_frames', 2)} images (an animation or a burst); "
                                     "upload one still photo.")
             exif = im.getexif()
             raw_exif = im.info.get("exif") or b""

@@ -193,3 +193,21 @@ def test_cli_out_writes_one_mask_per_region_like_the_roi_mask(real_data_dir, tmp
         assert mask is not None and mask.dtype == np.uint8 and mask.shape == roi.shape, key
         assert set(np.unique(mask)) <= {0, 255}
         assert int((mask == 255).sum()) == pytest.approx(result["regions"][key]["area_px"], rel=0.02, abs=50), key
+
+
+@pytest.mark.slow
+def test_the_demo_front_views_are_accepted_and_compared_area_by_area():
+    """The demo's head-and-shoulders photos: the face is a small share of the frame and the chart
+    sits at another distance than the face, yet every front photo passes and is compared per region."""
+    from tracker.simulate import simulate_series
+
+    series = simulate_series(seed=7, trend="improving", size="small")
+    fronts = [p for v in series.visits for p in v.photos if p.view == "front"]
+    base = fronts[0]
+    for photo in fronts[1:]:
+        result = analyze_photo(photo.jpeg, baseline=base.jpeg, view="front").to_dict()
+        assert result["quality"]["ok"], result["quality"]["reasons"]
+        assert result["alignment"]["ok"], result["alignment"]["reason"]
+        regions = result["comparison"]["regions"]
+        measured = [k for k, r in regions.items() if r["common_area_px"] > 0]
+        assert len(measured) == len(REGION_KEYS), {k: result["regions"][k]["reason"] for k in REGION_KEYS}

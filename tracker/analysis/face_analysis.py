@@ -131,9 +131,10 @@ def locate(srgb: np.ndarray, *, view: str | None, drawn: np.ndarray | None, unus
 
 
 def _area_scale(ff: FaceFrame, px_per_mm: float | None) -> float | None:
-    if px_per_mm is not None:
-        return px_per_mm
-    return ff.face.px_per_mm() if ff.face is not None else None
+    """The scale at the face for the 1 cm² floor: its own eye distance first (a chart may be
+    held nearer to or further from the camera than the face), else the frame's."""
+    own = ff.face.px_per_mm() if ff.face is not None else None
+    return own if own is not None else px_per_mm
 
 
 def measure(

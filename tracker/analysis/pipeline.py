@@ -189,7 +189,7 @@ def _prepare_frame(
     region = auto & ~clipped
     skin_px = np.count_nonzero(auto)
     lost = 100.0 * (skin_px - np.count_nonzero(region)) / skin_px if skin_px else 0.0
-    quality = _quality.assess_quality(decoded, region=auto)
+    quality = _quality.assess_quality(decoded, region=auto, face=face.has_regions)
     if calib.mm_per_px is not None:  # the chart knows best
         px_per_mm = 1.0 / calib.mm_per_px
     elif mm_per_px is not None:

@@ -79,7 +79,7 @@ class QualityReport:
     region_px: int
 
 
-def assess_quality(image: DecodedImage, *, region: np.ndarray | None = None) -> QualityReport:
+def assess_quality(image: DecodedImage, *, region: np.ndarray | None = None, face: bool = False) -> QualityReport:
     """Judge whether a decoded photo is sharp, well exposed and uncompressed enough to measure.
 
     Parameters
@@ -90,6 +90,9 @@ def assess_quality(image: DecodedImage, *, region: np.ndarray | None = None) -> 
         The skin region to judge (e.g. :func:`tracker.analysis.roi.skin_region`);
         the whole frame when omitted. Clipped pixels that the region left out
         as holes or along its rim are counted back in for the exposure check.
+    face : bool, keyword-only
+        The region is a face's anatomical regions: a head-and-shoulders photo's face
+        may be a small share of the frame, so only its pixel count is checked.
 
     Returns
     -------
@@ -120,7 +123,7 @@ def assess_quality(image: DecodedImage, *, region: np.ndarray | None = None) -> 
 
     reasons: list[str] = []
     region_px = np.count_nonzero(mask)
-    if region_px < max(_MIN_REGION_PX, _MIN_REGION_FRACTION * h * w):
+    if region_px < (_MIN_REGION_PX if face else max(_MIN_REGION_PX, _MIN_REGION_FRACTION * h * w)):
         reasons.append(
             f"skin region too small ({region_px:,} px, {100.0 * region_px / (h * w):.1f} % of the photo): "
             "move closer or frame the treated area"

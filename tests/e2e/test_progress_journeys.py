@@ -96,7 +96,7 @@ def test_patient_drags_the_slider_and_reads_the_chart(browser, server, progress_
         sid = progress_series["series"]
         page.goto(f"{server.url}/me/series/{sid}")
         summary = page.inner_text("#progress")
-        assert "Red area down from" in summary and "of the treated skin" in summary
+        assert "Red area: less than at the start." in summary and "index" not in summary.lower()
         screenshot(page, "progress-patient-series")
         page.click("a:has-text('Before and after')")
         page.wait_for_function("() => Array.from(document.querySelectorAll('.pane img[data-layer=photo]'))"
@@ -116,7 +116,7 @@ def test_patient_drags_the_slider_and_reads_the_chart(browser, server, progress_
         page.click("[data-zoom=in]")
         transforms = page.eval_on_selector_all(".zoomable", "els => els.map(e => e.style.transform)")
         assert len(set(transforms)) == 1 and "scale(1.5)" in transforms[0]
-        assert "Red area down from" in page.inner_text("main")
+        assert "Red area: less than at the start." in page.inner_text("main")
         screenshot(page, "progress-compare-slider")
         # Any two photos of the view: the healing photo and the later one, both aligned to the baseline.
         page.select_option("#a", progress_series["healing"])
@@ -254,3 +254,107 @@ def test_clinic_admin_sees_outcomes_and_edits_healing_windows(page, server, prog
     assert "Progress settings saved" in page.inner_text("main")
     assert page.input_value("#days_erbium") == "4"
     screenshot(page, "progress-settings")
+
+
+def _overlap(a: dict, b: dict) -> bool:
+    return not (a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"]
+                or a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"])
+
+
+TRANSFERRED = """() => [performance.getEntriesByType('navigation')[0], ...performance.getEntriesByType('resource')]
+    .reduce((sum, e) => sum + (e.transferSize || e.encodedBodySize || 0), 0)"""
+#: What the compare page may download at first paint (display-size images only).
+COMPARE_BYTES_LIMIT = 1.5e6
+
+
+@pytest.mark.parametrize("size", [(1024, 768), (390, 844)], ids=["tablet", "phone"])
+def test_tablet_and_phone_layouts(browser, server, progress_series, size):
+    width, height = size
+    sid = progress_series["series"]
+    for who, email, password in (("admin", server.admin_email, None), ("patient", PATIENT_EMAIL, PATIENT_PASSWORD)):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        page = context.new_page()
+        try:
+            if password:
+                sign_in(page, server.url, email, password)
+            else:
+                sign_in(page, server.url, email)
+            series_url = f"{server.url}/series/{sid}" if who == "admin" else f"{server.url}/me/series/{sid}"
+            page.goto(series_url)
+            page.wait_for_load_state("load")
+            if width >= 1024:
+                if who == "admin":  # the admin's four sections on one row
+                    tops = {round(page.locator(".mainnav a").nth(i).bounding_box()["y"])
+                            for i in range(page.locator(".mainnav a").count())}
+                    assert len(tops) == 1, tops
+                # Every visit column can be seen: the newest is in view (the grid opens scrolled to it).
+                scroller = page.locator(".grid-scroll").bounding_box()
+                newest = page.locator("table.series-grid th.visit-head").last.bounding_box()
+                assert scroller["x"] - 1 <= newest["x"] and newest["x"] + newest["width"] <= scroller["x"] + scroller["width"] + 1
+            else:  # a phone: cards, nothing to scroll sideways
+                assert page.evaluate("document.scrollingElement.scrollWidth") <= width
+                assert page.evaluate("getComputedStyle(document.querySelector('table.series-grid tr')).display") == "flex"
+            screenshot(page, f"layout-{who}-series-{width}")
+
+            # Compare: display-size images under the limit, captions never overlap.
+            page.goto(f"{server.url}/series/{sid}/compare")
+            page.wait_for_function("() => Array.from(document.querySelectorAll('.pane img[data-layer=photo]'))"
+                                   ".every(i => i.complete && i.naturalWidth > 0)")
+            sent = page.evaluate(TRANSFERRED)
+            assert 0 < sent < COMPARE_BYTES_LIMIT, f"compare page transferred {sent} bytes"
+            assert page.locator(".overlay[src]").count() == 0  # overlays wait until ticked
+            for mode in ("slider", "side", "blink"):
+                page.evaluate(f"window.trackerCompare.setMode('{mode}')")
+                a = page.locator(".pane-base figcaption").bounding_box()
+                b = page.locator(".pane-later figcaption").bounding_box()
+                assert a and b and not _overlap(a, b), (mode, a, b)
+            if width < 1024:
+                assert page.evaluate("document.scrollingElement.scrollWidth") <= width
+            page.evaluate("window.trackerCompare.setMode('slider')")
+            screenshot(page, f"layout-{who}-compare-{width}")
+            # Zooming in swaps the full-resolution image in.
+            page.click("[data-zoom=in]")
+            page.wait_for_function("() => document.querySelector('.pane-later img[data-layer=photo]').src"
+                                   ".indexOf('size=display') < 0")
+        finally:
+            context.close()
+
+
+def test_the_progress_panel_updates_without_a_reload_when_a_result_arrives(browser, server, progress_series):
+    """A photo measured while the series page is open appears in the progress panel by itself."""
+    from tracker.services.intake import PhotoTags, ingest_photo
+
+    config = _instance_config(server.instance)
+    engine = make_engine(config.DATABASE_URL)
+    factory = make_sessionmaker(engine)
+    storage = storage_from_config(config)
+    queue = TaskQueue(config, storage=storage, session_factory=factory)
+    context = browser.new_context(viewport={"width": 1024, "height": 768})
+    page = context.new_page()
+    try:
+        sign_in(page, server.url, server.tech_email)
+        with bind_sink(factory(), queue) as s:
+            tech = s.scalar(select(User).where(User.email == server.tech_email))
+            visit = series_svc.create_visit(s, tech, progress_series["series"], series_svc.VisitInput(
+                kind="follow_up", visit_date=START.replace(year=START.year + 1)))
+            later = s.get(Photo, progress_series["later"])
+            with storage.open(later.original_key) as f:
+                data = _jpeg(f.read(), 91)  # the same skin, a new file
+            photo = ingest_photo(s, storage, tech, visit.id, data, filename="follow-up.jpg",
+                                 tags=PhotoTags(view=later.view, region=later.region, time_point="follow_up"),
+                                 limits=IntakeLimits.from_config(config))
+            s.commit()
+            new_id = photo.id
+        page.goto(f"{server.url}/series/{progress_series['series']}")
+        panel = page.locator("[data-live-fragment]")
+        assert f'data-photo-id="{new_id}"' in panel.inner_html()
+        assert panel.locator(f'li[data-photo-id="{new_id}"]').get_attribute("data-state") in ("queued", "analysing")
+        page.wait_for_function(f"() => {{ const li = document.querySelector('[data-live-fragment] li[data-photo-id=\"{new_id}\"]');"
+                               " return li && li.getAttribute('data-state') === 'measured'; }", timeout=180_000)
+        assert page.locator("[data-live-fragment]").get_attribute("data-refreshed")
+        badge = page.locator(f'a[data-photo-id="{new_id}"] .live-state')
+        assert badge.inner_text() == "measured"
+        screenshot(page, "live-progress-panel")
+    finally:
+        context.close()
+        engine.dispose()

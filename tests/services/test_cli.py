@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from tracker.cli import main
 from tracker.config import Config
-from tracker.models import Analysis, Photo, User, make_engine, make_sessionmaker
+from tracker.models import Analysis, Photo, User, Visit, make_engine, make_sessionmaker
 from tracker.services import accounts
 from tracker.services.demo import LOGINS
 from tracker.storage import FileSystemStorage
@@ -66,6 +66,7 @@ def test_demo_is_complete_and_idempotent(instance):
     for login in LOGINS:
         assert login.email in first.output and login.password in first.output
     assert "12 photos" in first.output
+    assert ":5000" not in first.output  # the demo does not know the port `tracker serve` will be given
     second = run("demo", "--size", "small")
     assert second.exit_code == 0 and "nothing new to add" in second.output
     engine, s = session()
@@ -76,6 +77,8 @@ def test_demo_is_complete_and_idempotent(instance):
         for login in LOGINS:
             accounts.authenticate(s, login.email, login.password)
         assert s.scalar(select(func.count()).select_from(Analysis).where(Analysis.state == "queued")) >= 12
+        # The technician reviewed every demo visit: the demo patient sees them all.
+        assert s.scalar(select(func.count()).select_from(Visit).where(Visit.reviewed_at.is_(None))) == 0
     engine.dispose()
     verified = run("verify")
     assert verified.exit_code == 0 and "0 missing, 0 orphan files" in verified.output

@@ -74,6 +74,10 @@ def _pair(db, world, series):
     return views[0]
 
 
+def _point(db, world, series, photo_id):
+    return next(pt for pt in _pair(db, world, series).points if pt.photo.id == photo_id)
+
+
 def test_progress_pair_healing_pair_and_verdicts_follow_the_true_trend(db, loaded):
     world, by_trend = loaded
     verdicts = {}
@@ -121,27 +125,42 @@ def test_chart_json_and_csv_hold_the_same_numbers(db, loaded):
     data = progress.chart_data(db, world.tech, series.id, *VIEW)
     assert [p["photo_id"] for p in data["points"]] == ids
     assert [p["kind"] for p in data["points"]] == ["baseline", "healing", "progress"]
-    red = next(m for m in data["measures"] if m["key"] == "red_area_pct")
-    assert red["mdc"] and red["baseline"] is not None
     later = data["points"][2]
-    assert later["values"]["red_area_pct"] < red["baseline"] - red["mdc"]  # below the band: improved
+    # The point is the pair's own photo value; its band is that pair's baseline ± the MDC its verdict used.
+    low, high = later["bands"]["red_area_pct"]
+    assert later["values"]["red_area_pct"] < low < high  # below its band: improved
     assert later["verdicts"]["red_area_pct"] == "improved"
+    change = next(c for c in progress.changes(_point(db, world, series, ids[2])) if c.measure.key == "red_area_pct")
+    assert later["values"]["red_area_pct"] == round(change.photo, 1)
+    assert (low, high) == (round(change.baseline - change.mdc, 1), round(change.baseline + change.mdc, 1))
+    # A healing photo is plotted at its own measured value: never a negative count or area.
+    healing = data["points"][1]
+    for m in data["measures"]:
+        value = healing["values"].get(m["key"])
+        assert value is None or m["minimum"] is None or value >= m["minimum"], (m["key"], value)
     assert [s["label"] for s in data["sessions"]] == ["Session 1", "Session 2"]
-    assert data["sessions"][1]["settings"]["energy_mj"] == 40.0
+    assert data["sessions"][1]["settings"] == "40 mJ, 10 % density, 2 passes"
     rows = list(csv.DictReader(io.StringIO(progress.chart_csv(data))))
     from_csv = {(r["date"], r["measure"]): float(r["value"]) for r in rows if r["value"]}
     from_json = {(p["date"], k): v for p in data["points"] for k, v in p["values"].items() if v is not None}
     assert from_csv == from_json
+    assert not any("e-" in r[k] for r in rows for k in ("value", "baseline", "mdc", "band_low", "band_high"))
     assert len(from_json) >= 12
 
 
 def test_plain_summaries_use_areas_not_log_indices(db, loaded):
     world, by_trend = loaded
     improving = _pair(db, world, by_trend["improving"][0]).summary
-    assert any(line.startswith("Red area down from ") and line.endswith("of the treated skin.") for line in improving)
+    assert "Red area: less than at the start." in improving
     stable = _pair(db, world, by_trend["stable"][0]).summary
-    assert "Red area: no measurable change yet." in stable
-    assert not any("index" in line.lower() or "EI" in line for line in improving + stable)
+    assert "Red area: no change that the photos can measure yet." in stable
+    assert not any("index" in line.lower() or "EI" in line or "_" in line for line in improving + stable)
+    # With the clinic's "details" on, the same sentence carries the figures as every page prints them.
+    pair = _pair(db, world, by_trend["improving"][0]).pair
+    detailed = progress.plain_summary(pair, details=True)
+    red = next(c for c in progress.changes(pair.later) if c.measure.key == "red_area_pct")
+    assert f"Red area: less than at the start ({red.shown('baseline')} at the start, {red.shown('photo')} now " \
+           f"% of the treated skin)." in detailed
 
 
 def test_chart_refuses_other_clinics_and_other_patients(db, loaded):
@@ -235,7 +254,8 @@ def test_a_region_revision_is_measured_with_its_mask_and_corners(env, loaded):
     assert later.state == "done" and json.loads(later.result_json)["comparison"] is not None
     # The chart now shows the revision's figures.
     data = progress.chart_data(db, world.tech, series.id, *VIEW)
-    assert data["measures"][0]["baseline"] == json.loads(own.result_json)["redness"]["red_area_pct"]
+    base_point = next(p for p in data["points"] if p["kind"] == "baseline")
+    assert base_point["values"]["red_area_pct"] == round(json.loads(own.result_json)["redness"]["red_area_pct"], 1)
 
 
 def test_a_photo_retagged_after_the_region_was_drawn_is_measured_in_it(env, loaded):

@@ -20,7 +20,7 @@ def test_series_page_links_to_exports_and_the_page_explains_what_is_there(client
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert "Download PDF report" in html and "Download ZIP bundle" in html
-    assert "No later photo has been measured against the baseline yet." in html
+    assert "No comparable later photo has been measured against the baseline yet." in html
     assert "No marketing consent on record" in html
     assert "Nothing exported yet." in html
 

@@ -59,9 +59,13 @@ def test_chart_csv_matches_the_json(clients, site):
     assert response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    # The same figures, printed at the measure's precision (no exponent).
+    decimals = {m["key"]: m["decimals"] for m in data["measures"]}
     from_csv = {(r["date"], r["measure"]): r["value"] for r in rows}
-    from_json = {(p["date"], k): "" if v is None else str(v) for p in data["points"] for k, v in p["values"].items()}
+    from_json = {(p["date"], k): "" if v is None else f"{v:.{decimals[k]}f}" for p in data["points"]
+                 for k, v in p["values"].items()}
     assert from_csv == from_json
+    assert not any("e-" in r["value"] or "e+" in r["value"] for r in rows)
 
 
 def test_clinic_can_hide_overlays_from_patients_only(clients, site, db):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -30,6 +30,8 @@ from .analysis import analysis_against, quality_failed, quality_refusal, result_
 #: State -> what a person reads on the badge.
 LABELS = {AnalysisState.QUEUED: "queued", "analysing": "analysing", "measured": "measured", "retake": "retake needed",
           "not_comparable": "not comparable", AnalysisState.FAILED: "failed", "none": "not analysed"}
+#: The light rule's refusals all end by asking for a retake under the right light.
+_LIGHT_REFUSAL = "retake under"
 #: States that end with no more work to do.
 FINISHED = frozenset({"measured", "retake", "not_comparable", "failed"})
 
@@ -99,11 +101,16 @@ def status_of_row(row: Analysis | None, *, is_baseline: bool) -> PhotoStatus:
     """Classify one analysis row (the photo's current one)."""
     if row is None:
         return PhotoStatus("none", is_baseline=is_baseline)
+    return replace(_classify(row, is_baseline=is_baseline), attempts=row.attempts or 0)
+
+
+def _classify(row: Analysis, *, is_baseline: bool) -> PhotoStatus:
     if row.state in (AnalysisState.QUEUED, AnalysisState.RUNNING):
         return PhotoStatus(AnalysisState.QUEUED if row.state == AnalysisState.QUEUED else "analysing",
                            analysis=row, is_baseline=is_baseline)
     if row.state == AnalysisState.FAILED:
-        return PhotoStatus(AnalysisState.FAILED, reason=row.error, analysis=row, is_baseline=is_baseline)
+        return PhotoStatus(AnalysisState.FAILED, reason=row.error, attempts=row.attempts, analysis=row,
+                           is_baseline=is_baseline)
     result = _parsed_result(row)
     if row.state == AnalysisState.REFUSED or (result is not None and not result.quality.ok):
         return PhotoStatus("retake", reason=row.error or "the photo failed the quality check", analysis=row,
@@ -117,7 +124,7 @@ def status_of_row(row: Analysis | None, *, is_baseline: bool) -> PhotoStatus:
         return PhotoStatus("not_comparable", reason=reason or "not aligned to the baseline", analysis=row,
                            result=result, is_baseline=is_baseline)
     refused = [c for c in result.comparison.changes if c.measure in COLOUR_KEYS and c.verdict == "not comparable"
-               and c.note and "light" in c.note]
+               and c.note and _LIGHT_REFUSAL in c.note]
     note = f"colour figures not compared: {refused[0].note}" if refused else None
     return PhotoStatus("measured", note=note, analysis=row, result=result, is_baseline=is_baseline)
 

@@ -98,6 +98,7 @@ ROUTE_ACCESS: dict[str, frozenset[str]] = {
     # progress (object checks in services: a patient sees only their own series)
     "progress.compare": MEDIA,
     "progress.charts": MEDIA,
+    "progress.timeline": MEDIA,
     "progress.chart_json": MEDIA,
     "progress.chart_csv": MEDIA,
     "progress.overlay": MEDIA,

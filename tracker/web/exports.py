@@ -9,10 +9,19 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 
 from tracker.models.vocabulary import CONSENT_MARKETING
-from tracker.services import access as obj, exports
+from tracker.services import access as obj
+from tracker.services import exports
 from tracker.services.errors import ConsentRequired, DomainError, Forbidden
 from tracker.services.patients import active_consent
 
@@ -25,11 +34,18 @@ staff_only = role_required(*STAFF)
 admin_only = role_required(*ADMIN)
 
 
+def _chosen() -> dict[str, str]:
+    """The pairs staff picked: ``later:<view key>`` = photo id (query string or form)."""
+    source = request.form if request.method == "POST" else request.args
+    return {k.removeprefix("later:"): v for k, v in source.items() if k.startswith("later:") and v}
+
+
 def _page(series_id: str, status: int = 200) -> Any:
     db, me = get_db(), actor()
     series = obj.get_series(db, me, series_id)
     return render_template(
-        "exports/series.html", series=series, patient=series.patient, pairs=exports.progress_pairs(db, series),
+        "exports/series.html", series=series, patient=series.patient,
+        pairs=exports.progress_pairs(db, series, _chosen()), chosen=_chosen(),
         may_export=exports.can_export(db, me), marketing_consent=active_consent(series.patient, CONSENT_MARKETING),
         history=exports.exports_for_series(db, me, series.id),
         unmeasured=exports.views_without_baseline(db, series),
@@ -64,7 +80,7 @@ def _download(series_id: str, make: Any) -> Any:
 def comparison(series_id: str) -> Any:
     view, fmt = request.form.get("view", ""), request.form.get("format", "png")
     return _download(series_id, lambda db: exports.export_comparison(db, get_storage(), actor(), series_id, view,
-                                                                     fmt=fmt))
+                                                                     fmt=fmt, later_id=_chosen().get(view)))
 
 
 @bp.post("/series/<series_id>/exports/marketing")
@@ -72,19 +88,21 @@ def comparison(series_id: str) -> Any:
 def marketing(series_id: str) -> Any:
     view, crop = request.form.get("view", ""), request.form.get("crop") == "1"
     return _download(series_id, lambda db: exports.export_marketing(db, get_storage(), actor(), series_id, view,
-                                                                    crop=crop))
+                                                                    crop=crop, later_id=_chosen().get(view)))
 
 
 @bp.post("/series/<series_id>/exports/report")
 @staff_only
 def report(series_id: str) -> Any:
-    return _download(series_id, lambda db: exports.export_report(db, get_storage(), actor(), series_id))
+    return _download(series_id, lambda db: exports.export_report(db, get_storage(), actor(), series_id, _chosen()))
 
 
 @bp.post("/series/<series_id>/exports/bundle")
 @staff_only
 def bundle(series_id: str) -> Any:
-    return _download(series_id, lambda db: exports.export_bundle(db, get_storage(), actor(), series_id))
+    originals, report = request.form.get("originals") == "1", request.form.get("report") == "1"
+    return _download(series_id, lambda db: exports.export_bundle(db, get_storage(), actor(), series_id, _chosen(),
+                                                                 include_originals=originals, include_report=report))
 
 
 @bp.get("/clinic/exports")

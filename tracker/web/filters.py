@@ -8,8 +8,10 @@ from typing import Any
 from flask import Flask
 
 from tracker import __version__
+from tracker.analysis.measures import CHARTED
 from tracker.models import vocabulary as vocab
 from tracker.services.intake import human_size
+from tracker.services.progress import changes
 from tracker.services.series import capture_visit, settings_text
 
 
@@ -68,4 +70,5 @@ def register_filters(app: Flask) -> None:
     @app.context_processor
     def inject() -> dict[str, Any]:
         return {"vocab": vocab, "app_version": __version__, "today": dt.date.today(),
-                "capture_visit": capture_visit, "settings_text": settings_text}
+                "capture_visit": capture_visit, "settings_text": settings_text, "changes": changes,
+                "measures_charted": CHARTED}

@@ -8,9 +8,10 @@ from typing import Any
 
 from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
 
+from tracker.analysis.measures import MEASURE_BY_KEY
 from tracker.models.vocabulary import STAFF_ROLES, TREATMENT_TYPES
-from tracker.services import access as obj, accounts, display_images, progress, regions, series as series_svc
-from tracker.services import media as media_svc
+from tracker.services import access as obj, accounts, audit, display_images, progress, regions, review
+from tracker.services import media as media_svc, series as series_svc
 
 from .access import ADMIN, MEDIA, STAFF, role_required
 from .context import actor, get_db, get_storage
@@ -49,11 +50,17 @@ def compare(series_id: str) -> Any:
     elif vp and (request.args.get("a") or request.args.get("b")):
         pair = progress.any_pair(vp.points, request.args.get("a"), request.args.get("b")) or pair
     images = {"base": _images(pair.baseline, hide), "later": _images(pair.later, hide)} if pair else None
+    if pair is not None:  # one activity line per photo shown, not one per image or overlay
+        with unit_of_work(db):
+            for pt in (pair.baseline, pair.later):
+                audit.record_view(db, me, [pt.photo.id], patient_id=series.patient_id, page="compare")
+    notes = _pair_notes(pair)
+    if not _is_staff():  # a patient reads only that two later photos are not judged against each other
+        notes = notes[:1] if pair is not None and pair.baseline.kind != "baseline" else []
     return render_template("progress/compare.html", series=series, patient=series.patient, views=all_views, vp=vp,
                            pair=pair, images=images, hide_overlays=hide, is_staff=_is_staff(),
-                           pair_changes=progress.changes(pair.later) if pair else [],
-                           pair_notes=_pair_notes(pair),
-                           choices=[pt for pt in vp.points if pt.kind != "refused"] if vp else [])
+                           pair_changes=progress.changes(pair.later) if pair else [], pair_notes=notes,
+                           choices=[pt for pt in vp.points if pt.usable] if vp else [])
 
 
 def _pair_notes(pair: progress.Pair | None) -> list[str]:
@@ -87,6 +94,25 @@ def _images(point: progress.Point, hide_overlays: bool) -> dict[str, dict[str, s
     return out
 
 
+@bp.get("/series/<series_id>/timeline")
+@signed_in
+def timeline(series_id: str) -> Any:
+    """One view across every session, side by side, aligned to the baseline, figures under each photo."""
+    db, me = get_db(), actor()
+    series = obj.get_series(db, me, series_id)
+    view, region = _view_args()
+    all_views = progress.series_progress(db, me, series.id)
+    vp = next((v for v in all_views if v.view == view and v.region == region), all_views[0] if all_views else None)
+    shown = [pt for pt in vp.points if pt.usable or _is_staff()] if vp else []
+    cells = [(pt, _images(pt, True)["photo"], progress.changes(pt)) for pt in shown]
+    if shown:
+        with unit_of_work(db):
+            audit.record_view(db, me, [pt.photo.id for pt in shown], patient_id=series.patient_id, page="timeline",
+                              obj_type="series", obj_id=series.id)
+    return render_template("progress/timeline.html", series=series, patient=series.patient, views=all_views, vp=vp,
+                           cells=cells, is_staff=_is_staff())
+
+
 @bp.get("/series/<series_id>/charts")
 @signed_in
 def charts(series_id: str) -> Any:
@@ -100,18 +126,29 @@ def charts(series_id: str) -> Any:
 @bp.get("/api/series/<series_id>/chart.json")
 @signed_in
 def chart_json(series_id: str) -> Any:
+    return jsonify(_chart(series_id))
+
+
+def _chart(series_id: str) -> dict[str, Any]:
+    """The chart numbers for the asked view; a patient's hold only published photos, no flags, and
+    plain measure names unless the clinic shows details."""
+    db, me = get_db(), actor()
     view, region = _view_args()
-    data = progress.chart_data(get_db(), actor(), series_id, view or "front", region)
+    series = obj.get_series(db, me, series_id)
+    data = progress.chart_data(db, me, series.id, view or "front", region,
+                               visible=progress.visible_ids(db, me, series))
     if not _is_staff():
         data["flags"] = []  # flags are for the technician
-    return jsonify(data)
+        if not review.settings_of(db, me.clinic_id).patient_details:
+            for m in data["measures"]:
+                m["label"] = MEASURE_BY_KEY[m["key"]].patient_label.capitalize()
+    return data
 
 
 @bp.get("/series/<series_id>/chart.csv")
 @signed_in
 def chart_csv(series_id: str) -> Any:
-    view, region = _view_args()
-    data = progress.chart_data(get_db(), actor(), series_id, view or "front", region)
+    data = _chart(series_id)
     name = f"chart-{data['view_label'].lower().replace(' ', '-').replace(':', '')}-{series_id}.csv"
     return Response(progress.chart_csv(data), mimetype="text/csv",
                     headers={"Content-Disposition": attachment(name), "Cache-Control": "no-store"})
@@ -151,13 +188,18 @@ def settings() -> Any:
     db, me = get_db(), actor()
     if request.method == "POST":
         days = {kind: request.form.get(f"days_{kind}", "") for kind in TREATMENT_TYPES}
-        saved, _ = commit_or_flash(db, lambda: progress.save_progress_settings(
-            db, me, days, hide_overlays=request.form.get("hide_overlays") == "1"))
+        def save() -> None:
+            progress.save_progress_settings(db, me, days, hide_overlays=request.form.get("hide_overlays") == "1")
+            review.set_publishing(db, me, auto_publish=request.form.get("auto_publish") == "1",
+                                  patient_details=request.form.get("patient_details") == "1")
+
+        saved, _ = commit_or_flash(db, save)
         if saved:
             flash("Progress settings saved.", "success")
             return redirect(url_for("progress.settings"))
     return render_template("progress/settings.html", windows=progress.healing_windows(db, me.clinic_id),
-                           kinds=TREATMENT_TYPES, hide=progress.overlays_hidden_from_patients(db, me.clinic_id))
+                           kinds=TREATMENT_TYPES, hide=progress.overlays_hidden_from_patients(db, me.clinic_id),
+                           publishing=review.settings_of(db, me.clinic_id))
 
 
 @bp.get("/visits/<visit_id>/capture")

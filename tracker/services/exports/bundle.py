@@ -6,6 +6,7 @@ import io
 import json
 import os
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -14,20 +15,27 @@ from sqlalchemy.orm import Session
 from tracker.models import ExportRecord, Photo, User
 from tracker.models.base import new_id, utcnow
 from tracker.models.exports import EXPORT_BUNDLE
-from tracker.storage import Storage
+from tracker.storage import Storage, StorageError
 
 from .. import bundle_zip
 from ..access import get_series
-from ..errors import Conflict
+from ..errors import Conflict, DomainError
 from ..integrity import file_sha256
 from .composition import aligned_image, comparison_picture, encode
-from .content import measure_rows, measures_csv, progress_pairs
-from .naming import aligned_filename, bundle_filename, comparison_filename
+from .content import (
+    chart_points,
+    measure_rows,
+    measures_csv,
+    progress_pairs,
+    views_without_baseline,
+)
+from .naming import aligned_filename, bundle_filename, comparison_filename, view_slug
 from .policy import require_export
 from .records import ExportFile, record_export, sha256
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = "tracker-export-bundle/1"
+EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/heic": "heic"}
 
 
 def _zip_bytes(files: dict[str, bytes]) -> bytes:
@@ -40,29 +48,64 @@ def _zip_bytes(files: dict[str, bytes]) -> bytes:
     return buf.getvalue()
 
 
-def export_bundle(session: Session, storage: Storage, actor: User, series_id: str) -> ExportFile:
+def export_bundle(session: Session, storage: Storage, actor: User, series_id: str,
+                  chosen: Mapping[str, str] | None = None, *, include_originals: bool = False,
+                  include_report: bool = False) -> ExportFile:
+    """The ZIP bundle: comparison and aligned images, the measures (CSV, JSON) and a manifest of
+    SHA-256 hashes; with ``include_originals`` the original files as uploaded, with
+    ``include_report`` the PDF report. A photo whose images cannot be made is skipped and
+    ``skipped.txt`` says why; the bundle itself is still made."""
+    from .pdf import (  # the report builds on the same content
+        comparison_images,
+        render_report,
+    )
+
     require_export(session, actor)
     series = get_series(session, actor, series_id)
-    pairs = [p for p in progress_pairs(session, series) if p.later is not None]
+    all_pairs = progress_pairs(session, series, chosen)
+    pairs = [p for p in all_pairs if p.later is not None]
     if not pairs:
-        raise Conflict("Nothing to export yet: no view has a measured photo to compare with its baseline.")
+        raise Conflict("Nothing to export yet: no view has a comparable measured photo to compare with its baseline.")
     export_id = new_id()
     clinic = actor.clinic.name
     files: dict[str, bytes] = {}
     derived: dict[str, list[str]] = {}
     originals: dict[str, dict[str, Any]] = {}
+    skipped = [f"{p.label}: {line}" for p in all_pairs for line in p.skipped]
     for pair in pairs:
         assert pair.later is not None
         comp = f"comparisons/{comparison_filename(pair)}"
-        files[comp] = encode(comparison_picture(storage, pair, clinic_name=clinic))
         aligned = f"aligned/{aligned_filename(pair)}"
-        files[aligned] = encode(aligned_image(storage, pair))
-        for name in (comp, aligned):
+        try:
+            images = {comp: encode(comparison_picture(storage, pair, clinic_name=clinic)),
+                      aligned: encode(aligned_image(storage, pair))}
+        except (DomainError, StorageError, OSError, ValueError) as e:
+            skipped.append(f"{pair.label}: no comparison image ({e})")
+            images = {}
+        for name, data in images.items():
+            files[name] = data
             derived[name] = [pair.baseline.id, pair.later.id]
         for photo, role in ((pair.baseline, "baseline"), (pair.later, "compared")):
             originals[photo.id] = {"sha256": photo.sha256, "role": role, "view": pair.label,
                                    "visit": photo.visit.label, "visit_date": photo.visit.visit_date.isoformat(),
                                    "time_point": photo.time_point_label}
+            if include_originals:  # as uploaded, unchanged: they may carry camera and location metadata
+                name = (f"originals/{view_slug(pair)}_{role}_{photo.visit.visit_date:%Y-%m-%d}_{photo.id}."
+                        f"{EXTENSIONS.get(photo.content_type, 'bin')}")
+                try:
+                    files[name] = storage.read(photo.original_key)
+                    derived[name] = [photo.id]
+                except (StorageError, OSError) as e:
+                    skipped.append(f"{pair.label}: original {photo.id} not readable ({e})")
+    if include_report:
+        report = render_report(series, all_pairs, comparison_images(storage, all_pairs, clinic),
+                               chart_points(session, actor, series, all_pairs), clinic_name=clinic,
+                               export_id=export_id, prepared_by=actor.full_name,
+                               unmeasured_views=views_without_baseline(session, series))
+        files["report.pdf"] = report
+        derived["report.pdf"] = sorted(originals)
+    if skipped:
+        files["skipped.txt"] = ("\n".join(skipped) + "\n").encode()
     rows = measure_rows(pairs)
     files["measures.csv"] = measures_csv(rows)
     files["measures.json"] = json.dumps({"series_id": series.id, "measures": rows}, indent=2).encode()

@@ -45,8 +45,8 @@ def aligned_image(storage: Storage, pair: ProgressPair) -> Image.Image:
     keys = overlay_keys(pair.analysis)
     if keys.get("aligned"):
         return _upright_rgb(storage.read(keys["aligned"]))
-    alignment = (pair.result or {}).get("alignment") or {}
-    if not alignment.get("ok") or not alignment.get("matrix"):
+    alignment = pair.result.alignment if pair.result is not None else None
+    if alignment is None or not alignment.ok or alignment.matrix is None:
         raise ValidationFailed(f"{pair.label}: the later photo could not be aligned to the baseline, so no "
                                "aligned comparison can be made. Retake the photo.")
     import cv2
@@ -54,7 +54,7 @@ def aligned_image(storage: Storage, pair: ProgressPair) -> Image.Image:
 
     moving = np.asarray(_upright_rgb(storage.read(pair.later.original_key)))
     size = (pair.baseline.width, pair.baseline.height)
-    warped = cv2.warpAffine(moving, np.asarray(alignment["matrix"], dtype=np.float64), size,
+    warped = cv2.warpAffine(moving, np.asarray(alignment.matrix, dtype=np.float64), size,
                             flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
     return Image.fromarray(warped)
 
@@ -64,12 +64,12 @@ def baseline_image(storage: Storage, pair: ProgressPair, size: tuple[int, int]) 
     return _upright_rgb(storage.read(key)).resize(size, Image.Resampling.LANCZOS)
 
 
-def _fit(im: Image.Image, max_side: int) -> Image.Image:
-    if max(im.size) <= max_side:
+def _fit(im: Image.Image, max_side: int, *, grow: bool = False) -> Image.Image:
+    """At most ``max_side`` on the long side (with ``grow``: exactly, enlarging a small crop)."""
+    if max(im.size) == max_side or (max(im.size) < max_side and not grow):
         return im
-    out = im.copy()
-    out.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
-    return out
+    k = max_side / max(im.size)
+    return im.resize((max(1, round(im.width * k)), max(1, round(im.height * k))), Image.Resampling.LANCZOS)
 
 
 def treated_region_box(storage: Storage, pair: ProgressPair, size: tuple[int, int], *,
@@ -94,6 +94,11 @@ def treated_region_box(storage: Storage, pair: ProgressPair, size: tuple[int, in
             min(size[0], int(cols[-1] + dx) + 1), min(size[1], int(rows[-1] + dy) + 1))
 
 
+#: Long side of each panel of a marketing image, px, and the least long side of the image.
+MARKETING_PANEL_PX = 1000
+MARKETING_MIN_PX = 1600
+
+
 @dataclass(frozen=True)
 class Panel:
     image: Image.Image
@@ -102,9 +107,9 @@ class Panel:
 
 
 def compose(panels: list[Panel], *, title: str, footer: str, watermark: str | None = None,
-            panel_side: int = 760) -> Image.Image:
+            panel_side: int = 760, grow: bool = False) -> Image.Image:
     """Panels side by side under a title, each with a caption; a footer line; optional watermark."""
-    ims = [_fit(p.image, panel_side) for p in panels]
+    ims = [_fit(p.image, panel_side, grow=grow) for p in panels]
     pad, head, cap, foot = 24, 64, 62, 40
     width = sum(im.width for im in ims) + pad * (len(ims) + 1)
     height = head + max(im.height for im in ims) + cap + foot
@@ -164,8 +169,15 @@ def comparison_picture(storage: Storage, pair: ProgressPair, *, clinic_name: str
     later = pair.later
     if watermark:  # marketing: no dates that could identify a visit, no names
         panels = [Panel(fixed, "Before", pair.label), Panel(moving, stage_label(later), pair.label)]
-        return compose(panels, title=f"{pair.label}: before and after", footer="",
-                       watermark=clinic_name)
+        # Large enough for a web page or print: each panel MARKETING_PANEL_PX on its long side
+        # (the image is then at least 1600 px wide), a small crop enlarged to it.
+        side = MARKETING_PANEL_PX
+        while True:
+            picture = compose(panels, title=f"{pair.label}: before and after", footer="",
+                              watermark=clinic_name, panel_side=side, grow=True)
+            if max(picture.size) >= MARKETING_MIN_PX:
+                return picture
+            side = int(side * MARKETING_MIN_PX / max(picture.size)) + 8  # a tall crop: larger panels
     panels = [
         Panel(fixed, f"Baseline: {pair.baseline.visit.visit_date:%d %b %Y}", photo_caption(pair.baseline)),
         Panel(moving, f"{stage_label(later)}: {later.visit.visit_date:%d %b %Y}",
@@ -176,12 +188,12 @@ def comparison_picture(storage: Storage, pair: ProgressPair, *, clinic_name: str
 
 
 def export_comparison(session: Session, storage: Storage, actor: User, series_id: str, view_key: str, *,
-                      fmt: str = "png") -> ExportFile:
+                      fmt: str = "png", later_id: str | None = None) -> ExportFile:
     require_export(session, actor)
     series = get_series(session, actor, series_id)
     if fmt not in ("png", "jpeg"):
         raise ValidationFailed("Choose PNG or JPEG.", field="format")
-    pair = find_pair(session, series, view_key)
+    pair = find_pair(session, series, view_key, later_id)
     picture = comparison_picture(storage, pair, clinic_name=actor.clinic.name)
     data = encode(picture, "JPEG" if fmt == "jpeg" else "PNG")
     name = comparison_filename(pair, "jpg" if fmt == "jpeg" else "png")
@@ -191,7 +203,7 @@ def export_comparison(session: Session, storage: Storage, actor: User, series_id
 
 
 def export_marketing(session: Session, storage: Storage, actor: User, series_id: str, view_key: str, *,
-                     crop: bool = False) -> ExportFile:
+                     crop: bool = False, later_id: str | None = None) -> ExportFile:
     """Watermarked before/after without names, dates of birth or metadata; needs marketing consent."""
     from ..patients import active_consent
 
@@ -203,7 +215,7 @@ def export_marketing(session: Session, storage: Storage, actor: User, series_id:
         raise ConsentRequired("No marketing image was made: this patient has not given marketing consent "
                               "(or has withdrawn it). Record the patient's signed marketing consent on their "
                               "page first.")
-    pair = find_pair(session, series, view_key)
+    pair = find_pair(session, series, view_key, later_id)  # only ever a comparable pair
     data = encode(comparison_picture(storage, pair, clinic_name=actor.clinic.name, crop=crop, watermark=True))
     name = marketing_filename(pair)
     row = record_export(session, actor, series, kind=EXPORT_MARKETING, filename=name, data=data, view=pair.key,

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import logging
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -45,23 +47,26 @@ from tracker.models.vocabulary import (
     TREATED_AREAS,
     TREATMENT_TYPES,
 )
-from tracker.storage import Storage
+from tracker.storage import Storage, StorageError
+
+from tracker.analysis.measures import MEASURE_BY_KEY
 
 from ..access import get_series
+from ..errors import DomainError
+from ..series import settings_text
 from .composition import comparison_picture, encode
 from .content import (
-    MEASURE_LABELS,
-    MEASURES,
     ChartSeries,
     ProgressPair,
     chart_points,
-    fmt_measure,
     progress_pairs,
     views_without_baseline,
 )
 from .naming import report_filename, stage_label
 from .policy import require_export
 from .records import ExportFile, originals_of, record_export, sha256
+
+log = logging.getLogger(__name__)
 
 INK = colors.HexColor("#1e293b")
 MUTED = colors.HexColor("#64748b")
@@ -142,28 +147,27 @@ def _table(rows: list[list[Any]], widths: list[float], *, header: bool = True, z
 
 # Sections ------------------------------------------------------------------------------
 def _summary_lines(pairs: list[ProgressPair]) -> list[str]:
-
+    """One sentence per view, with the figures as every page shows them (registry precision)."""
     lines = []
     for pair in pairs:
         if pair.later is None:
-            lines.append(f"<b>{_esc(pair.label)}</b>: no later photo has been measured against the baseline yet.")
+            lines.append(f"<b>{_esc(pair.label)}</b>: no comparable later photo has been measured against the "
+                         "baseline yet.")
             continue
         parts = []
-        for measure in ("erythema_index_mean", "spot_area_pct", "spot_count", "roughness", "line_density"):
-            d = pair.delta.get(measure)
-            if not d:
+        for c in pair.changes:
+            if not c.measure.charted:
                 continue
-            name = MEASURE_LABELS[measure].split(" (")[0].lower()
-            verdict = d.get("verdict")
-            if verdict in ("improved", "worse"):
-                parts.append(f"{name} {'improved' if verdict == 'improved' else 'worse'} "
-                             f"(from {fmt_measure(measure, d.get('baseline'))} to {fmt_measure(measure, d.get('photo'))})")
-            elif verdict == "no measurable change":
+            name, unit = c.measure.label.lower(), f" {c.measure.unit}" if c.measure.unit else ""
+            if c.verdict in ("improved", "worse"):
+                parts.append(f"{name} {c.verdict} (from {c.shown('baseline')} to {c.shown('photo')}{unit})")
+            elif c.verdict == "no measurable change":
                 parts.append(f"{name}: no measurable change yet")
         text = "; ".join(parts) if parts else "no measure could be compared"
         lines.append(f"<b>{_esc(pair.label)}</b>, {_esc(stage_label(pair.later).lower())} "
                      f"({pair.later.visit.visit_date:%d %b %Y}) compared with the baseline "
                      f"({pair.baseline.visit.visit_date:%d %b %Y}): {_esc(text)}.")
+        lines += [f"<b>{_esc(pair.label)}</b>: {_esc(line)}." for line in pair.skipped]
     return lines
 
 
@@ -201,13 +205,7 @@ def _header(series: TreatmentSeries, st: dict[str, ParagraphStyle], clinic_name:
 def _sessions(series: TreatmentSeries, st: dict[str, ParagraphStyle]) -> list[Any]:
     rows: list[list[Any]] = [["Date", "Visit", "Technician", "Device and settings", "Numbing", "Notes"]]
     for v in sorted(series.visits, key=lambda v: (v.visit_date, v.created_at)):
-        s = v.settings_summary
-        bits = [v.device] if v.device else []
-        for key, unit in (("energy_mj", "mJ"), ("fluence_j_cm2", "J/cm²"), ("density_pct", "% density"),
-                          ("passes", "passes"), ("spot_size_mm", "mm spot")):
-            if s.get(key) is not None:
-                value = s[key]
-                bits.append(f"{value:g} {unit}" if isinstance(value, float) else f"{value} {unit}")
+        bits = [b for b in (v.device, settings_text(v)) if b]
         rows.append([
             f"{v.visit_date:%d %b %Y}", v.label, Paragraph(_esc(v.technician.full_name if v.technician else "-"),
                                                            st["cell"]),
@@ -221,19 +219,13 @@ def _sessions(series: TreatmentSeries, st: dict[str, ParagraphStyle]) -> list[An
 
 
 def _measures_table(pair: ProgressPair, st: dict[str, ParagraphStyle]) -> Table:
-
     rows: list[list[Any]] = [["Measure", "Baseline", "Latest", "Change", "Detectable", "Verdict"]]
-    for measure, label, _ in MEASURES:
-        d = pair.delta.get(measure)
-        if not d:
-            continue
-        verdict = d.get("verdict") or "not comparable"
-        colour = VERDICT_COLOURS.get(verdict, INK).hexval().replace("0x", "#")
+    for c in pair.changes:
+        colour = VERDICT_COLOURS.get(c.verdict, INK).hexval().replace("0x", "#")
         rows.append([
-            Paragraph(_esc(label), st["cell"]), fmt_measure(measure, d.get("baseline")),
-            fmt_measure(measure, d.get("photo")), fmt_measure(measure, d.get("value"), signed=True),
-            f"± {fmt_measure(measure, d.get('mdc'))}",
-            Paragraph(f'<font color="{colour}"><b>{_esc(VERDICT_WORDS.get(verdict, verdict))}</b></font>',
+            Paragraph(_esc(c.measure.label_with_unit), st["cell"]), c.shown("baseline"), c.shown("photo"),
+            c.shown("change"), f"± {c.shown('mdc')}",
+            Paragraph(f'<font color="{colour}"><b>{_esc(VERDICT_WORDS.get(c.verdict, c.verdict))}</b></font>',
                       st["cell"]),
         ])
     t = _table(rows, [50 * mm, 20 * mm, 20 * mm, 20 * mm, 22 * mm, 42 * mm])
@@ -246,53 +238,62 @@ REGION_MEASURES = ("erythema_index_mean", "red_area_pct", "spot_area_pct", "spot
 
 
 def _regions_table(pair: ProgressPair, st: dict[str, ParagraphStyle]) -> Table | None:
-    """A face photo, area by area: each measure's verdict against that area's own detectable change."""
-    result = pair.result or {}
-    compared = ((result.get("comparison") or {}).get("regions")) or {}
-    regions = result.get("regions") or {}
-    if not compared:
+    """A face photo, area by area: each measure's change and verdict against that area's own detectable change."""
+    result = pair.result
+    compared = result.comparison.regions if result is not None and result.comparison is not None else {}
+    if result is None or not compared:
         return None
-    header = ["Area", *[MEASURE_LABELS[k].split(" (")[0] for k in REGION_MEASURES]]
+    header = ["Area", *[MEASURE_BY_KEY[k].label for k in REGION_MEASURES]]
     rows: list[list[Any]] = [header]
     for key, label in FACE_REGIONS.items():
-        region = regions.get(key) or {}
-        if not region.get("area_px"):
-            why = region.get("reason") or "not measured"
+        region = result.regions.get(key)
+        if region is None or not region.area_px:
+            why = (region.reason if region is not None else None) or "not measured"
             rows.append([Paragraph(_esc(label), st["cell"]), Paragraph(_esc(why), st["cell"]), "", "", "", ""])
             continue
         cells: list[Any] = [Paragraph(_esc(label), st["cell"])]
+        area = compared.get(key)
         for measure in REGION_MEASURES:
-            d = ((compared.get(key) or {}).get("delta") or {}).get(measure) or {}
-            verdict = d.get("verdict") or "not comparable"
+            c = area.change(measure) if area is not None else None
+            verdict = c.verdict if c is not None else "not comparable"
             colour = VERDICT_COLOURS.get(verdict, INK).hexval().replace("0x", "#")
-            change = fmt_measure(measure, d.get("value"), signed=True) if d.get("value") is not None else "–"
+            change = MEASURE_BY_KEY[measure].format_delta(c.delta if c is not None else None)
             cells.append(Paragraph(f'{change}<br/><font color="{colour}">{_esc(VERDICT_WORDS.get(verdict, verdict))}'
                                    "</font>", st["cell"]))
         rows.append(cells)
     return _table(rows, [34 * mm] + [27 * mm] * len(REGION_MEASURES))
 
 
-def chart_drawing(chart: ChartSeries, *, width: float = 57 * mm, height: float = 40 * mm) -> Drawing:
-    """One measure across the visits: the band of no measurable change around the baseline, the
-    progress photos joined by a line and coloured by verdict, healing-window photos hollow and apart."""
+def _ticks(lo: float, hi: float, decimals: int) -> list[float]:
+    """Two to four distinct axis values at the measure's precision (never one label twice)."""
+    step = 10.0 ** -decimals
+    values = sorted({round(v, decimals) for v in (lo, (lo + hi) / 2, hi)})
+    return [v for i, v in enumerate(values) if i == 0 or v - values[i - 1] >= step / 2]
 
+
+def chart_drawing(chart: ChartSeries, *, width: float = 57 * mm, height: float = 40 * mm) -> Drawing:
+    """One measure across the visits: each later photo at its own measured value with its pair's
+    band (baseline ± the MDC its verdict used), progress photos joined by a line and coloured by
+    verdict, healing-window photos hollow and apart. Values in the registry's display unit."""
     d = Drawing(width, height)
     left, right, bottom, top = 11 * mm, 2 * mm, 8 * mm, 8 * mm
     pw, ph = width - left - right, height - bottom - top
     unit = f" ({chart.unit})" if chart.unit and chart.unit not in chart.label else ""
     d.add(String(0, height - 9, f"{chart.label}{unit}", fontName="Body-Bold", fontSize=7, fillColor=INK))
     values = [p.value for p in chart.points if p.value is not None]
-    base, mdc = chart.baseline, float(chart.mdc or 0.0)
     if not values:
         d.add(String(left, bottom + ph / 2, "not measured", fontName="Body", fontSize=7, fillColor=MUTED))
         return d
-    centre = base if base is not None else values[0]
-    lo = min(values + [centre - mdc]) if mdc else min(values)
-    hi = max(values + [centre + mdc]) if mdc else max(values)
-    pad = max((hi - lo) * 0.15, abs(centre) * 0.05, 1e-6)
+    spread = values + [v for p in chart.points if p.band for v in p.band]
+    step = 10.0 ** -chart.decimals
+    lo, hi = min(spread), max(spread)
+    if hi - lo < 4 * step:
+        mid = (hi + lo) / 2
+        lo, hi = mid - 2 * step, mid + 2 * step
+    pad = (hi - lo) * 0.15
     lo, hi = lo - pad, hi + pad
-    if lo < 0 <= min(values + [centre]):
-        lo = 0.0  # these measures are never negative
+    if chart.minimum is not None:
+        lo = max(lo, chart.minimum)  # a count or an area is never negative
 
     def y(v: float) -> float:
         return bottom + (v - lo) / (hi - lo) * ph
@@ -303,14 +304,13 @@ def chart_drawing(chart: ChartSeries, *, width: float = 57 * mm, height: float =
     def x(day: dt.date) -> float:
         return left + 2 + (day - d0).days / days * (pw - 4)
 
-    if mdc > 0 and base is not None:
-        band_lo, band_hi = max(lo, base - mdc), min(hi, base + mdc)
-        d.add(Rect(left, y(band_lo), pw, y(band_hi) - y(band_lo), fillColor=BAND, strokeColor=None))
-    if base is not None:
-        d.add(Line(left, y(base), left + pw, y(base), strokeColor=MUTED, strokeWidth=0.6, strokeDashArray=[2, 2]))
+    for p in chart.points:
+        if p.band is not None:
+            b_lo, b_hi = max(lo, p.band[0]), min(hi, p.band[1])
+            d.add(Rect(x(p.date) - 2.6, y(b_lo), 5.2, max(y(b_hi) - y(b_lo), 0.4), fillColor=BAND, strokeColor=None))
     d.add(Line(left, bottom, left, bottom + ph, strokeColor=MUTED, strokeWidth=0.5))
-    for v in sorted({max(lo, min(values + [centre - mdc])), max(values + [centre + mdc])}):
-        d.add(String(left - 2, y(v) - 2.5, fmt_measure(chart.measure, v), fontName="Body", fontSize=6,
+    for v in _ticks(min(values), max(values), chart.decimals):
+        d.add(String(left - 2, y(v) - 2.5, f"{v:.{chart.decimals}f}", fontName="Body", fontSize=6,
                      fillColor=MUTED, textAnchor="end"))
     line = [p for p in chart.points if p.value is not None and p.kind in ("baseline", "progress")]
     if len(line) > 1:
@@ -346,8 +346,9 @@ def _charts(view: str, charts: list[ChartSeries], st: dict[str, ParagraphStyle])
     rows = [cells[i:i + 3] + [""] * (3 - len(cells[i:i + 3])) for i in range(0, len(cells), 3)]
     grid = Table(rows, colWidths=[59 * mm] * 3, hAlign="LEFT")
     grid.setStyle(TableStyle([("TOPPADDING", (0, 0), (-1, -1), 3), ("BOTTOMPADDING", (0, 0), (-1, -1), 3)]))
-    legend = Paragraph("Each measure at each visit. The grey band around the baseline (dashed) is the smallest "
-                       "change the measurement can detect: a point inside it is <b>no measurable change</b>. "
+    legend = Paragraph("Each measure at each visit, each photo at its own measured value. The grey bar at a "
+                       "photo is its baseline figure ± the smallest change the measurement can detect: a point "
+                       "inside its bar is <b>no measurable change</b>. "
                        'Points: <font color="#15803d">improved</font>, <font color="#b91c1c">worse</font>, '
                        '<font color="#475569">no measurable change</font>, '
                        '<font color="#a16207">not comparable</font>; hollow points were taken inside the healing '
@@ -365,36 +366,37 @@ def _flags(flags: tuple[dict[str, Any], ...], st: dict[str, ParagraphStyle]) -> 
     return [Paragraph("To discuss with your clinician", st["h3"]), *rows]
 
 
-def _measure_name(key: str) -> str:
-
-    return MEASURE_LABELS.get(key, key.replace("_", " ")).split(" (")[0]
-
-
 def _view_section(pair: ProgressPair, image: bytes | None, charts: list[ChartSeries],
                   st: dict[str, ParagraphStyle]) -> list[Any]:
 
     out: list[Any] = [PageBreak(), Paragraph(f"{_esc(pair.label)} view", st["h2"])]
-    if pair.later is None or image is None:
-        out.append(Paragraph("No later photo of this view has been measured against the baseline yet.", st["base"]))
+    out += [Paragraph(_esc(line[:1].upper() + line[1:]) + ".", st["muted"]) for line in pair.skipped]
+    if pair.later is None:
+        out.append(Paragraph("No comparable later photo of this view has been measured against the baseline yet.",
+                             st["base"]))
         return out
     out.append(Paragraph(
         f"Baseline ({_esc(pair.baseline.visit.label.lower())}, {pair.baseline.visit.visit_date:%d %b %Y}) and "
         f"{_esc(stage_label(pair.later).lower())} ({_esc(pair.later.visit.label.lower())}, "
         f"{pair.later.visit.visit_date:%d %b %Y}). The later photo is aligned to the baseline so that the same "
         "skin is compared.", st["muted"]))
-    from PIL import Image as PILImage
+    if image is not None:
+        from PIL import Image as PILImage
 
-    with PILImage.open(io.BytesIO(image)) as im:
-        w, h = im.size
-    width = 160 * mm
-    out += [Spacer(1, 3 * mm), RLImage(io.BytesIO(image), width=width, height=width * h / w), Spacer(1, 2 * mm)]
+        with PILImage.open(io.BytesIO(image)) as im:
+            w, h = im.size
+        width = 160 * mm
+        out += [Spacer(1, 3 * mm), RLImage(io.BytesIO(image), width=width, height=width * h / w), Spacer(1, 2 * mm)]
+    else:
+        out.append(Paragraph("The comparison image could not be made from the stored photos; the figures below "
+                             "are from the measurement.", st["muted"]))
     out += _charts(pair.label, charts, st)
     out += [CondPageBreak(70 * mm), Paragraph("Measures", st["h3"]), _measures_table(pair, st)]
     regions = _regions_table(pair, st)
     if regions is not None:
         out += [CondPageBreak(60 * mm), Paragraph("By area of the face", st["h3"]), regions]
     out += _flags(next((c.flags for c in charts if c.view == pair.label), ()), st)
-    notes = list(pair.notes) + [f"{_measure_name(k)}: {v.get('note')}" for k, v in pair.delta.items() if v.get("note")]
+    notes = list(pair.notes) + [f"{c.measure.label}: {'; '.join(c.reasons)}" for c in pair.changes if c.reasons]
     if notes:
         out.append(Spacer(1, 2 * mm))
         out.append(Paragraph("Comparability: " + "; ".join(_esc(n) for n in dict.fromkeys(notes)) + ".",
@@ -453,12 +455,28 @@ def render_report(series: TreatmentSeries, pairs: list[ProgressPair], images: di
     return buf.getvalue()
 
 
-def export_report(session: Session, storage: Storage, actor: User, series_id: str) -> ExportFile:
+def comparison_images(storage: Storage, pairs: list[ProgressPair], clinic_name: str, fmt: str = "JPEG",
+                      ) -> dict[str, bytes]:
+    """Each pair's comparison picture; a pair whose stored images cannot be read is left out
+    (its section says so) rather than failing the whole export."""
+    out = {}
+    for p in pairs:
+        if p.later is None:
+            continue
+        try:
+            out[p.key] = encode(comparison_picture(storage, p, clinic_name=clinic_name), fmt)
+        except (DomainError, StorageError, OSError, ValueError) as e:
+            log.warning("export: no comparison image for %s: %s", p.key, e)
+    return out
+
+
+def export_report(session: Session, storage: Storage, actor: User, series_id: str,
+                  chosen: Mapping[str, str] | None = None) -> ExportFile:
+    """The PDF report; ``chosen`` (view key -> later photo id) picks pairs other than the latest comparable."""
     require_export(session, actor)
     series = get_series(session, actor, series_id)
-    pairs = progress_pairs(session, series)
-    images = {p.key: encode(comparison_picture(storage, p, clinic_name=actor.clinic.name), "JPEG")
-              for p in pairs if p.later is not None}
+    pairs = progress_pairs(session, series, chosen)
+    images = comparison_images(storage, pairs, actor.clinic.name)
     export_id = new_id()
     data = render_report(series, pairs, images, chart_points(session, actor, series, pairs), clinic_name=actor.clinic.name,
                          export_id=export_id, prepared_by=actor.full_name,

@@ -1,4 +1,11 @@
-"""The numbers a progress chart draws, and the same numbers as CSV."""
+"""The numbers a progress chart draws, and the same numbers as CSV.
+
+Every figure is read from the one stored pair record (the later photo's analysis against
+the baseline): a later photo is plotted at the pair's own ``photo`` value, and its band is
+that pair's ``baseline`` ± the MDC its verdict used, so the chart says what the photo page
+says. The baseline is plotted at its own measured value. Values are in the registry's
+display unit and precision (``MeasureSpec.display``): no exponent, no impossible value.
+"""
 
 from __future__ import annotations
 
@@ -13,70 +20,83 @@ from tracker.models.vocabulary import view_label
 
 from ..access import get_series
 from ..errors import NotFound
-from .measures import CHARTED, MEASURES
-from .timeline import treatment_sessions, view_points
+from ..series import settings_text
+from .measures import CHARTED, MEASURE_BY_KEY
+from .timeline import Point, treatment_sessions, view_points
 from .verdicts import changes, flags
 
 
-def _own_measures(result: dict[str, Any] | None) -> dict[str, float | None]:
-    if not result:
+def _baseline_values(pt: Point) -> dict[str, float | None]:
+    """The baseline photo's own figures (measured on its own), display units."""
+    if pt.result is None:
         return {}
-    return {m.key: (result.get(m.section) or {}).get(m.key) for m in MEASURES}
+    return {m.key: m.display(pt.result.measures.value(m.key)) for m in CHARTED}
 
 
-def chart_data(session: Session, actor: User, series_id: str, view: str, region: str = "") -> dict[str, Any]:
+def _point(pt: Point) -> dict[str, Any]:
+    values: dict[str, float | None] = {}
+    bands: dict[str, list[float | None]] = {}
+    mdcs: dict[str, float | None] = {}
+    baselines: dict[str, float | None] = {}
+    verdicts: dict[str, str] = {}
+    notes: dict[str, list[str]] = {}
+    if pt.kind == "baseline":
+        values = _baseline_values(pt)
+        verdicts = {key: "baseline" for key in values}
+    else:
+        for c in changes(pt):
+            m = c.measure
+            if not m.charted:
+                continue
+            if c.photo is not None and not m.plausible(c.photo):
+                notes[m.key] = ["not plotted: the stored figure is outside what skin can show"]
+                continue
+            values[m.key] = m.display(c.photo)
+            baselines[m.key] = m.display(c.baseline)
+            mdcs[m.key] = m.display(c.mdc)
+            band = c.band
+            bands[m.key] = [m.display(band[0]), m.display(band[1])] if band else [None, None]
+            verdicts[m.key] = c.verdict
+            notes[m.key] = list(c.reasons)
+    return {
+        "photo_id": pt.photo.id, "date": pt.date.isoformat(), "kind": pt.kind, "label": pt.label,
+        "visit": pt.photo.visit.label, "time_point": pt.photo.time_point_label,
+        "sessions_done": pt.sessions_done, "values": values, "baselines": baselines, "mdcs": mdcs, "bands": bands,
+        "verdicts": verdicts, "notes": notes, "state": pt.status.state,
+    }
+
+
+def chart_data(session: Session, actor: User, series_id: str, view: str, region: str = "", *,
+               visible: set[str] | None = None) -> dict[str, Any]:
     """The numbers a chart draws (and the CSV holds) for one view of a series.
 
-    A later photo is plotted at ``baseline + change``: its change is measured against
-    the baseline over their common region, so its place relative to the MDC band
-    around the baseline is exactly its verdict.
+    Photos that need a retake or are not comparable are left out (their figures are not
+    results); ``visible`` limits the photos (a patient sees the published ones).
     """
     series = get_series(session, actor, series_id)
-    points = view_points(session, series, view, region)
+    points = view_points(session, series, view, region, visible=visible)
     if not points:
         raise NotFound("This view has no photos in the series.")
-    base = next((pt for pt in points if pt.kind == "baseline"), None)
-    base_values = _own_measures(base.result if base else None)
-    mdc = (base.result or {}).get("mdc", {}) if base else {}
-    out_points = []
-    for pt in points:
-        if pt.kind == "refused":
-            continue
-        values: dict[str, float | None] = {}
-        verdicts: dict[str, str] = {}
-        notes: dict[str, list[str]] = {}
-        if pt.kind == "baseline":
-            values = {m.key: base_values.get(m.key) for m in CHARTED}
-            verdicts = {m.key: "baseline" for m in CHARTED}
-        else:
-            for c in changes(pt):
-                if not c.measure.charted:
-                    continue
-                b = base_values.get(c.measure.key)
-                values[c.measure.key] = (round(b + c.value, 4) if b is not None and c.value is not None else None)
-                verdicts[c.measure.key] = c.verdict
-                notes[c.measure.key] = list(c.reasons)
-                mdc.setdefault(c.measure.key, c.mdc)
-        out_points.append({
-            "photo_id": pt.photo.id, "date": pt.date.isoformat(), "kind": pt.kind, "label": pt.label,
-            "visit": pt.photo.visit.label, "time_point": pt.photo.time_point_label,
-            "sessions_done": pt.sessions_done, "values": values, "verdicts": verdicts, "notes": notes,
-            "state": pt.analysis.state if pt.analysis else "waiting",
-        })
+    out_points = [_point(pt) for pt in points if pt.usable and (pt.kind == "baseline" or pt.comparison)]
     sessions = [{"date": v.visit_date.isoformat(), "label": v.label, "device": v.device,
-                 "settings": {k: val for k, val in v.settings_summary.items() if val is not None}}
-                for v in treatment_sessions(series)]
+                 "settings": settings_text(v)} for v in treatment_sessions(series)]
     return {
         "series_id": series.id, "view": view, "region": region, "view_label": view_label(view, region),
-        "measures": [{"key": m.key, "label": m.label, "unit": m.unit, "family": m.family,
-                      "baseline": base_values.get(m.key), "mdc": mdc.get(m.key)} for m in CHARTED],
+        "measures": [{"key": m.key, "label": m.label, "unit": m.unit, "group": m.group, "decimals": m.decimals,
+                      "minimum": m.display(m.minimum), "maximum": m.display(m.maximum)}
+                     for m in CHARTED],
         "points": out_points, "sessions": sessions,
         "flags": [f.to_dict() for f in flags(points, series.patient.fitzpatrick)],
     }
 
 
-CSV_COLUMNS = ("date", "label", "visit", "time_point", "kind", "measure", "unit", "value", "baseline", "mdc",
-               "verdict", "notes")
+CSV_COLUMNS = ("date", "label", "visit", "time_point", "kind", "measure", "measure_label", "unit", "value",
+               "baseline", "mdc", "band_low", "band_high", "verdict", "notes", "photo_id")
+
+
+def _fixed(key: str, value: float | None) -> str:
+    """A display value as the chart prints it (fixed decimals; empty when missing)."""
+    return "" if value is None else f"{value:.{MEASURE_BY_KEY[key].decimals}f}"
 
 
 def chart_csv(data: dict[str, Any]) -> str:
@@ -88,8 +108,11 @@ def chart_csv(data: dict[str, Any]) -> str:
     for pt in data["points"]:
         for key, value in pt["values"].items():
             m = measures[key]
-            writer.writerow([pt["date"], pt["label"], pt["visit"], pt["time_point"], pt["kind"], key, m["unit"],
-                             "" if value is None else value, "" if m["baseline"] is None else m["baseline"],
-                             "" if m["mdc"] is None else m["mdc"], pt["verdicts"].get(key, ""),
-                             "; ".join(pt["notes"].get(key, []))])
+            low, high = pt["bands"].get(key, [None, None])
+            base = pt["baselines"].get(key) if pt["kind"] != "baseline" else value
+            mdc = pt["mdcs"].get(key)
+            writer.writerow([pt["date"], pt["label"], pt["visit"], pt["time_point"], pt["kind"], key, m["label"],
+                             m["unit"], _fixed(key, value), _fixed(key, base), _fixed(key, mdc), _fixed(key, low),
+                             _fixed(key, high), pt["verdicts"].get(key, ""), "; ".join(pt["notes"].get(key, [])),
+                             pt["photo_id"]])
     return buf.getvalue()

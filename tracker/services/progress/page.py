@@ -7,12 +7,15 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker.models import Analysis, Photo, PhotoRetake, User
-from tracker.models.vocabulary import AnalysisState, view_label
+from tracker.models import Analysis, Photo, PhotoRetake, TreatmentSeries, User
+from tracker.models.vocabulary import STAFF_ROLES, AnalysisState, view_label
 
+from .. import review
 from ..access import get_photo, get_series
-from ..analysis import analysis_against, overlay_keys, result_of, states
+from ..analysis import analysis_against, overlay_keys, states
 from ..errors import NotFound
+from ..photo_status import status_of_row
+from .measures import MEASURES, MeasureSpec
 from .settings import overlays_hidden_from_patients
 from .timeline import (
     Pair,
@@ -20,6 +23,7 @@ from .timeline import (
     healing_pairs,
     photo_date,
     progress_pair,
+    retake_needed,
     view_points,
     views_of,
 )
@@ -44,23 +48,38 @@ class ViewProgress:
     pair: Pair | None
     healing: list[Pair]
     flags: list[Flag]
+    #: Newer photos that need a retake or are not comparable (staff only; never hide the pair).
+    retakes: list[Point] = field(default_factory=list)
+    details: bool = False  # the clinic shows patients the figures
 
     @property
     def summary(self) -> list[str]:
-        return plain_summary(self.pair) if self.pair else []
+        return plain_summary(self.pair, details=self.details) if self.pair else []
+
+
+def visible_ids(session: Session, actor: User, series: TreatmentSeries) -> set[str] | None:
+    """The photos ``actor`` may see on progress pages: None (all) for staff, the published ones for a patient."""
+    if actor.role in STAFF_ROLES:
+        return None
+    photos = list(session.scalars(select(Photo).where(Photo.series_id == series.id)))
+    return review.visible_photo_ids(session, actor, photos)
 
 
 def series_progress(session: Session, actor: User, series_id: str, *, view: str | None = None,
                     region: str = "", later_id: str | None = None) -> list[ViewProgress]:
     series = get_series(session, actor, series_id)
+    visible = visible_ids(session, actor, series)
+    details = visible is not None and bool(review.settings_of(session, actor.clinic_id).patient_details)
     keys = views_of(session, series) if view is None else [(view, region)]
     out = []
     for v, r in keys:
-        points = view_points(session, series, v, r)
+        points = view_points(session, series, v, r, visible=visible)
         if not points:
             continue
-        out.append(ViewProgress(v, r, view_label(v, r), points, progress_pair(points, later_id),
-                                healing_pairs(points), flags(points, series.patient.fitzpatrick)))
+        pair = progress_pair(points, later_id)
+        out.append(ViewProgress(v, r, view_label(v, r), points, pair, healing_pairs(points),
+                                flags(points, series.patient.fitzpatrick) if visible is None else [],
+                                retake_needed(points, pair) if visible is None else [], details))
     return out
 
 
@@ -79,6 +98,8 @@ class PhotoMeasures:
     superseded_by: str | None = None
     retake_of: list[PhotoRetake] = field(default_factory=list)
     regions: list[RegionChanges] = field(default_factory=list)  # a face photo's anatomical regions
+    #: The baseline's own figures (measure, as shown).
+    own: list[tuple[MeasureSpec, str]] = field(default_factory=list)
 
     @property
     def busy(self) -> bool:
@@ -95,25 +116,35 @@ def photo_measures(session: Session, actor: User, photo_id: str) -> PhotoMeasure
     pt = next((x for x in points if x.photo.id == photo.id), None)
     if pt is None:  # superseded: shown on its own
         analysis = analysis_against(session, photo, None)
-        pt = Point(photo, photo_date(photo), "refused", 0, None, analysis,
-                   result_of(analysis) if analysis else None, analysis.error if analysis else None)
-    res = pt.result or {}
-    quality = res.get("quality") or {}
-    align = res.get("alignment")
+        status = status_of_row(analysis, is_baseline=False)
+        pt = Point(photo, photo_date(photo), "refused", 0, None, analysis, status.result,
+                   analysis.error if analysis else None, status)
+    res = pt.result
+    align = res.alignment if res is not None else None
     state = pt.analysis.state if pt.analysis is not None else "waiting"
     retake_reason = None
-    if pt.kind == "refused" or (state == AnalysisState.REFUSED):
+    if pt.kind == "refused" or state == AnalysisState.REFUSED:
         retake_reason = pt.reason or (pt.analysis.error if pt.analysis else None) or "the photo failed the check"
-    elif align and not align.get("ok"):
-        retake_reason = f"it could not be aligned with the baseline: {align.get('reason') or 'unknown reason'}"
+    elif align is not None and not align.ok:
+        retake_reason = f"it could not be aligned with the baseline: {align.reason or 'unknown reason'}"
     return PhotoMeasures(
-        state=state, quality_ok=quality.get("ok") if quality else None, quality_reasons=list(quality.get("reasons") or []),
-        alignment_ok=align.get("ok") if align else None, alignment_reason=align.get("reason") if align else None,
-        residual_px=align.get("residual_px") if align else None, changes=changes(pt),
-        notes=comparison_notes(pt) if pt.result else [], retake_reason=retake_reason,
+        state=state, quality_ok=res.quality.ok if res is not None else None,
+        quality_reasons=list(res.quality.reasons) if res is not None else [],
+        alignment_ok=align.ok if align is not None else None, alignment_reason=align.reason if align else None,
+        residual_px=align.residual_px if align is not None else None, changes=changes(pt),
+        notes=comparison_notes(pt), retake_reason=retake_reason,
         healing_reason=pt.reason if pt.kind == "healing" else None,
         superseded_by=retake.retake_photo_id if retake else None, retake_of=retake_of,
-        regions=region_changes(pt) if pt.result else [])
+        regions=region_changes(pt) if pt.result else [],
+        own=own_values(pt) if pt.kind == "baseline" else [])
+
+
+def own_values(pt: Point) -> list[tuple[MeasureSpec, str]]:
+    """A photo's own figures (the baseline's page shows them), as every page prints them."""
+    if pt.result is None or not pt.result.quality.ok:
+        return []
+    return [(m, m.format(pt.result.measures.value(m.key))) for m in MEASURES
+            if pt.result.measures.value(m.key) is not None]
 
 
 def photo_of_analysis(session: Session, analysis_id: str) -> Photo:

@@ -9,13 +9,29 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker.models import Analysis, Baseline, Photo, PhotoRetake, TreatmentSeries, User, Visit
-from tracker.models.vocabulary import TIME_AFTER, TIME_BEFORE, TIME_FOLLOW_UP, TREATMENT_TYPES, VISIT_TREATMENT
+from tracker.analysis.results import AnalysisResult, Comparison
+from tracker.models import (
+    Analysis,
+    Baseline,
+    Photo,
+    PhotoRetake,
+    TreatmentSeries,
+    User,
+    Visit,
+)
+from tracker.models.vocabulary import (
+    TIME_AFTER,
+    TIME_BEFORE,
+    TIME_FOLLOW_UP,
+    TREATMENT_TYPES,
+    VISIT_TREATMENT,
+)
 
 from .. import audit
 from ..access import get_photo, require_staff
-from ..analysis import analyses_against, analysis_against, overlays, quality_failed, quality_refusal, result_of, states
+from ..analysis import analyses_against, analysis_against, overlays, quality_refusal, states
 from ..errors import ValidationFailed
+from ..photo_status import PhotoStatus, status_of_row
 from .settings import DEFAULT_HEALING_DAYS, healing_windows
 
 #: Redness within this many days of a session may include the treatment's residual pinkness.
@@ -26,16 +42,21 @@ HEALING_LABEL = "healing, not progress"
 
 @dataclass
 class Point:
-    """One photo of a view on the series timeline, with its stored analysis."""
+    """One photo of a view on the series timeline, with its stored analysis (typed).
+
+    ``kind``: baseline | progress | healing | refused (retake needed) | not_comparable
+    (measured, but its alignment to the baseline was refused).
+    """
 
     photo: Photo
     date: dt.date
-    kind: str  # baseline | progress | healing | refused
+    kind: str
     sessions_done: int
     days_since_session: int | None
     analysis: Analysis | None
-    result: dict[str, Any] | None
-    reason: str | None = None  # why it is not progress (healing window, refused)
+    result: AnalysisResult | None
+    reason: str | None = None  # why it is not progress (healing window, refused, not comparable)
+    status: PhotoStatus = field(default_factory=lambda: PhotoStatus("none"))
 
     @property
     def in_progress(self) -> bool:
@@ -43,8 +64,18 @@ class Point:
         return self.analysis is not None and self.analysis.state in states.IN_PROGRESS
 
     @property
-    def comparison(self) -> dict[str, Any] | None:
-        return (self.result or {}).get("comparison") if self.result else None
+    def comparison(self) -> Comparison | None:
+        return self.result.comparison if self.result is not None else None
+
+    @property
+    def comparable(self) -> bool:
+        """Measured, passed quality and aligned (or the baseline): its figures count."""
+        return self.status.comparable
+
+    @property
+    def usable(self) -> bool:
+        """May be shown next to another photo (not refused, not unalignable)."""
+        return self.kind not in ("refused", "not_comparable")
 
     @property
     def label(self) -> str:
@@ -84,10 +115,16 @@ def superseded_ids(session: Session, photo_ids: list[str]) -> dict[str, PhotoRet
     return {r.refused_photo_id: r for r in rows}
 
 
-def view_points(session: Session, series: TreatmentSeries, view: str, region: str = "") -> list[Point]:
-    """Every photo of one view, in date order, classified and with its analysis."""
+def view_points(session: Session, series: TreatmentSeries, view: str, region: str = "", *,
+                visible: set[str] | None = None) -> list[Point]:
+    """Every photo of one view, in date order, classified and with its typed analysis.
+
+    ``visible``: when given (a patient), only these photo ids are placed on the timeline.
+    """
     photos = list(session.scalars(select(Photo).where(Photo.series_id == series.id, Photo.view == view,
                                                       Photo.region == region)))
+    if visible is not None:
+        photos = [p for p in photos if p.id in visible]
     if not photos:
         return []
     base_row = session.scalar(select(Baseline).where(Baseline.series_id == series.id, Baseline.view == view,
@@ -101,14 +138,18 @@ def view_points(session: Session, series: TreatmentSeries, view: str, region: st
     for p in photos:
         if p.id in hidden:
             continue
-        analysis = current[p.id]
+        is_baseline = p.id == baseline_id
+        # A photo the quality check refused is not measured again against a new baseline.
+        analysis = current.get(p.id) or quality_refusal(session, p.id)
+        status = status_of_row(analysis, is_baseline=is_baseline)
         done, since = _session_context(p, sessions)
-        result = result_of(analysis) if analysis is not None and analysis.state in states.FINISHED else None
         reason = None
-        if p.id == baseline_id:
+        if is_baseline:
             kind = "baseline"
-        elif analysis is not None and quality_failed(analysis):
-            kind, reason = "refused", analysis.error or "the photo failed the quality check"
+        elif status.state == "retake":
+            kind, reason = "refused", status.reason
+        elif status.state == "not_comparable":
+            kind, reason = "not_comparable", status.reason
         elif p.time_point == TIME_AFTER or (since is not None and since < window):
             kind = "healing"
             reason = (f"{HEALING_LABEL}: taken {since} day{'s' if since != 1 else ''} after a session, inside the "
@@ -116,7 +157,7 @@ def view_points(session: Session, series: TreatmentSeries, view: str, region: st
                       if since is not None else HEALING_LABEL)
         else:
             kind = "progress"
-        points.append(Point(p, photo_date(p), kind, done, since, analysis, result, reason))
+        points.append(Point(p, photo_date(p), kind, done, since, status.analysis, status.result, reason, status))
     points.sort(key=lambda pt: (pt.date, {"baseline": 0}.get(pt.kind, 1), pt.photo.uploaded_at))
     return points
 
@@ -138,13 +179,24 @@ class Pair:
 
 
 def progress_pair(points: list[Point], later_id: str | None = None) -> Pair | None:
-    """The view's baseline and a later progress photo (default: the latest one)."""
+    """The view's baseline and its latest *comparable* progress photo (or ``later_id`` if it is one).
+
+    A refused, unalignable or still-measuring photo never hides the last valid result.
+    """
     base = next((pt for pt in points if pt.kind == "baseline"), None)
-    candidates = [pt for pt in points if pt.kind == "progress" and pt.photo.time_point in (TIME_BEFORE, TIME_FOLLOW_UP)]
+    candidates = [pt for pt in points if pt.kind == "progress" and pt.comparable
+                  and pt.photo.time_point in (TIME_BEFORE, TIME_FOLLOW_UP)]
     if base is None or not candidates:
         return None
     later = next((pt for pt in candidates if pt.photo.id == later_id), candidates[-1])
     return Pair(base, later, later.label, candidates=candidates)
+
+
+def retake_needed(points: list[Point], pair: Pair | None) -> list[Point]:
+    """Photos after the pair's later photo (or the baseline) that need a retake or are not comparable:
+    shown to staff with their reason, never instead of the last valid result."""
+    after = pair.later.date if pair is not None else dt.date.min
+    return [pt for pt in points if pt.kind in ("refused", "not_comparable") and pt.date >= after]
 
 
 def healing_pairs(points: list[Point]) -> list[Pair]:
@@ -208,7 +260,7 @@ def any_pair(points: list[Point], a_id: str | None, b_id: str | None) -> Pair | 
 
     Verdicts stay against the baseline: a change between two later photos is not judged.
     """
-    usable = [pt for pt in points if pt.kind != "refused"]
+    usable = [pt for pt in points if pt.usable]
     by_id = {pt.photo.id: pt for pt in usable}
     a = by_id.get(a_id or "") or next((pt for pt in usable if pt.kind == "baseline"), None)
     b = by_id.get(b_id or "")

@@ -6,13 +6,22 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from .measures import MEASURE_BY_KEY, MEASURES, Measure
+from tracker.analysis.results import Comparison
+
+from .measures import COMPARED, MEASURE_BY_KEY, MeasureSpec
 from .timeline import HEALING_LABEL, RESIDUAL_PINK_DAYS, RESIDUAL_PINK_NOTE, Pair, Point
 
 
 @dataclass(frozen=True)
 class Change:
-    measure: Measure
+    """One measure of one pair, read from the pair's stored record (never recomputed).
+
+    ``baseline`` and ``photo`` are the two photos' figures over their common region; ``mdc``
+    is the band the verdict used. Values are in the measure's stored unit; ``shown`` gives
+    them as every page prints them.
+    """
+
+    measure: MeasureSpec
     baseline: float | None
     photo: float | None
     value: float | None
@@ -20,30 +29,43 @@ class Change:
     verdict: str
     reasons: tuple[str, ...]
 
+    def shown(self, which: str) -> str:
+        """One figure as printed everywhere: "baseline", "photo", "change" (signed) or "mdc"."""
+        if which == "change":
+            return self.measure.format_delta(self.value)
+        return self.measure.format({"baseline": self.baseline, "photo": self.photo, "mdc": self.mdc}[which])
+
+    @property
+    def band(self) -> tuple[float, float] | None:
+        """The pair's baseline ± the MDC its verdict used, in stored units (None when unknown)."""
+        if self.baseline is None or self.mdc is None:
+            return None
+        low = self.baseline - self.mdc
+        if self.measure.minimum is not None:
+            low = max(low, self.measure.minimum)
+        high = self.baseline + self.mdc
+        if self.measure.maximum is not None:
+            high = min(high, self.measure.maximum)
+        return low, high
+
 
 def changes(point: Point) -> list[Change]:
     """Each measure's change against the baseline, with the reasons a figure is not trustworthy."""
     comp = point.comparison
-    if not comp:
+    if comp is None:
         return []
     out = []
-    extra = []
-    if point.kind == "healing":
-        extra.append(point.reason or HEALING_LABEL)
-    for m in MEASURES:
-        d = (comp.get("delta") or {}).get(m.key)
-        if not isinstance(d, dict):
+    extra = [point.reason or HEALING_LABEL] if point.kind == "healing" else []
+    for m in COMPARED:
+        c = comp.change(m.key)
+        if c is None:
             continue
-        reasons = [d["note"]] if d.get("note") else []
-        verdict = d.get("verdict", "not comparable")
-        reasons += extra
-        if point.kind == "healing":
-            verdict = "not comparable"
-        if (m.family == "redness" and point.days_since_session is not None
-                and point.days_since_session < RESIDUAL_PINK_DAYS):
+        reasons = ([c.note] if c.note else []) + extra
+        verdict = "not comparable" if point.kind == "healing" else c.verdict
+        if m.group == "redness" and point.days_since_session is not None \
+                and point.days_since_session < RESIDUAL_PINK_DAYS:
             reasons.append(RESIDUAL_PINK_NOTE)
-        out.append(Change(m, d.get("baseline"), d.get("photo"), d.get("value"), d.get("mdc"), verdict,
-                          tuple(reasons)))
+        out.append(Change(m, c.baseline, c.photo, c.delta, c.mdc, verdict, tuple(reasons)))
     return out
 
 
@@ -62,44 +84,42 @@ def region_changes(point: Point) -> list[RegionChanges]:
     """Per-region changes of a face photo (empty for a close-up or a photo not compared)."""
     from tracker.models.vocabulary import FACE_REGIONS
 
-    result = point.result or {}
-    regions = result.get("regions") or {}
-    compared = (point.comparison or {}).get("regions") or {}
+    if point.result is None:
+        return []
+    compared = point.comparison.regions if point.comparison is not None else {}
     out = []
     for key, label in FACE_REGIONS.items():
-        region = regions.get(key)
-        if not isinstance(region, dict):
+        region = point.result.regions.get(key)
+        if region is None:
             continue
-        deltas = (compared.get(key) or {}).get("delta") or {}
+        area = compared.get(key)
         rows = []
-        for m in MEASURES:
-            d = deltas.get(m.key)
-            if not m.charted or not isinstance(d, dict):
+        for m in COMPARED:
+            c = area.change(m.key) if area is not None else None
+            if not m.charted or c is None:
                 continue
-            verdict = "not comparable" if point.kind == "healing" else d.get("verdict", "not comparable")
-            rows.append(Change(m, d.get("baseline"), d.get("photo"), d.get("value"), d.get("mdc"), verdict,
-                               (d["note"],) if d.get("note") else ()))
-        out.append(RegionChanges(key, label, int(region.get("area_px") or 0), region.get("reason"), tuple(rows)))
+            verdict = "not comparable" if point.kind == "healing" else c.verdict
+            rows.append(Change(m, c.baseline, c.photo, c.delta, c.mdc, verdict, (c.note,) if c.note else ()))
+        out.append(RegionChanges(key, label, region.area_px, region.reason, tuple(rows)))
     return out
 
 
-def alignment_of(point: Point) -> dict[str, Any] | None:
-    return (point.result or {}).get("alignment") if point.result else None
-
-
 def comparison_notes(point: Point) -> list[str]:
-    notes = list((point.comparison or {}).get("notes") or [])
-    align = alignment_of(point)
-    if point.result and align and not align.get("ok"):
-        notes.append(f"alignment refused: {align.get('reason') or 'the photo could not be aligned'}")
-    if point.result and point.result.get("comparison") is None and point.kind != "baseline" and not align:
+    result = point.result
+    if result is None:
+        return []
+    notes = list(point.comparison.notes) if point.comparison is not None else []
+    align = result.alignment
+    if align is not None and not align.ok:
+        notes.append(f"alignment refused: {align.reason or 'the photo could not be aligned'}")
+    if result.comparison is None and point.kind != "baseline" and align is None:
         notes.append("not compared with a baseline")
-    calib = (point.result or {}).get("calibration") or {}
-    if point.result and calib and not calib.get("calibrated"):
+    if not result.calibration.calibrated:
         notes.append("uncalibrated: no colour chart was found, so colour figures carry wider uncertainty")
-    if point.analysis is not None and point.result and point.result.get("analysis_version") not in (
-            None, point.analysis.analysis_version):
+    if point.analysis is not None and result.analysis_version not in ("", point.analysis.analysis_version):
         notes.append("made with a different analysis version")
+    if point.status.note:
+        notes.append(point.status.note)
     return notes
 
 
@@ -135,73 +155,59 @@ def flags(points: list[Point], fitzpatrick: int) -> list[Flag]:
         # Healing-window photos show the treatment's own reaction, not the patient's course.
         if pt.kind != "progress" or pt.sessions_done < 1:
             continue
-        delta = (pt.comparison or {}).get("delta") or {}
+        comp = pt.comparison
 
-        def beyond(key: str, sign: int, delta: dict[str, Any] = delta) -> tuple[float, float] | None:
-            d = delta.get(key)
-            if not isinstance(d, dict) or d.get("value") is None or d.get("mdc") is None:
+        def beyond(key: str, sign: int, comp: Comparison | None = comp) -> tuple[float, float] | None:
+            c = comp.change(key) if comp is not None else None
+            if c is None or c.delta is None or c.verdict == "not comparable":
                 return None
-            if d.get("verdict") == "not comparable":
-                return None
-            value, mdc = float(d["value"]), float(d["mdc"])
-            return (value, mdc) if sign * value > mdc else None
+            return (c.delta, c.mdc) if sign * c.delta > c.mdc else None
 
         for key in PIGMENT_RISING:
             hit = beyond(key, +1)
             if hit:
+                m = MEASURE_BY_KEY[key]
                 out.append(Flag("hyperpigmentation", "Possible post-inflammatory hyperpigmentation",
-                                f"{MEASURE_BY_KEY[key].label} rose by {hit[0]:.2f} (detectable change {hit[1]:.2f})"
-                                f" after session {pt.sessions_done}", pt.photo.id, pt.date, key, hit[0], hit[1], dark))
+                                f"{m.label} rose by {m.format(hit[0], unit=True)} (detectable change "
+                                f"{m.format(hit[1])}) after session {pt.sessions_done}", pt.photo.id, pt.date, key,
+                                hit[0], hit[1], dark))
                 break
         for key in REDNESS_RISING:
             hit = beyond(key, +1)
             if hit:
+                m = MEASURE_BY_KEY[key]
                 out.append(Flag("prolonged_redness", "Prolonged redness",
-                                f"{MEASURE_BY_KEY[key].label} rose by {hit[0]:.2f} (detectable change "
-                                f"{hit[1]:.2f}) after session {pt.sessions_done}", pt.photo.id, pt.date, key,
+                                f"{m.label} rose by {m.format(hit[0], unit=True)} (detectable change "
+                                f"{m.format(hit[1])}) after session {pt.sessions_done}", pt.photo.id, pt.date, key,
                                 hit[0], hit[1], dark))
                 break
         hit = beyond("background_melanin_index_mean", -1)
         if hit:
+            m = MEASURE_BY_KEY["background_melanin_index_mean"]
             out.append(Flag("hypopigmentation", "Possible hypopigmentation",
-                            f"melanin outside spots fell by {-hit[0]:.2f} (detectable change {hit[1]:.2f}) after "
-                            f"session {pt.sessions_done}", pt.photo.id, pt.date, "background_melanin_index_mean",
-                            hit[0], hit[1], dark))
+                            f"{m.label.lower()} fell by {m.format(-hit[0], unit=True)} (detectable change "
+                            f"{m.format(hit[1])}) after session {pt.sessions_done}", pt.photo.id, pt.date,
+                            "background_melanin_index_mean", hit[0], hit[1], dark))
     return out
 
 
-def _pct(v: float) -> str:
-    return f"{v:.0f} %" if abs(v) >= 10 else f"{v:.1f} %"
+def plain_summary(pair: Pair, *, details: bool = False) -> list[str]:
+    """Sentences a patient understands, honest about noise, from the registry's wording.
 
-
-def plain_summary(pair: Pair) -> list[str]:
-    """Sentences a patient understands, honest about noise. No percentages of log indices."""
+    With ``details`` (the clinic's choice) each sentence adds the two figures as every page
+    shows them. No internal measure names, kelvin or retake reasons either way.
+    """
     by_key = {c.measure.key: c for c in changes(pair.later)}
     if not by_key:
-        notes = comparison_notes(pair.later)
-        return ["We can't compare these photos yet" + (f": {notes[0]}." if notes else ".")]
+        return ["These photos cannot be compared yet; your clinic will look at them."]
     lines = []
-
-    def area(key: str, what: str) -> None:
-        c = by_key.get(key)
-        if c is None:
-            return
-        if c.verdict == "not comparable":
-            lines.append(f"{what}: not comparable this time ({c.reasons[0] if c.reasons else 'see the clinic'}).")
-        elif c.verdict == "no measurable change" or c.baseline is None or c.photo is None:
-            lines.append(f"{what}: no measurable change yet.")
-        else:
-            word = "down" if c.photo < c.baseline else "up"
-            lines.append(f"{what} {word} from {_pct(c.baseline)} to {_pct(c.photo)} of the treated skin.")
-
-    area("red_area_pct", "Red area")
-    area("spot_area_pct", "Dark-spot area")
-    c = by_key.get("spot_count")
-    if c is not None and c.verdict in ("improved", "worse") and c.baseline is not None and c.photo is not None:
-        lines.append(f"Dark spots counted: {c.baseline:.0f} at the start, {c.photo:.0f} now.")
-    c = by_key.get("roughness")
-    if c is not None and c.verdict != "not comparable":
-        lines.append({"improved": "Skin texture: smoother than at the start.",
-                      "worse": "Skin texture: rougher than at the start."}.get(c.verdict,
-                                                                                 "Skin texture: no measurable change yet."))
+    for m in COMPARED:
+        c = by_key.get(m.key)
+        if c is None or not m.charted:
+            continue
+        sentence = m.patient_sentence(c.verdict)
+        if details and c.verdict != "not comparable" and c.baseline is not None and c.photo is not None:
+            unit = f" {m.unit}" if m.unit else ""
+            sentence = sentence.rstrip(".") + f" ({c.shown('baseline')} at the start, {c.shown('photo')} now{unit})."
+        lines.append(sentence)
     return lines

@@ -6,7 +6,18 @@
   var DAY = 86400;
 
   function ts(iso) { return Date.parse(iso + "T12:00:00Z") / 1000; }
-  function fmt(v) { return v === null || v === undefined ? "–" : (Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2)); }
+  // Values arrive in the registry's display unit; they are printed with its decimals, like every page.
+  function fmt(v, m) { return v === null || v === undefined ? "–" : v.toFixed(m.decimals); }
+  // Y ticks: at most 5, each a distinct value at the measure's precision (no label printed twice).
+  function ticks(lo, hi, decimals) {
+    var step = Math.pow(10, -decimals), span = hi - lo, raw = span / 4;
+    var nice = [1, 2, 2.5, 5, 10].map(function (k) { return k * Math.pow(10, Math.floor(Math.log10(raw || step))); })
+      .filter(function (k) { return k >= raw; })[0] || raw;
+    nice = Math.max(nice, step);
+    var out = [];
+    for (var t = Math.ceil(lo / nice) * nice; t <= hi + 1e-9; t += nice) { out.push(Number(t.toFixed(decimals))); }
+    return out.filter(function (v, i) { return out.indexOf(v) === i; });
+  }
   function el(tag, cls, text) {
     var e = document.createElement(tag);
     if (cls) { e.className = cls; }
@@ -36,13 +47,18 @@
     pending.forEach(function (item) {
       var m = item.m, wrap = item.wrap, progress = item.progress, healing = item.healing;
       var plotData = [xs, progress, healing];
-      var band = function (u) {
-        if (m.baseline === null || m.mdc === null) { return; }
-        var ctx = u.ctx;
-        var top = u.valToPos(m.baseline + m.mdc, "y", true), bot = u.valToPos(m.baseline - m.mdc, "y", true);
+      // Each later photo's band: that pair's baseline ± the MDC its verdict used (from the same record).
+      var bands = data.points.map(function (p) { return p.bands[m.key] || null; });
+      var draw = function (u) {
+        var ctx = u.ctx, half = 9 * devicePixelRatio;
         ctx.save();
-        ctx.fillStyle = "rgba(15,118,110,0.15)";
-        ctx.fillRect(u.bbox.left, top, u.bbox.width, bot - top);
+        ctx.fillStyle = "rgba(15,118,110,0.18)";
+        bands.forEach(function (b, i) {
+          if (!b || b[0] === null || b[1] === null) { return; }
+          var px = u.valToPos(xs[i], "x", true);
+          var top = u.valToPos(b[1], "y", true), bot = u.valToPos(b[0], "y", true);
+          ctx.fillRect(px - half, top, 2 * half, Math.max(bot - top, 1));
+        });
         ctx.strokeStyle = "#7a8796";
         ctx.setLineDash([4, 4]);
         sessionXs.forEach(function (x, i) {
@@ -55,40 +71,47 @@
         ctx.restore();
       };
       var vals = progress.concat(healing).filter(function (v) { return v !== null && v !== undefined; });
-      if (m.baseline !== null && m.mdc !== null) { vals.push(m.baseline + m.mdc, m.baseline - m.mdc); }
-      var lo = Math.min.apply(null, vals), hi = Math.max.apply(null, vals), pad = (hi - lo) * 0.15 || 1;
+      bands.forEach(function (b) { if (b && b[0] !== null && b[1] !== null) { vals.push(b[0], b[1]); } });
+      var step = Math.pow(10, -m.decimals);
+      var lo = Math.min.apply(null, vals), hi = Math.max.apply(null, vals);
+      if (hi - lo < 4 * step) { var mid = (hi + lo) / 2; lo = mid - 2 * step; hi = mid + 2 * step; }
+      var pad = (hi - lo) * 0.15;
+      var ylo = lo - pad, yhi = hi + pad;
+      if (m.minimum !== null) { ylo = Math.max(ylo, m.minimum); }  // no negative area or count on the axis
+      if (m.maximum !== null) { yhi = Math.min(yhi, m.maximum); }
       var xmin = Math.min.apply(null, xs.concat(sessionXs)) - 5 * DAY, xmax = Math.max.apply(null, xs.concat(sessionXs)) + 5 * DAY;
       var width = Math.max(260, wrap.clientWidth || 480);
       var plot = new uPlot({
         width: width, height: 220,
-        scales: { x: { time: true, range: [xmin, xmax] }, y: { range: [lo - pad, hi + pad] } },
+        scales: { x: { time: true, range: [xmin, xmax] }, y: { range: [ylo, yhi] } },
         legend: { show: false },
         series: [
           { label: "Date", value: function (u, v) { return v ? new Date(v * 1000).toISOString().slice(0, 10) : "–"; } },
           { label: "Progress", stroke: "#0f766e", width: 2, spanGaps: true, points: { size: 8, fill: "#0f766e" },
-            value: function (u, v) { return fmt(v); } },
+            value: function (u, v) { return fmt(v, m); } },
           { label: "Healing", stroke: "#9a6700", width: 0, dash: [4, 4], points: { size: 9, fill: "#ffffff", stroke: "#9a6700", width: 2 },
-            value: function (u, v) { return fmt(v); } }
+            value: function (u, v) { return fmt(v, m); } }
         ],
-        axes: [{}, { size: 56 }],
-        hooks: { drawClear: [band] }
+        axes: [{}, { size: 56, splits: function () { return ticks(ylo, yhi, m.decimals); },
+                     values: function (u, vs) { return vs.map(function (v) { return v.toFixed(m.decimals); }); } }],
+        hooks: { drawClear: [draw] }
       }, plotData, wrap);
-      window.trackerCharts[key][m.key] = { plot: plot, data: plotData, baseline: m.baseline, mdc: m.mdc };
+      window.trackerCharts[key][m.key] = { plot: plot, data: plotData, bands: bands,
+                                           ticks: ticks(ylo, yhi, m.decimals).map(function (v) { return v.toFixed(m.decimals); }) };
     });
     if (!box.children.length) { box.appendChild(el("p", "muted", "No measurements yet for this view.")); }
     table(section.querySelector("[data-table]"), data);
     var list = section.querySelector("[data-sessions]");
     list.textContent = "";
     data.sessions.forEach(function (s, i) {
-      var parts = Object.keys(s.settings).map(function (k) { return k.replace(/_/g, " ") + " " + s.settings[k]; });
-      list.appendChild(el("li", "", "S" + (i + 1) + " · " + s.label + ", " + s.date + (s.device ? " · " + s.device : "") + (parts.length ? " · " + parts.join(", ") : "")));
+      list.appendChild(el("li", "", "S" + (i + 1) + " · " + s.label + ", " + s.date + (s.device ? " · " + s.device : "") + (s.settings ? " · " + s.settings : "")));
     });
   }
 
   function table(target, data) {
     target.textContent = "";
     var t = el("table", "verdicts chart-table"), head = el("tr");
-    ["Date", "Photo"].concat(data.measures.map(function (m) { return m.label; })).forEach(function (h) { head.appendChild(el("th", "", h)); });
+    ["Date", "Photo"].concat(data.measures.map(function (m) { return m.label + (m.unit ? " (" + m.unit + ")" : ""); })).forEach(function (h) { head.appendChild(el("th", "", h)); });
     var thead = el("thead"); thead.appendChild(head); t.appendChild(thead);
     var body = el("tbody");
     data.points.forEach(function (p) {
@@ -96,7 +119,7 @@
       tr.appendChild(el("td", "", p.date));
       tr.appendChild(el("td", "", p.label + (p.kind === "healing" ? " (healing)" : "")));
       data.measures.forEach(function (m) {
-        var td = el("td", "", fmt(p.values[m.key]));
+        var td = el("td", "", fmt(p.values[m.key], m));
         if (p.verdicts[m.key] && p.verdicts[m.key] !== "baseline") { td.title = p.verdicts[m.key]; }
         tr.appendChild(td);
       });

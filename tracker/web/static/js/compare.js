@@ -25,7 +25,7 @@
   function sharpen() {
     if (view.scale < FULL_AT) { return; }
     viewer.querySelectorAll("img[data-full]").forEach(function (img) {
-      if (img.getAttribute("src") && !img.classList.contains("hidden") && img.src.indexOf(img.dataset.full) < 0) {
+      if (img.getAttribute("src") && !img.classList.contains("hidden") && img.getAttribute("src") !== img.dataset.full) {
         img.src = img.dataset.full;
       }
     });

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -30,7 +30,8 @@ from .analysis import analysis_against, quality_failed, quality_refusal, result_
 #: State -> what a person reads on the badge.
 LABELS = {AnalysisState.QUEUED: "queued", "analysing": "analysing", "measured": "measured", "retake": "retake needed",
           "not_comparable": "not comparable", AnalysisState.FAILED: "failed", "none": "not analysed"}
-#: The light rule's refusals all end by asking for a retake under the right light.
+#: The light rule's refusals all end by asking for a retake under the right light
+#: (the exposure note "depends on exposure and light" is not one).
 _LIGHT_REFUSAL = "retake under"
 #: States that end with no more work to do.
 FINISHED = frozenset({"measured", "retake", "not_comparable", "failed"})
@@ -75,7 +76,7 @@ class PhotoStatus:
                 "note": self.note, "attempts": self.attempts}
 
 
-_PARSED: OrderedDict[tuple[str, object], AnalysisResult | None] = OrderedDict()
+_PARSED: OrderedDict[tuple[str, object, int], AnalysisResult | None] = OrderedDict()
 _PARSED_LOCK = threading.Lock()
 _PARSED_SIZE = 2048
 
@@ -83,7 +84,8 @@ _PARSED_SIZE = 2048
 def _parsed_result(row: Analysis) -> AnalysisResult | None:
     """The row's typed result; a finished result never changes, so it is parsed once per
     process (the live badges ask for every photo of a series every 2 s)."""
-    key = (row.id, row.finished_at)
+    # The text's hash too: a row written again (a re-run, a restored backup) is parsed again.
+    key = (row.id, row.finished_at, hash(row.result_json))
     with _PARSED_LOCK:
         if key in _PARSED:
             _PARSED.move_to_end(key)
@@ -101,16 +103,11 @@ def status_of_row(row: Analysis | None, *, is_baseline: bool) -> PhotoStatus:
     """Classify one analysis row (the photo's current one)."""
     if row is None:
         return PhotoStatus("none", is_baseline=is_baseline)
-    return replace(_classify(row, is_baseline=is_baseline), attempts=row.attempts or 0)
-
-
-def _classify(row: Analysis, *, is_baseline: bool) -> PhotoStatus:
     if row.state in (AnalysisState.QUEUED, AnalysisState.RUNNING):
         return PhotoStatus(AnalysisState.QUEUED if row.state == AnalysisState.QUEUED else "analysing",
                            analysis=row, is_baseline=is_baseline)
     if row.state == AnalysisState.FAILED:
-        return PhotoStatus(AnalysisState.FAILED, reason=row.error, attempts=row.attempts, analysis=row,
-                           is_baseline=is_baseline)
+        return PhotoStatus(AnalysisState.FAILED, reason=row.error, analysis=row, is_baseline=is_baseline)
     result = _parsed_result(row)
     if row.state == AnalysisState.REFUSED or (result is not None and not result.quality.ok):
         return PhotoStatus("retake", reason=row.error or "the photo failed the quality check", analysis=row,

@@ -135,7 +135,7 @@ def _plausible(key: str, *texts: str) -> None:
 
 def test_every_pair_reads_the_same_on_every_page_and_in_every_export(demo, tmp_path):
     pairs = _pairs(demo)
-    assert len([1 for _, pt, _ in pairs if pt.kind == "progress"]) >= 4, "the demo should give several pairs"
+    assert len([1 for _, pt, _ in pairs if pt.kind == "progress"]) >= 3, "the demo should give several pairs"
     checked = 0
     for vp, pt, pt_changes in pairs:
         key = f"{vp.view}:{vp.region}" if vp.region else vp.view

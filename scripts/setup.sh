@@ -30,13 +30,13 @@ if [ ! -x .venv/bin/python ]; then
         "$PYTHON" -m venv .venv
     fi
 fi
-stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)-${extras//,/_}"
+stamp=".venv/.installed-$(cat pyproject.toml constraints.txt | sha256sum | cut -c1-16)-${extras//,/_}"
 if [ ! -f "$stamp" ]; then
     .venv/bin/python -m pip install -q --upgrade pip
     if [ -n "$extras" ]; then
-        .venv/bin/python -m pip install -q -e ".[${extras}]"
+        .venv/bin/python -m pip install -q -c constraints.txt -e ".[${extras}]"
     else
-        .venv/bin/python -m pip install -q -e .
+        .venv/bin/python -m pip install -q -c constraints.txt -e .
     fi
     touch "$stamp"
 fi

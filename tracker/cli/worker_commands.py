@@ -64,7 +64,9 @@ def worker(cli: CliContext, workers: int, drain: bool, status: bool, niceness: i
 
     return_freed_memory_to_the_system()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(name)s: %(message)s")
-    faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 <pid>`: where is each thread?
+    # `kill -USR1 <pid>`: where is each thread? Written to the process's own stderr descriptor
+    # (sys.stderr may be a captured stream without one).
+    faulthandler.register(signal.SIGUSR1, file=sys.__stderr__, all_threads=True)
     queue = TaskQueue(cli.config)
     if drain:
         ran = queue.run_pending()

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Callable
+from pathlib import Path
 
+import pytest
+from click.testing import CliRunner, Result
 from PIL import Image
+
+from tracker.cli import main
 
 
 def rezip(data: bytes, replace: dict[str, bytes]) -> bytes:
@@ -26,3 +32,17 @@ def tamper(png: bytes) -> bytes:
         out = io.BytesIO()
         im.save(out, "PNG")
     return out.getvalue()
+
+
+def cli_verifier(instance: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[bytes], Result]:
+    """``tracker verify-export`` on the given bundle bytes, against the server in ``instance``."""
+    monkeypatch.setenv("TRACKER_INSTANCE_PATH", str(instance))
+    for name in ("TRACKER_DATABASE_URL", "TRACKER_STORAGE_PATH", "TRACKER_BROKER_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+    def verify(data: bytes) -> Result:
+        path = tmp_path / "bundle.zip"
+        path.write_bytes(data)
+        return CliRunner().invoke(main, ["verify-export", str(path)], catch_exceptions=False)
+
+    return verify

@@ -115,7 +115,10 @@ def test_clinic_admin_exports_pdf_and_zip_and_marketing_needs_consent(page, serv
             assert im.width > 500
             im.save(SCREENSHOT_DIR / f"report-page-{i}.png")
 
-    # The ZIP bundle: manifest hashes match; verify-export passes, then fails on tampering.
+    # The ZIP bundle with the originals (metadata removed): manifest hashes match; verify-export
+    # passes, then fails on tampering.
+    assert "camera and location details removed" in page.inner_text(".bundle-form")
+    page.check("input[name=originals]")
     with page.expect_download() as download:
         page.click("#export-bundle")
     bundle = tmp_path / download.value.suggested_filename
@@ -131,6 +134,7 @@ def test_clinic_admin_exports_pdf_and_zip_and_marketing_needs_consent(page, serv
         stored = {p.id: p.sha256 for v in s.get(TreatmentSeries, series_id).visits for p in v.photos}
         assert patient is not None
     assert all(stored[o["photo_id"]] == o["sha256"] for o in manifest["originals"])
+    assert all(sha256(zf.read(o["file"])) == o["export_sha256"] for o in manifest["originals"])
 
     ok = _tracker(server, "verify-export", str(bundle))
     assert ok.returncode == 0, ok.stdout + ok.stderr

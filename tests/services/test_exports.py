@@ -13,12 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 from PIL import Image
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tracker.cli import main
 from tracker.config import TestConfig
 from tracker.jobs import TaskQueue
 from tracker.models import Analysis, AuditEvent, Base, Baseline, ExportRecord, Photo, TreatmentSeries, User, make_engine, make_sessionmaker
@@ -29,7 +27,7 @@ from tracker.services.dispatch import bind_sink
 from tracker.services.errors import ConsentRequired, Forbidden
 from tracker.services.intake import IntakeLimits
 from tracker.storage import FileSystemStorage
-from ..bundle_tampering import rezip, tamper
+from ..bundle_tampering import cli_verifier, rezip, tamper
 
 
 @dataclass
@@ -173,14 +171,7 @@ def test_bundle_manifest_matches_files_and_verify_catches_tampering(analysed, tm
     assert manifest["originals"] and all(stored[o["photo_id"]] == o["sha256"] for o in manifest["originals"])
     assert "erythema_index_mean" in zf.read("measures.csv").decode()
 
-    monkeypatch.setenv("TRACKER_INSTANCE_PATH", str(a.instance))
-    for name in ("TRACKER_DATABASE_URL", "TRACKER_STORAGE_PATH", "TRACKER_BROKER_URL"):
-        monkeypatch.delenv(name, raising=False)
-
-    def verify(data: bytes):
-        path = tmp_path / "bundle.zip"
-        path.write_bytes(data)
-        return CliRunner().invoke(main, ["verify-export", str(path)], catch_exceptions=False)
+    verify = cli_verifier(a.instance, tmp_path, monkeypatch)
 
     ok = verify(out.data)
     assert ok.exit_code == 0, ok.output

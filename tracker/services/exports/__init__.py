@@ -3,7 +3,8 @@
 Photos leave the system only through here. Every export is checked (clinic admin, or a
 technician where the clinic allows it; marketing only with the patient's marketing
 consent), recorded with the SHA-256 of what was handed out, and audited. Exported
-images are made fresh from pixels: they carry no EXIF, GPS or device metadata.
+images are made fresh from pixels: they carry no EXIF, GPS or device metadata. Original
+photos leave only as copies without their metadata (``original_copy``).
 
 ``verify_bundle`` checks a ZIP bundle against the stored originals and against the
 server's own record of that export: a file whose bytes differ from what the server
@@ -12,7 +13,8 @@ produced is reported even when the bundle's manifest was edited to match it.
 Modules: ``policy`` (who may export), ``content`` (the pairs compared, measures as rows, chart
 numbers), ``naming`` (labels and file names), ``composition`` (comparison and marketing
 images), ``records`` (what was handed out, recorded and audited), ``bundle`` (the ZIP bundle
-and its verification), ``pdf`` (the PDF progress report).
+and its verification), ``original_copy`` (an original photo without its metadata), ``pdf`` (the
+PDF progress report).
 """
 
 from .bundle import (
@@ -59,6 +61,7 @@ from .naming import (
     stage_label,
     view_slug,
 )
+from .original_copy import OriginalCopy, export_copy
 from .pdf import (
     ACCENT,
     BAND,
@@ -100,6 +103,7 @@ __all__ = [
     "MEASURES",
     "MEASURE_LABELS",
     "MUTED",
+    "OriginalCopy",
     "Panel",
     "ProgressPair",
     "VERDICT_COLOURS",
@@ -118,6 +122,7 @@ __all__ = [
     "encode",
     "export_bundle",
     "export_comparison",
+    "export_copy",
     "export_marketing",
     "export_report",
     "exports_for_series",

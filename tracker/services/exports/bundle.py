@@ -23,6 +23,7 @@ from ..errors import Conflict, DomainError
 from ..integrity import file_sha256
 from .composition import aligned_image, comparison_picture, encode
 from .content import (
+    ProgressPair,
     chart_points,
     measure_rows,
     measures_csv,
@@ -30,12 +31,16 @@ from .content import (
     views_without_baseline,
 )
 from .naming import aligned_filename, bundle_filename, comparison_filename, view_slug
+from .original_copy import export_copy
 from .policy import require_export
 from .records import ExportFile, record_export, sha256
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = "tracker-export-bundle/1"
-EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/heic": "heic"}
+ORIGINALS_NOTE = ("originals/ holds each original photo's pixels with camera, location and other metadata removed "
+                  "(JPEG and PNG: the compressed image data copied byte for byte; HEIC: a lossless PNG). "
+                  "'sha256' is the stored original's hash on the server, 'export_sha256' the hash of its copy here; "
+                  "tracker verify-export makes the copy again from the stored original and compares.")
 
 
 def _zip_bytes(files: dict[str, bytes]) -> bytes:
@@ -52,8 +57,8 @@ def export_bundle(session: Session, storage: Storage, actor: User, series_id: st
                   chosen: Mapping[str, str] | None = None, *, include_originals: bool = False,
                   include_report: bool = False) -> ExportFile:
     """The ZIP bundle: comparison and aligned images, the measures (CSV, JSON) and a manifest of
-    SHA-256 hashes; with ``include_originals`` the original files as uploaded, with
-    ``include_report`` the PDF report. A photo whose images cannot be made is skipped and
+    SHA-256 hashes; with ``include_originals`` a copy of each original photo without its
+    metadata (:mod:`.original_copy`), with ``include_report`` the PDF report. A photo whose images cannot be made is skipped and
     ``skipped.txt`` says why; the bundle itself is still made."""
     from .pdf import (  # the report builds on the same content
         comparison_images,
@@ -89,14 +94,12 @@ def export_bundle(session: Session, storage: Storage, actor: User, series_id: st
             originals[photo.id] = {"sha256": photo.sha256, "role": role, "view": pair.label,
                                    "visit": photo.visit.label, "visit_date": photo.visit.visit_date.isoformat(),
                                    "time_point": photo.time_point_label}
-            if include_originals:  # as uploaded, unchanged: they may carry camera and location metadata
-                name = (f"originals/{view_slug(pair)}_{role}_{photo.visit.visit_date:%Y-%m-%d}_{photo.id}."
-                        f"{EXTENSIONS.get(photo.content_type, 'bin')}")
+            if include_originals:
                 try:
-                    files[name] = storage.read(photo.original_key)
-                    derived[name] = [photo.id]
-                except (StorageError, OSError) as e:
-                    skipped.append(f"{pair.label}: original {photo.id} not readable ({e})")
+                    files.update(_original_copy(storage, photo, pair, role, originals[photo.id]))
+                    derived[originals[photo.id]["file"]] = [photo.id]
+                except (StorageError, OSError, ValueError, RuntimeError) as e:
+                    skipped.append(f"{pair.label}: original {photo.id} not exported ({e})")
     if include_report:
         report = render_report(series, all_pairs, comparison_images(storage, all_pairs, clinic),
                                chart_points(session, actor, series, all_pairs), clinic_name=clinic,
@@ -124,6 +127,7 @@ def export_bundle(session: Session, storage: Storage, actor: User, series_id: st
         "files": [{"name": n, "sha256": sha256(d), "bytes": len(d), "derived_from": derived.get(n, [])}
                   for n, d in files.items()],
         "originals": [{"photo_id": pid, **info} for pid, info in originals.items()],
+        **({"originals_note": ORIGINALS_NOTE} if include_originals else {}),
         "how_to_verify": "tracker verify-export THIS.zip (on the clinic's server)",
     }
     manifest_bytes = json.dumps(manifest, indent=2).encode()
@@ -135,6 +139,16 @@ def export_bundle(session: Session, storage: Storage, actor: User, series_id: st
                         originals={pid: info["sha256"] for pid, info in originals.items()})
     row.created_at = created
     return ExportFile(name, "application/zip", data, row)
+
+
+def _original_copy(storage: Storage, photo: Photo, pair: ProgressPair, role: str, entry: dict[str, Any]
+                   ) -> dict[str, bytes]:
+    """The original's export copy under its file name; ``entry`` (its manifest entry) says what was done."""
+    copy = export_copy(storage.read(photo.original_key), photo.content_type)
+    name = f"originals/{view_slug(pair)}_{role}_{photo.visit.visit_date:%Y-%m-%d}_{photo.id}.{copy.extension}"
+    entry.update(file=name, export_sha256=sha256(copy.data), metadata_removed=list(copy.removed),
+                 converted_to_png=copy.converted, how=copy.how)
+    return {name: copy.data}
 
 
 @dataclass
@@ -214,9 +228,27 @@ def _verify_open_bundle(session: Session, storage: Storage, zf: zipfile.ZipFile,
         elif photo is None:
             report.originals.append((photo_id, False, "the original photo is no longer stored"))
         else:
-            stored = file_sha256(storage, photo.original_key)
-            if stored != expected:
-                report.originals.append((photo_id, False, "the stored original no longer matches its hash"))
-            else:
-                report.originals.append((photo_id, True, "the stored original matches"))
+            report.originals.append(_check_original(storage, photo, expected, record.files, contents))
     return report
+
+
+def _check_original(storage: Storage, photo: Photo, expected: str, produced: Mapping[str, str],
+                    contents: Mapping[str, str]) -> tuple[str, bool, str]:
+    """The stored original against its hash and, when the bundle has its copy, that copy
+    made again from the stored original against what the server produced and the bundle holds."""
+    if file_sha256(storage, photo.original_key) != expected:
+        return photo.id, False, "the stored original no longer matches its hash"
+    name = next((n for n in sorted(produced) if n.startswith("originals/") and f"_{photo.id}." in n), None)
+    if name is None:
+        return photo.id, True, "the stored original matches"
+    if produced[name] == expected:  # a bundle made before originals lost their metadata
+        return photo.id, True, f"the stored original matches ({name} is byte for byte the stored original)"
+    try:
+        again = sha256(export_copy(storage.read(photo.original_key), photo.content_type).data)
+    except (StorageError, OSError, ValueError, RuntimeError) as e:
+        return photo.id, False, f"{name} cannot be made again from the stored original ({e})"
+    if again != produced[name]:
+        return photo.id, False, f"{name} cannot be made again from the stored original"
+    if contents.get(name, again) != again:
+        return photo.id, False, f"{name} in the bundle is not the copy made from the stored original"
+    return photo.id, True, f"the stored original matches, and {name} is its copy without metadata"

@@ -40,6 +40,14 @@ def phone_jpeg(image: Image.Image, *, orientation: int = 6, progressive: bool = 
     return buf.getvalue() + b"DEPTHMAP" + bytes(64)
 
 
+def phone_heic(image: Image.Image) -> bytes:
+    """A HEIC as a phone writes it: EXIF (GPS, make, model, orientation 6: stored as a rotation
+    the decoder applies), XMP and ICC."""
+    buf = io.BytesIO()
+    image.save(buf, "HEIF", quality=-1, exif=camera_exif(6).tobytes(), icc_profile=SRGB, xmp=XMP)
+    return buf.getvalue()
+
+
 def tagged_png(image: Image.Image) -> bytes:
     """A PNG with eXIf (GPS, make, model), tEXt and iTXt chunks and an ICC profile."""
     info = PngImagePlugin.PngInfo()
@@ -101,15 +109,13 @@ def test_png_copy_drops_exif_and_text_chunks_and_keeps_pixels_and_profile():
 
 
 def test_heic_becomes_a_lossless_upright_png_with_its_profile():
-    image = skin_image(96, 64)
-    buf = io.BytesIO()
-    image.save(buf, "HEIF", quality=-1, exif=camera_exif(6).tobytes(), icc_profile=SRGB, xmp=XMP)
-    original = buf.getvalue()
+    original = phone_heic(skin_image(96, 64))
     copy = export_copy(original, "image/heic")
     assert (copy.extension, copy.converted) == ("png", True)
     assert_no_metadata(copy.data)
     with Image.open(io.BytesIO(copy.data)) as im:
         assert im.info["icc_profile"] == SRGB and not im.getexif()
+        assert im.size == (64, 96)  # turned upright: no orientation tag is left to do it
     assert np.array_equal(pixels(copy.data), pixels(original, upright=True))  # as the decoder shows it
     assert export_copy(original, "image/heic").data == copy.data
 

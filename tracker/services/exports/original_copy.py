@@ -40,6 +40,10 @@ _APP_NAMES = ((b"Exif\x00", "EXIF (camera, GPS, capture time)"), (b"http://ns.ad
               (b"MPF\x00", "extra images (MPF)"))
 
 
+#: zlib level of converted copies (another zlib version, or level, gives other bytes: see same_png_pixels).
+ZLIB_LEVEL = 6
+
+
 class UnreadableStructure(ValueError):
     """The file's blocks cannot be walked (the decoder may still read it)."""
 
@@ -194,7 +198,7 @@ def _lossless_png(data: bytes) -> bytes:
 
     if pillow_heif.is_supported(data):
         heif = pillow_heif.open_heif(io.BytesIO(data), convert_hdr_to_8bit=False)  # transforms applied
-        return _png_file(np.asarray(heif), heif.info.get("icc_profile") or None)
+        return _png_file(np.asarray(heif), heif.info.get("icc_profile") or None, level=ZLIB_LEVEL)
     with Image.open(io.BytesIO(data)) as im:
         icc = im.info.get("icc_profile") or None
         upright = ImageOps.exif_transpose(im)
@@ -202,14 +206,14 @@ def _lossless_png(data: bytes) -> bytes:
             pixels = np.asarray(upright, dtype=np.uint16)
         else:
             pixels = np.asarray(upright.convert("RGBA" if "A" in upright.getbands() else "RGB"))
-    return _png_file(pixels, icc)
+    return _png_file(pixels, icc, level=ZLIB_LEVEL)
 
 
 def _png_chunk(kind: bytes, body: bytes) -> bytes:
     return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
 
-def _png_file(pixels: np.ndarray, icc: bytes | None) -> bytes:
+def _png_file(pixels: np.ndarray, icc: bytes | None, *, level: int = 6) -> bytes:
     """A PNG of uint8 or uint16 pixels (H, W) or (H, W, 1-4): written here, so its bytes
     depend on zlib only, not on an image library's encoder."""
     h, w = pixels.shape[:2]
@@ -224,5 +228,38 @@ def _png_file(pixels: np.ndarray, icc: bytes | None) -> bytes:
     chunks = [_png_chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, depth, colour, 0, 0, 0))]
     if icc:
         chunks.append(_png_chunk(b"iCCP", b"ICC profile\x00\x00" + zlib.compress(icc, 9)))
-    chunks += [_png_chunk(b"IDAT", zlib.compress(raw, 6)), _png_chunk(b"IEND", b"")]
+    chunks += [_png_chunk(b"IDAT", zlib.compress(raw, level)), _png_chunk(b"IEND", b"")]
     return _PNG_SIGNATURE + b"".join(chunks)
+
+
+def _png_header_and_data(data: bytes) -> tuple[bytes, bytes]:
+    """The IHDR chunk and the joined compressed IDAT data of a PNG."""
+    header, idat, i = b"", [], len(_PNG_SIGNATURE)
+    while i + 12 <= len(data):
+        length = int.from_bytes(data[i:i + 4], "big")
+        kind = data[i + 4:i + 8]
+        if kind == b"IHDR":
+            header = data[i:i + 12 + length]
+        elif kind == b"IDAT":
+            idat.append(data[i + 8:i + 8 + length])
+        i += 12 + length
+    return header, b"".join(idat)
+
+
+def same_png_pixels(untrusted: bytes, trusted: bytes) -> bool:
+    """Whether two lossless PNG copies hold the same pixels however zlib compressed them (another
+    zlib version compresses differently). ``trusted``'s size bounds the decompression of ``untrusted``.
+
+    >>> pixels = np.arange(12, dtype=np.uint8).reshape(3, 4)
+    >>> a, b = _png_file(pixels, None, level=1), _png_file(pixels, None, level=9)
+    >>> a == b, same_png_pixels(a, b), same_png_pixels(_png_file(pixels + 1, None), b)
+    (False, True, False)
+    """
+    header_u, data_u = _png_header_and_data(untrusted)
+    header_t, data_t = _png_header_and_data(trusted)
+    expected = zlib.decompress(data_t)
+    try:
+        got = zlib.decompressobj().decompress(data_u, len(expected) + 1)
+    except zlib.error:
+        return False
+    return header_u == header_t and got == expected

@@ -55,6 +55,15 @@ def test_prints_exactly_one_json_object_and_writes_masks_in_the_baseline_frame(f
     roi_mask = cv2.imread(str(out / "roi_mask.png"), cv2.IMREAD_GRAYSCALE)
     assert roi_mask[:, :690].max() == 0  # the technician's exclusion holds
     assert roi_mask[:, 700:].max() == 255
+    # Chromophore maps: 16-bit on the fixed scale (1000 x (percent + offset)), 0 outside the region.
+    for name, key, section, offset in (("haemoglobin_map.png", "haemoglobin_index", "redness", 0.0),
+                                       ("melanin_map.png", "melanin_density", "pigment", 10.0)):
+        image = cv2.imread(str(out / name), cv2.IMREAD_UNCHANGED)
+        assert image is not None and image.dtype == np.uint16 and image.shape == (1050, 1400), name
+        assert image[:, :690].max() == 0, name
+        inside = image[roi_mask > 0]
+        mean_pct = float(np.mean(inside[inside > 0])) / 1000.0 - offset
+        assert mean_pct == pytest.approx(result[section][key], abs=0.05 + 0.02 * abs(result[section][key])), name
 
 
 def test_chart_corners_option_is_used(files):

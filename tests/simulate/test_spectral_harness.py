@@ -76,3 +76,33 @@ def test_a_chart_that_is_not_the_published_average_keeps_the_light_invariance():
     rows = cross_light_rows(cameras=(NIKON,), chart="ColorChecker N Ohta")
     for r in _smooth(rows, NIKON):
         assert abs(r.melanin_shift) < 1.0 and abs(r.haemoglobin_shift) < 0.2, r
+
+
+def _mdc():
+    from tracker.analysis.mdc import mdc_table
+
+    return mdc_table(calibrated=True)
+
+
+_SIGMA_LIMIT = pytest.mark.xfail(
+    strict=True,
+    reason="known limit: the Sigma-like camera (large colour matrix on overlapping sensitivities, 8 bit) moves the "
+    "haemoglobin index by up to 0.22 % blood and melanin by up to 0.68 % between lights, beyond their MDC, and no "
+    "check refuses it yet (README, cross-light table)",
+)
+
+
+@pytest.mark.parametrize("camera", [NIKON, pytest.param(SIGMA, marks=_SIGMA_LIMIT)], ids=["Nikon", "Sigma"])
+def test_light_only_pairs_move_the_new_measures_less_than_their_mdc(rows, camera):
+    mdc = _mdc()
+    for r in _smooth(rows, camera):
+        assert abs(r.haemoglobin_shift) < mdc["haemoglobin_index"], r
+        assert abs(r.melanin_shift) < mdc["melanin_density"], r
+
+
+@pytest.mark.parametrize("camera", [NIKON, pytest.param(SIGMA, marks=_SIGMA_LIMIT)], ids=["Nikon", "Sigma"])
+def test_no_crosstalk_between_blood_and_melanin(rows, camera):
+    mdc = _mdc()
+    for r in _smooth(rows, camera):
+        assert abs(r.melanin_crosstalk) < mdc["melanin_density"], r
+        assert abs(r.haemoglobin_crosstalk) < mdc["haemoglobin_index"], r

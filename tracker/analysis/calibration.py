@@ -93,6 +93,9 @@ class Calibration:
         Planar illumination term (a, b) over normalised coordinates (u, v) in [-1, 1]
         that was divided out: light proportional to 1 + a*u + b*v (chart) or
         exp(a*u + b*v) (achromatic estimate without a reference).
+    chart : ChartDetection or None
+        The chart the correction was fitted to (its raw patch values feed the
+        chromophore inversion's camera response).
     light_cct_k : float or None
         Apparent colour temperature (K, McCamy) of the light from the neutral
         reference as the camera recorded it, before correction. A chart corrects
@@ -114,6 +117,7 @@ class Calibration:
     exposure_gain: float = 1.0
     illumination: tuple[float, float] = (0.0, 0.0)
     light_cct_k: float | None = None
+    chart: ChartDetection | None = None
 
 
 def calibrate(
@@ -265,6 +269,7 @@ def _chart_result(
         correction=corr,
         illumination=corr.illumination,
         light_cct_k=_apparent_cct(det.patch_linear[[k for k in NEUTRAL_PATCHES if not det.patch_clipped[k]]]),
+        chart=det,
     )
 
 

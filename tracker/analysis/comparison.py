@@ -5,6 +5,8 @@ each measure against its MDC, the light rule, and the summaries stored with a re
 from __future__ import annotations
 
 import time
+from dataclasses import replace
+from functools import partial
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -14,6 +16,8 @@ import numpy as np
 from tracker.analysis import alignment as _alignment
 from tracker.analysis import calibration as _calibration
 from tracker.analysis import face_analysis as _faces
+from tracker.analysis.chromophores import ChromophoreMaps, measure_chromophores
+from tracker.analysis.chromophores import frame as _chromo_frame
 from tracker.analysis import pigment as _pigment
 from tracker.analysis import quality as _quality
 from tracker.analysis import redness as _redness
@@ -57,19 +61,26 @@ LIGHT_MISMATCH_MIRED = 20.0
 MIN_COLOUR_CCT_K = 3500.0
 #: The measures that depend on the colour of the skin (not on its geometry): the registry's.
 COLOUR_MEASURES = COLOUR_KEYS
+#: The spectral-inversion measures: across lights when both photos were inverted spectrally.
+CHROMOPHORE_MEASURES = frozenset({"haemoglobin_index", "melanin_density", "background_melanin_density"})
 # --- measuring ----------------------------------------------------------------
 
 
-def measure_region(linear: np.ndarray, region: np.ndarray, px_per_mm: float | None) -> tuple[Measures, dict[str, np.ndarray]]:
+def measure_region(
+    linear: np.ndarray, region: np.ndarray, px_per_mm: float | None, chromo: ChromophoreMaps
+) -> tuple[Measures, dict[str, np.ndarray]]:
     ei_map = _redness.erythema_index(linear)
+    chromo_maps = {"haemoglobin_map": chromo.blood_pct, "melanin_map": chromo.melanin_pct}
     if np.count_nonzero(region) < MIN_REGION_PX:
         empty = np.zeros(region.shape, dtype=bool)
         measures = Measures.unmeasured("region too small")
-        return measures, {"erythema_map": ei_map, "spot_mask": empty, "line_map": np.zeros(region.shape, np.float32)}
+        maps = {"erythema_map": ei_map, "spot_mask": empty, "line_map": np.zeros(region.shape, np.float32)}
+        return measures, {**maps, **chromo_maps}
     red = _redness.measure_redness(linear, region)
     pig = _pigment.measure_pigment(linear, region, px_per_mm=px_per_mm)
     tex = _texture.measure_texture(linear, region, px_per_mm=px_per_mm)
     tone = _tone.skin_tone(linear, region)
+    chromo_m = measure_chromophores(chromo, region, spot_mask=pig.spot_mask)
     measures = Measures(
         erythema_index_mean=red.erythema_index_mean,
         red_area_pct=red.red_area_pct,
@@ -86,8 +97,28 @@ def measure_region(linear: np.ndarray, region: np.ndarray, px_per_mm: float | No
         pore_reason=tex.pore_reason,
         ita_deg=tone.ita_deg,
         tone_class=tone.tone_class,
+        haemoglobin_index=chromo_m.haemoglobin_index,
+        melanin_density=chromo_m.melanin_density,
+        background_melanin_density=chromo_m.background_melanin_density,
     )
-    return measures, {"erythema_map": ei_map, "spot_mask": pig.spot_mask, "line_map": tex.line_map}
+    maps = {"erythema_map": ei_map, "spot_mask": pig.spot_mask, "line_map": tex.line_map}
+    return measures, {**maps, **chromo_maps}
+
+
+def chromophore_parameters(chromo: ChromophoreMaps, region: np.ndarray) -> dict[str, Any]:
+    """How the chromophore figures were made: mode, chart fit, light check, pixels left out."""
+    n = max(int(region.sum()), 1)
+    residual = chromo.chart_residual
+    return {
+        "calibrated": chromo.calibrated,
+        "mode": chromo.mode,
+        "chart_residual": None if residual is None or not np.isfinite(residual) else round(residual, 4),
+        "blood_saturation": chromo.saturation,
+        "light_ok": chromo.light.ok,
+        "light_line_gain": chromo.light.line_gain if np.isfinite(chromo.light.line_gain) else None,
+        "measured_pct": round(100.0 * int((region & chromo.valid).sum()) / n, 2),
+        "specular_excluded_pct": round(100.0 * int((region & chromo.specular).sum()) / n, 2),
+    }
 
 
 def _light_problem(photo_cct: float | None, baseline_cct: float | None) -> str | None:
@@ -206,6 +237,27 @@ def face_alignment(photo: Frame, base: Frame) -> AlignmentSummary | tuple[Alignm
     return summary, found
 
 
+def with_chromophores(measured: _faces.Measured, chromo: ChromophoreMaps) -> Measures:
+    """The measured figures with the chromophore ones over the pixels they cover (face regions
+    are measured region by region, without the maps)."""
+    m = measured.measures
+    if m.haemoglobin_index is not None or not measured.region.any():
+        return m
+    c = measure_chromophores(chromo, measured.region, spot_mask=measured.maps.get("spot_mask"))
+    return replace(m, haemoglobin_index=c.haemoglobin_index, melanin_density=c.melanin_density,
+                   background_melanin_density=c.background_melanin_density)
+
+
+def _remap_chromophores(maps: ChromophoreMaps, map_xy: np.ndarray) -> ChromophoreMaps:
+    """The maps resampled along a dense map into the baseline's frame (faces)."""
+    stack = np.dstack([np.nan_to_num(maps.melanin_pct), np.nan_to_num(maps.blood_pct), maps.valid.astype(np.float32)])
+    warped = _remap(stack.astype(np.float32), map_xy)
+    valid = warped[..., 2] > 0.999
+    nan = np.float32(np.nan)
+    return replace(maps, melanin_pct=np.where(valid, warped[..., 0], nan), blood_pct=np.where(valid, warped[..., 1], nan),
+                   valid=valid, specular=_remap(maps.specular.astype(np.uint8), map_xy, nearest=True) > 0)
+
+
 def _remap(image: np.ndarray, map_xy: np.ndarray, *, nearest: bool = False) -> np.ndarray:
     flag = cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR
     out = cv2.remap(image, map_xy, None, flag, borderMode=cv2.BORDER_CONSTANT, borderValue=0)  # type: ignore[call-overload]
@@ -226,14 +278,26 @@ def compare_with_baseline(
     base = prepared.frame
     t1 = time.perf_counter()
     photo_linear, base_linear = frame.linear, base.linear
+    photo_chromo, base_chromo = frame.chromophores, base.chromophores
     mixed = frame.calibration.calibrated != base.calibration.calibrated
     if mixed:
         # One photo has a chart, the other none: measure both without it, so that both
         # figures come from the same processing (camera colours differ from corrected ones).
         if frame.calibration.calibrated:
-            photo_linear = _calibration.uncalibrated(frame.decoded.srgb, skin_mask=frame.skin).linear
+            uncal = _calibration.uncalibrated(frame.decoded.srgb, skin_mask=frame.skin)
+            photo_linear = uncal.linear
+            photo_chromo = _chromo_frame.frame_maps(frame.decoded.srgb, uncal, frame.skin)
         else:
-            base_linear = _calibration.uncalibrated(base.decoded.srgb, skin_mask=base.skin).linear
+            uncal = _calibration.uncalibrated(base.decoded.srgb, skin_mask=base.skin)
+            base_linear = uncal.linear
+            base_chromo = _chromo_frame.frame_maps(base.decoded.srgb, uncal, base.skin)
+    elif {photo_chromo.mode, base_chromo.mode} == {"spectral", "corrected"}:
+        # Both photos measured the same way: the one whose chart allowed the spectral
+        # inversion is read like the other, from its chart-corrected colours.
+        if photo_chromo.mode == "spectral":
+            photo_chromo = _chromo_frame.frame_maps(frame.decoded.srgb, frame.calibration, frame.skin, force_corrected=True)
+        else:
+            base_chromo = _chromo_frame.frame_maps(base.decoded.srgb, base.calibration, base.skin, force_corrected=True)
     photo_tone = camera_linear(frame)
     if face_alignment is not None and face_alignment.map_xy is not None:
         # Faces: the landmark warp refined densely inside the regions (a map, not a matrix).
@@ -246,6 +310,7 @@ def compare_with_baseline(
         photo_ok = ~(frame.skin & ~frame.region)
         warped_region = _remap(photo_ok.astype(np.uint8), map_xy, nearest=True) > 0
         warped_tone = _remap(photo_tone, map_xy)
+        warped_chromo = _remap_chromophores(photo_chromo, map_xy)
         matrix = face_alignment.affine()
     else:
         assert aligned is not None and aligned.matrix is not None
@@ -256,6 +321,7 @@ def compare_with_baseline(
             flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0,
         ) > 0
         warped_tone = _alignment.warp_to_reference(photo_tone, matrix, base.shape)[0]
+        warped_chromo = _chromo_frame.warp_maps(photo_chromo, matrix, base.shape)
     assert matrix is not None
     common = base.region & valid & warped_region
     timings["warp_s"] = time.perf_counter() - t1
@@ -272,33 +338,49 @@ def compare_with_baseline(
     with ThreadPoolExecutor(max_workers=2) as pool:
         jobs = [
             pool.submit(_faces.measure_frame, linear, common, base.face, px_per_mm=px_per_mm, scale=base.scale,
-                        tone_linear=tone, calibrated=calibrated, measure_region=measure_region, masks=masks)
-            for linear, tone in ((warped, warped_tone), (base_linear, camera_linear(base)))
+                        tone_linear=tone, calibrated=calibrated, measure_region=partial(measure_region, chromo=chromo),
+                        masks=masks)
+            for linear, tone, chromo in ((warped, warped_tone, warped_chromo),
+                                         (base_linear, camera_linear(base), base_chromo))
         ]
         photo_side, base_side = jobs[0].result(), jobs[1].result()
-    photo_m, base_m, maps = photo_side.measures, base_side.measures, photo_side.maps
+    photo_m, base_m = with_chromophores(photo_side, warped_chromo), with_chromophores(base_side, base_chromo)
+    maps = photo_side.maps
     timings["measure_s"] = time.perf_counter() - t2
 
     mdc = region_mdc_table("face", calibrated=calibrated) if faces else mdc_table(calibrated=calibrated)
     pv, bv = _measure_values(photo_m), _measure_values(base_m)
-    light_problem = _light_problem(frame.calibration.light_cct_k, base.calibration.light_cct_k)
+    # The light rule. A spiky light (from either chart's residuals) stops every colour
+    # measure. The colour-temperature rule stops the legacy chart-corrected measures, and
+    # the chromophore measures too unless both photos were inverted spectrally (a chart
+    # that matches its published spectra), which carries daylight, LED and incandescent pairs.
+    spiky = _chromo_frame.light_reason(photo_chromo, base_chromo)
+    legacy_problem = spiky or _light_problem(frame.calibration.light_cct_k, base.calibration.light_cct_k)
+    chromo_problem = spiky if _chromo_frame.spectral_pair(photo_chromo, base_chromo) else legacy_problem
+
+    def light_problem(key: str) -> str | None:
+        return chromo_problem if key in CHROMOPHORE_MEASURES else legacy_problem
+
     keys = tuple(k for k in DIRECTIONS if k in mdc)  # a new measure is judged once its MDC is estimated
     changes = tuple(
-        _judge(k, pv[k], bv[k], mdc=mdc[k], calibrated=calibrated, light_problem=light_problem) for k in keys
+        _judge(k, pv[k], bv[k], mdc=mdc[k], calibrated=calibrated, light_problem=light_problem(k)) for k in keys
     )
+    parameters["chromophores"] = chromophore_parameters(warped_chromo, photo_side.region)
     region_changes = {}
     if faces and face_alignment is not None:
         region_changes = _faces.compare_regions(
             photo_side.figures, base_side.figures, calibrated=calibrated, measures=keys,
             not_comparable=face_alignment.not_comparable or {},
-            judge=lambda k, p, b, m: _judge(k, p, b, mdc=m, calibrated=calibrated, light_problem=light_problem),
+            judge=lambda k, p, b, m: _judge(k, p, b, mdc=m, calibrated=calibrated, light_problem=light_problem(k)),
         )
 
     notes: list[str] = []
     if mixed:
         notes.append("only one of the two photos has a colour chart: both were measured without it")
-    if light_problem is not None:
-        notes.append("colour measures not compared: " + light_problem)
+    if chromo_problem is not None:
+        notes.append("colour measures not compared: " + chromo_problem)
+    elif legacy_problem is not None:
+        notes.append("legacy colour measures (EI, MI, spots, red area) not compared: " + legacy_problem)
     if not calibrated:
         notes.append("uncalibrated: at least one photo has no colour reference, so the detectable change is wider")
     for key, why in sorted((face_alignment.not_comparable or {}).items() if face_alignment is not None else []):

@@ -13,6 +13,7 @@ from tracker.analysis import calibration as _calibration
 from tracker.analysis import decode as _decode
 from tracker.analysis import quality as _quality
 from tracker.analysis.face_analysis import FaceFrame
+from tracker.analysis.chromophores import ChromophoreMaps
 from tracker.analysis.results import AnalysisResult
 
 ImageSource = str | os.PathLike[str] | bytes
@@ -36,7 +37,9 @@ class Frame:
     lost_to_clipping_pct: float
     quality: _quality.QualityReport
     px_per_mm: float | None  # working pixels per mm
+    chromophores: ChromophoreMaps  # melanin and blood maps, same frame
     face: FaceFrame | None = None  # the face and its regions; None for a declared close-up
+    chromophores_s: float = 0.0  # time spent on the chromophore maps
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -73,6 +76,8 @@ class Artifacts:
     aligned: bool
     full_size: tuple[int, int]  # (width, height) of the frame at full resolution
     region_masks: dict[str, np.ndarray] = field(default_factory=dict)  # anatomical regions measured, working scale
+    haemoglobin_map: np.ndarray | None = None  # blood volume fraction, %, NaN where not measured
+    melanin_map: np.ndarray | None = None  # epidermal melanin fraction, %, NaN where not measured
 
 
 @dataclass(frozen=True)

@@ -160,9 +160,14 @@ _PCT = "% of the treated skin"
 
 #: Every measure, in the order it is listed.
 MEASURES: tuple[MeasureSpec, ...] = (
+    # Dermal blood volume fraction from the spectral inversion (tracker.analysis.chromophores):
+    # proportional to blood volume and carried across daylight, LED and incandescent light.
+    MeasureSpec("haemoglobin_index", "redness", "Haemoglobin index", "% blood", 2, "lower_is_better", colour=True,
+                exposure=False, patient_label="redness", minimum=0.0),
     MeasureSpec("red_area_pct", "redness", "Red area", _PCT, 1, "lower_is_better", colour=True, exposure=False,
                 patient_label="red area", minimum=0.0, maximum=100.0),
-    MeasureSpec("erythema_index_mean", "redness", "Erythema index", "EI", 1, "lower_is_better", colour=True,
+    # Legacy: what Mexameter-style tools report, kept for clinics that compare with them.
+    MeasureSpec("erythema_index_mean", "redness", "Erythema index (legacy)", "EI", 1, "lower_is_better", colour=True,
                 exposure=False, patient_label="redness"),
     MeasureSpec("a_star_mean", "redness", "Redness a*", "CIELAB a*", 1, None, colour=True, exposure=True,
                 patient_label="redness (a*)", compared=False, charted=False),
@@ -172,12 +177,20 @@ MEASURES: tuple[MeasureSpec, ...] = (
                 exposure=False, patient_label="number of dark spots", minimum=0.0, integer=True),
     MeasureSpec("spot_area_mm2", "pigment", "Pigment-spot area", "mm²", 1, None, colour=True, exposure=False,
                 patient_label="area of dark spots", minimum=0.0, compared=False, charted=False),
-    MeasureSpec("melanin_index_mean", "pigment", "Melanin index", "MI", 1, "lower_is_better", colour=True,
-                exposure=True, patient_label="overall pigment", charted=False),
+    # Epidermal melanin fraction from the spectral inversion.
+    # Reads slightly below zero on skin bluer than the model's melanin-free skin.
+    MeasureSpec("melanin_density", "pigment", "Melanin density", "% melanin", 2, "lower_is_better", colour=True,
+                exposure=False, patient_label="overall pigment", charted=False),
     # Outside spots, pigment should stay put: darker is post-inflammatory
     # hyperpigmentation, lighter is hypopigmentation. Both are flags.
-    MeasureSpec("background_melanin_index_mean", "pigment", "Melanin outside spots", "MI", 1, "either_is_a_flag",
-                colour=True, exposure=True, patient_label="skin tone around the spots", charted=False),
+    MeasureSpec("background_melanin_density", "pigment", "Melanin density outside spots", "% melanin", 2,
+                "either_is_a_flag", colour=True, exposure=False, patient_label="skin tone around the spots",
+                charted=False),
+    # Legacy melanin index (MI = 100 log10(1/R)), kept for comparison with other tools.
+    MeasureSpec("melanin_index_mean", "pigment", "Melanin index (legacy)", "MI", 1, "lower_is_better", colour=True,
+                exposure=True, patient_label="overall pigment", charted=False),
+    MeasureSpec("background_melanin_index_mean", "pigment", "Melanin index outside spots (legacy)", "MI", 1,
+                "either_is_a_flag", colour=True, exposure=True, patient_label="skin tone around the spots", charted=False),
     MeasureSpec("pigment_load", "pigment", "Pigment load", "MI", 2, "lower_is_better", colour=True, exposure=False,
                 patient_label="pigment in spots", minimum=0.0, charted=False),
     # ln units x 100 ~ % of local luminance contrast.

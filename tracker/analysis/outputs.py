@@ -26,6 +26,13 @@ OVERLAY_LONG_SIDE_PX = 1600
 #: default and quicker to make.
 _FAST_PNG = [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_SUB,
              cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_RLE]
+#: Fixed 16-bit scales of haemoglobin_map.png and melanin_map.png: counts per percent
+#: of blood (dermis) or melanin (epidermis) volume fraction, after an offset.
+CHROMOPHORE_MAP_COUNTS_PER_PCT = 1000.0
+#: Offsets added before scaling, percent: melanin reads down to -10 % on skin bluer than
+#: the model's melanin-free skin. Counts = 1000 x (value + offset); 0 = not measured.
+HAEMOGLOBIN_MAP_OFFSET_PCT = 0.0
+MELANIN_MAP_OFFSET_PCT = 10.0
 
 
 def _full_res_mask(mask: np.ndarray, full_size: tuple[int, int]) -> np.ndarray:
@@ -52,8 +59,19 @@ def redness_map_grey(erythema_map: np.ndarray, region: np.ndarray) -> np.ndarray
     return np.where(region, np.round(scaled * 255), 0).astype(np.uint8)
 
 
+def chromophore_map_16bit(values: np.ndarray, region: np.ndarray, *, offset_pct: float = 0.0) -> np.ndarray:
+    """A percent map as 16-bit counts, 1000 x (value + offset); 0 outside the region and where not measured.
+
+    >>> chromophore_map_16bit(np.array([[1.5, np.nan]]), np.array([[True, True]])).tolist()
+    [[1500, 0]]
+    """
+    measured = region & np.isfinite(values)
+    counts = np.clip((np.nan_to_num(values, nan=0.0) + offset_pct) * CHROMOPHORE_MAP_COUNTS_PER_PCT, 1, 65535)
+    return np.where(measured, np.round(counts), 0).astype(np.uint16)
+
+
 def mask_pngs(analysis: Analysis) -> dict[str, bytes]:
-    """Full-resolution masks and maps: roi_mask, spot_mask, redness_map (and aligned)."""
+    """Full-resolution masks and maps: roi_mask, spot_mask, redness_map, haemoglobin_map, melanin_map (and aligned)."""
     art = analysis.artifacts
     out = {
         "roi_mask.png": _png(_full_res_mask(art.region, art.full_size)),
@@ -62,6 +80,13 @@ def mask_pngs(analysis: Analysis) -> dict[str, bytes]:
             cv2.resize(redness_map_grey(art.erythema_map, art.region), art.full_size, interpolation=cv2.INTER_LINEAR)
         ),
     }
+    for name, values, offset in (
+        ("haemoglobin_map.png", art.haemoglobin_map, HAEMOGLOBIN_MAP_OFFSET_PCT),
+        ("melanin_map.png", art.melanin_map, MELANIN_MAP_OFFSET_PCT),
+    ):
+        if values is not None:
+            grid = chromophore_map_16bit(values, art.region, offset_pct=offset)
+            out[name] = _png(cv2.resize(grid, art.full_size, interpolation=cv2.INTER_NEAREST))
     if art.aligned:
         rgb = np.round(np.clip(art.srgb, 0, 1) * 255).astype(np.uint8)
         out["aligned.png"] = _rgb_png(cv2.resize(rgb, art.full_size, interpolation=cv2.INTER_LINEAR))

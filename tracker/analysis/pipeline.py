@@ -21,6 +21,7 @@ import io
 import os
 import threading
 import time
+from functools import partial
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -37,6 +38,7 @@ from tracker.analysis import quality as _quality
 from tracker.analysis import redness as _redness
 from tracker.analysis import roi as _roi
 from tracker.analysis.chart_reference import DEFAULT_CHART
+from tracker.analysis.chromophores import frame as _chromo_frame
 from tracker.analysis.colour import linear_to_srgb
 from tracker.analysis.comparison import (
     COLOUR_MEASURES,
@@ -45,12 +47,14 @@ from tracker.analysis.comparison import (
     MIN_REGION_PX,
     calibration_summary,
     camera_linear,
+    chromophore_parameters,
     compare_with_baseline,
     face_alignment,
     faces_decide,
     full_res_matrix,
     measure_region,
     quality_summary,
+    with_chromophores,
 )
 from tracker.analysis.frames import (
     Analysis,
@@ -196,7 +200,11 @@ def _prepare_frame(
         px_per_mm = decoded.scale / mm_per_px
     else:
         px_per_mm = None
-    return Frame(decoded, corrected_srgb, calib.linear, calib, auto, region, lost, quality, px_per_mm, face)
+    t0 = time.perf_counter()
+    chromo = _chromo_frame.frame_maps(srgb, calib, auto)
+    chromo_s = time.perf_counter() - t0
+    return Frame(decoded, corrected_srgb, calib.linear, calib, auto, region, lost, quality, px_per_mm, chromo,
+                 face=face, chromophores_s=chromo_s)
 
 
 def prepare_baseline(
@@ -391,6 +399,9 @@ def _analyze(
         prepared = base_future.result() if base_future is not None else baseline
     timings["prepare_s"] = time.perf_counter() - t0
     assert prepared is None or isinstance(prepared, PreparedBaseline)
+    # Part of prepare_s: the chromophore maps of the photo (and of a baseline prepared here).
+    timings["chromophores_s"] = frame.chromophores_s + (
+        prepared.frame.chromophores_s if base_future is not None and prepared is not None else 0.0)
 
     parameters = {
         "min_working_long_side_px": MIN_WORKING_LONG_SIDE_PX,
@@ -434,9 +445,11 @@ def _analyze(
     t2 = time.perf_counter()
     measured = _faces.measure_frame(
         frame.linear, frame.region, frame.face, px_per_mm=frame.px_per_mm, scale=frame.scale,
-        tone_linear=camera_linear(frame), calibrated=frame.calibration.calibrated, measure_region=measure_region,
+        tone_linear=camera_linear(frame), calibrated=frame.calibration.calibrated,
+        measure_region=partial(measure_region, chromo=frame.chromophores),
     )
-    measures, maps = measured.measures, measured.maps
+    measures, maps = with_chromophores(measured, frame.chromophores), measured.maps
+    parameters["chromophores"] = chromophore_parameters(frame.chromophores, measured.region)
     timings["measure_s"] = time.perf_counter() - t2
     calibrated = frame.calibration.calibrated
     result = AnalysisResult(

@@ -79,6 +79,10 @@ class Measures:
     pore_reason: str | None
     ita_deg: float
     tone_class: str
+    # Chromophore figures (spectral inversion); None in results stored before them.
+    haemoglobin_index: float | None = None
+    melanin_density: float | None = None
+    background_melanin_density: float | None = None
     tone_note: str | None = None  # "camera colours, uncalibrated" when no chart corrected the tone
 
     @classmethod

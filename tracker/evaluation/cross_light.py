@@ -128,3 +128,22 @@ def cross_light_rows(
                     )
                 )
     return tuple(rows)
+
+
+def cross_light_markdown(rows: Sequence[CrossLightRow]) -> str:
+    """The README's cross-light table: per light, per camera x white balance, the light-only
+    shifts of the haemoglobin index and melanin density (vs D65) and the recovered 40 % blood
+    reduction, or "refused" when the light check stops the photo."""
+    columns = [(c, wb) for c in dict.fromkeys(r.camera for r in rows) for wb in harness.WHITE_BALANCE_MODES]
+    head = "| light | " + " | ".join(f"{c.split(' ')[0]} {wb}" for c, wb in columns) + " |"
+    lines = [head, "|---|" + "---|" * len(columns)]
+    for light in dict.fromkeys(r.light for r in rows):
+        cells = []
+        for camera, wb in columns:
+            r = next(x for x in rows if x.camera == camera and x.white_balance == wb and x.light == light)
+            cells.append(
+                "refused (light)" if not r.light_ok
+                else f"{r.haemoglobin_shift:+.2f} / {r.melanin_shift:+.2f} / {r.blood_change_pct:+.0f} %"
+            )
+        lines.append(f"| {light} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from tracker.analysis.mdc import DIRECTIONS
+from tracker.analysis.measures import MEASURE_BY_KEY
 from tracker.analysis.version import ANALYSIS_VERSION
 
 #: Seeds never used by tests or tuning (those use < 1000).
@@ -84,8 +85,14 @@ def repeat_differences(
         if result["comparison"] is None:
             refused += 1
             continue
-        for measure, change in result["comparison"]["delta"].items():
-            diffs[measure].append(change["value"])
+        # From the figures, not the verdicts: a measure without an MDC yet has no verdict.
+        baseline = result["comparison"]["baseline"]
+        for measure in DIRECTIONS:
+            section = MEASURE_BY_KEY[measure].section
+            photo_value = (result.get(section) or {}).get(measure)
+            base_value = (baseline.get(section) or {}).get(measure)
+            if photo_value is not None and base_value is not None:
+                diffs[measure].append(float(photo_value) - float(base_value))
     progress(len(seeds), len(seeds))
     return RepeatDifferences(calibrated, len(seeds), refused, diffs)
 

@@ -15,7 +15,12 @@ from tracker.analysis.chromophores.maps import (
     chromophore_maps,
     measure_chromophores,
 )
-from tracker.analysis.chromophores.response import CameraResponse, LightCheck, fit_response, light_check
+from tracker.analysis.chromophores.response import (
+    CameraResponse,
+    LightCheck,
+    fit_response,
+    light_check,
+)
 
 __all__ = [
     "BLOOD_SATURATION",

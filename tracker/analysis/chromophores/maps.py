@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
+from scipy.ndimage import distance_transform_edt
 
 from tracker.analysis.checks import check_linear_rgb, check_region
 from tracker.analysis.chromophores import inversion, response
@@ -22,9 +24,43 @@ from tracker.analysis.chromophores import inversion, response
 #: saturation anywhere in 0.5-0.9 moved a recovered blood change by under 1 %.
 #: Both photos of a pair share it.
 BLOOD_SATURATION = 0.75
-#: A pixel brighter than this multiple of the region's median brightness (relative
-#: to the model's diffuse skin) is shine: surface reflection, not the diffuse model.
+#: A pixel brighter (green channel) than this multiple of the skin's smooth shading around
+#: it ...
 SPECULAR_BRIGHTNESS = 1.3
+#: ... and whose ln(B/R) exceeds its surroundings' by this much (closer to the light's white).
+SPECULAR_WHITENING = 0.1
+#: Block size of the local skin level, as a share of the image's long side: larger than a
+#: highlight, smaller than a face's light falloff.
+SHADING_BLOCK_FRACTION = 0.08
+
+
+def _shading(values: np.ndarray, inside: np.ndarray) -> np.ndarray:
+    """The skin's local level of ``values``: medians of ``inside`` pixels in blocks of about
+    :data:`SHADING_BLOCK_FRACTION` of the long side, bilinearly upsampled. A median ignores
+    the highlight itself and darker neighbours (hair, brows, shadowed folds)."""
+    h, w = values.shape
+    step = max(1, round(SHADING_BLOCK_FRACTION * max(h, w)))
+    nby, nbx = -(-h // step), -(-w // step)
+    padded = np.full((nby * step, nbx * step), np.nan, dtype=np.float32)
+    padded[:h, :w] = np.where(inside, values, np.nan)
+    blocks = padded.reshape(nby, step, nbx, step).transpose(0, 2, 1, 3).reshape(nby, nbx, -1)
+    # A block's median from a strided subsample: 64-256 pixels are plenty for a level.
+    stride = max(1, blocks.shape[2] // 256)
+    sample = blocks[:, :, ::stride]
+    counts = np.isfinite(sample).sum(axis=2)
+    level = np.full((nby, nbx), np.nan, dtype=np.float32)
+    enough = counts >= max(8, sample.shape[2] // 10)
+    if enough.any():
+        level[enough] = np.nanmedian(sample[enough], axis=1)
+        missing = ~enough
+        if missing.any():
+            _, (iy, ix) = distance_transform_edt(missing, return_indices=True)
+            level[missing] = level[iy[missing], ix[missing]]
+    else:
+        level[:] = np.nanmedian(values[inside]) if inside.any() else 1.0
+    # Block centres -> pixels (cv2.resize aligns centres with INTER_LINEAR).
+    full = cv2.resize(level, (nbx * step, nby * step), interpolation=cv2.INTER_LINEAR)
+    return full[:h, :w]
 
 
 @dataclass(frozen=True)
@@ -42,11 +78,19 @@ class ChromophoreMaps:
     specular : numpy.ndarray
         bool, pixels excluded as shine.
     calibrated : bool
-        True when the response came from a chart in the frame.
+        True when a chart in the frame calibrated the colours (either mode below).
     light : LightCheck
         The chart's verdict on the light (always ok without a chart: nothing to judge by).
     saturation : float
         Blood oxygen saturation used.
+    mode : {"spectral", "corrected", "uncalibrated"}
+        "spectral": the camera x light response was estimated from the chart's spectra
+        (figures carry across lights); "corrected": the chart's colours did not match
+        its published spectra closely enough, so the chart-corrected colours were read
+        through a colorimetric D65 response (figures carry only within one light, like
+        the legacy indices); "uncalibrated": no chart.
+    chart_residual : float or None
+        RMS relative residual of the chart's spectral fit (None without a chart).
     """
 
     melanin_pct: np.ndarray
@@ -56,6 +100,8 @@ class ChromophoreMaps:
     calibrated: bool
     light: response.LightCheck
     saturation: float = BLOOD_SATURATION
+    mode: str = "uncalibrated"
+    chart_residual: float | None = None
 
 
 def chromophore_maps(
@@ -73,7 +119,7 @@ def chromophore_maps(
         (H, W, 3) float, the camera's linear values (sRGB-decoded, not colour
         corrected; divided by the chart fit's illumination field when there is one).
     region : numpy.ndarray, optional
-        (H, W) bool, the skin whose median brightness defines "shine"; the whole image if None.
+        (H, W) bool, the skin whose smooth shading defines "shine"; the whole image if None.
     patch_linear : numpy.ndarray, optional
         (24, 3), the chart's patch values on the same scale as ``linear``. Without
         them the default sRGB camera response is used (``calibrated=False``).
@@ -103,20 +149,30 @@ def chromophore_maps(
     table = inversion.build_inverse_table(resp, saturation=BLOOD_SATURATION)
     solution = inversion.solve_pixels(linear, table)
     inside = solution.in_gamut if region is None else solution.in_gamut & region
-    bright = solution.brightness[inside]
-    median = float(np.median(bright)) if bright.size else float("nan")
-    specular = solution.brightness > SPECULAR_BRIGHTNESS * median
+    # Shine is brighter *and* whiter than the skin around it (a surface reflection adds the
+    # light's own colour): judged against the smooth shading of the observed green and of
+    # ln(B/R), so that a lit cheek (brighter, same colour) or a darker spot is never shine.
+    green = linear[..., 1]
+    whiteness = cv2.transform(cv2.log(cv2.max(linear, 1e-5)), np.array([[-1.0, 0.0, 1.0]]))  # ln(B/R)
+    specular = (green > SPECULAR_BRIGHTNESS * _shading(green, inside)) & (
+        whiteness > _shading(whiteness, inside) + SPECULAR_WHITENING
+    )
     valid = solution.in_gamut & ~specular
     if region is not None:
         specular &= region
-    nan = np.float32(np.nan)
+    invalid = ~valid
+    melanin, blood = solution.melanin_pct, solution.blood_pct  # fresh arrays: NaN-marked in place
+    melanin[invalid] = np.nan
+    blood[invalid] = np.nan
     return ChromophoreMaps(
-        melanin_pct=np.where(valid, solution.melanin_pct, nan),
-        blood_pct=np.where(valid, solution.blood_pct, nan),
+        melanin_pct=melanin,
+        blood_pct=blood,
         valid=valid,
         specular=specular,
         calibrated=resp.calibrated,
         light=light,
+        mode="spectral" if resp.calibrated else "uncalibrated",
+        chart_residual=resp.residual_rms if resp.calibrated else None,
     )
 
 

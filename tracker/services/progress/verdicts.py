@@ -124,8 +124,23 @@ def comparison_notes(point: Point) -> list[str]:
 
 
 # Flags ----------------------------------------------------------------------------------
-PIGMENT_RISING = ("melanin_index_mean", "spot_area_pct", "pigment_load")
-REDNESS_RISING = ("erythema_index_mean", "red_area_pct")
+# Flags come from the chromophore measures; the legacy indices stand in only for results
+# made before them (no chromophore key in the comparison).
+PIGMENT_RISING = ("melanin_density", "spot_area_pct", "pigment_load")
+REDNESS_RISING = ("haemoglobin_index", "red_area_pct")
+HYPOPIGMENTATION = "background_melanin_density"
+LEGACY_STAND_INS = {
+    "melanin_density": "melanin_index_mean",
+    "haemoglobin_index": "erythema_index_mean",
+    "background_melanin_density": "background_melanin_index_mean",
+}
+
+
+def _flag_key(key: str, comp: Comparison | None) -> str:
+    """``key``, or its legacy stand-in for results stored before the chromophore measures."""
+    if key not in LEGACY_STAND_INS or (comp is not None and comp.change(key) is not None):
+        return key
+    return LEGACY_STAND_INS[key]
 
 
 @dataclass(frozen=True)
@@ -163,7 +178,7 @@ def flags(points: list[Point], fitzpatrick: int) -> list[Flag]:
                 return None
             return (c.delta, c.mdc) if sign * c.delta > c.mdc else None
 
-        for key in PIGMENT_RISING:
+        for key in (_flag_key(k, comp) for k in PIGMENT_RISING):
             hit = beyond(key, +1)
             if hit:
                 m = MEASURE_BY_KEY[key]
@@ -172,7 +187,7 @@ def flags(points: list[Point], fitzpatrick: int) -> list[Flag]:
                                 f"{m.format(hit[1])}) after session {pt.sessions_done}", pt.photo.id, pt.date, key,
                                 hit[0], hit[1], dark))
                 break
-        for key in REDNESS_RISING:
+        for key in (_flag_key(k, comp) for k in REDNESS_RISING):
             hit = beyond(key, +1)
             if hit:
                 m = MEASURE_BY_KEY[key]
@@ -181,13 +196,14 @@ def flags(points: list[Point], fitzpatrick: int) -> list[Flag]:
                                 f"{m.format(hit[1])}) after session {pt.sessions_done}", pt.photo.id, pt.date, key,
                                 hit[0], hit[1], dark))
                 break
-        hit = beyond("background_melanin_index_mean", -1)
+        hypo_key = _flag_key(HYPOPIGMENTATION, comp)
+        hit = beyond(hypo_key, -1)
         if hit:
-            m = MEASURE_BY_KEY["background_melanin_index_mean"]
+            m = MEASURE_BY_KEY[hypo_key]
             out.append(Flag("hypopigmentation", "Possible hypopigmentation",
                             f"{m.label.lower()} fell by {m.format(-hit[0], unit=True)} (detectable change "
                             f"{m.format(hit[1])}) after session {pt.sessions_done}", pt.photo.id, pt.date,
-                            "background_melanin_index_mean", hit[0], hit[1], dark))
+                            hypo_key, hit[0], hit[1], dark))
     return out
 
 

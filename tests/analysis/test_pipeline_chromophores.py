@@ -1,0 +1,92 @@
+"""Chromophore measures in the pipeline: figures, verdicts, the light rule, without a chart."""
+
+from __future__ import annotations
+
+import pytest
+
+from tracker.analysis import analyze_photo
+from tracker.analysis.mdc import mdc_table
+from tracker.simulate import make_skin_scene
+
+from ._pipeline_cases import SCENE_SHAPE, shoot
+
+NEW = ("haemoglobin_index", "melanin_density", "background_melanin_density")
+
+
+def _scene(haemoglobin_od: float):
+    return make_skin_scene(seed=31, shape_px=SCENE_SHAPE, skin_type=3, haemoglobin_od=haemoglobin_od, n_spots=3)
+
+
+@pytest.fixture(scope="module")
+def blood_reduction():
+    _, before = shoot(_scene(0.3), seed=1, chart=True)
+    _, after = shoot(_scene(0.18), seed=2, chart=True, rotation_deg=1.5)
+    return analyze_photo(after, baseline=before).to_dict()
+
+
+def test_the_new_measures_are_reported_flat_like_every_measure(blood_reduction):
+    r = blood_reduction
+    delta = r["comparison"]["delta"]
+    for key in NEW:
+        assert key in r["mdc"] and key in r["direction"]
+        change = delta[key]
+        assert set(change) >= {"photo", "baseline", "value", "mdc", "verdict"}
+    assert r["parameters"]["chromophores"]["calibrated"] is True
+    assert r["parameters"]["chromophores"]["measured_pct"] > 90.0
+
+
+def test_a_blood_reduction_reads_as_less_haemoglobin_and_improved(blood_reduction):
+    change = blood_reduction["comparison"]["delta"]["haemoglobin_index"]
+    assert change["verdict"] == "improved"
+    assert change["photo"] < 0.85 * change["baseline"]
+
+
+@pytest.fixture
+def published_chart(monkeypatch):
+    """The simulator's chart painted with the ColorChecker's published spectra (BabelColor
+    average), as a clinic's chart that matches them; the simulator's own chart is a
+    smoothest metamer of the reference colours, 2 % off the published spectra."""
+    import numpy as np
+
+    import tracker.simulate.chart as sim_chart
+    from tracker.analysis.chromophores.spectra import colour_module
+    from tracker.simulate import spectra as sim_spectra
+
+    patches = colour_module().SDS_COLOURCHECKERS["BabelColor Average"].values()
+    refl = np.array([np.interp(sim_spectra.WAVELENGTHS_NM, sd.wavelengths, sd.values) for sd in patches])
+    monkeypatch.setattr(sim_chart, "patch_reflectances", lambda: refl)
+
+
+def test_with_a_chart_matching_its_spectra_a_change_of_light_compares_the_new_measures(published_chart):
+    sc = _scene(0.3)
+    _, before = shoot(sc, seed=3, chart=True)
+    _, after = shoot(sc, seed=4, chart=True, cct_k=4000.0, light="led")
+    r = analyze_photo(after, baseline=before).to_dict()
+    assert r["parameters"]["chromophores"]["mode"] == "spectral"
+    delta = r["comparison"]["delta"]
+    assert delta["erythema_index_mean"]["verdict"] == "not comparable"
+    for key in NEW:
+        assert delta[key]["verdict"] != "not comparable", delta[key]
+    assert any(n.startswith("legacy colour measures") for n in r["comparison"]["notes"])
+
+
+def test_with_a_chart_off_its_published_spectra_the_new_measures_keep_the_old_light_rule():
+    sc = _scene(0.3)
+    _, before = shoot(sc, seed=3, chart=True)
+    _, after = shoot(sc, seed=4, chart=True, cct_k=4000.0, light="led")
+    r = analyze_photo(after, baseline=before).to_dict()
+    chromo = r["parameters"]["chromophores"]
+    assert chromo["mode"] == "corrected" and chromo["chart_residual"] > 0.012
+    for key in (*NEW, "erythema_index_mean"):
+        assert r["comparison"]["delta"][key]["verdict"] == "not comparable"
+
+
+def test_without_a_chart_the_figures_are_uncalibrated_with_the_wider_mdc():
+    sc = _scene(0.3)
+    _, before = shoot(sc, seed=5, chart=False)
+    _, after = shoot(sc, seed=6, chart=False)
+    r = analyze_photo(after, baseline=before).to_dict()
+    assert r["parameters"]["chromophores"]["calibrated"] is False
+    assert r["comparison"]["calibrated"] is False
+    for key in NEW:
+        assert r["comparison"]["delta"][key]["mdc"] == pytest.approx(mdc_table(calibrated=False)[key])

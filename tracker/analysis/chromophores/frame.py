@@ -1,0 +1,163 @@
+"""The chromophore maps of a pipeline frame: from its chart, into the baseline's frame.
+
+Glue between the pipeline and the inversion: the camera's own linear values (not
+the chart-corrected ones) divided by the chart fit's illumination plane, the
+chart's raw patch values on the same scale, the maps computed over the skin's
+bounding box only, and warped into the baseline's frame for a comparison.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import cv2
+import numpy as np
+
+from tracker.analysis import alignment as _alignment
+from tracker.analysis.calibration import Calibration
+from tracker.analysis.chart import normalised_coordinates
+from tracker.analysis.chromophores.maps import ChromophoreMaps, chromophore_maps
+from tracker.analysis.chromophores.response import fit_response, light_check
+from tracker.analysis.colour import srgb_to_linear
+
+#: A chart whose patches the spectral fit reproduces worse than this (RMS relative
+#: residual) does not match its published spectra closely enough to carry skin colour
+#: across lights. Spectral harness: the published chart 0.3-0.7 %; a chart measured by
+#: another lab (Ohta, 0.8 CIEDE2000 away) 2.4-4.1 %, where light alone then moved melanin
+#: by up to 4 %; the in-house simulator's smoothest-metamer chart 2.2-2.6 %.
+MAX_CHART_RESIDUAL = 0.012
+#: The maps are computed on a box-averaged copy of at most this many pixels and resampled
+#: to the working scale: 1 MP still resolves 1 mm on a close-up, the averaging lowers the
+#: 8-bit and JPEG chroma noise, and it keeps the maps' cost near a JPEG decode.
+MAX_MAP_PIXELS = 1_000_000
+
+
+def _maps(linear: np.ndarray, region: np.ndarray | None, **chart: np.ndarray) -> ChromophoreMaps:
+    h, w = linear.shape[:2]
+    factor = int(np.ceil(np.sqrt(h * w / MAX_MAP_PIXELS)))
+    if factor <= 1:
+        return chromophore_maps(linear, region=region, **chart)
+    size = (max(1, w // factor), max(1, h // factor))
+    small = cv2.resize(np.ascontiguousarray(linear, dtype=np.float32), size, interpolation=cv2.INTER_AREA)
+    small_region = None
+    if region is not None:
+        small_region = cv2.resize(region.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
+        small_region = small_region if small_region.any() else None
+    maps = chromophore_maps(small, region=small_region, **chart)
+
+    def grow(values: np.ndarray) -> np.ndarray:
+        return cv2.resize(values, (w, h), interpolation=cv2.INTER_LINEAR)  # NaN spreads: stays unmeasured
+
+    def grow_mask(mask: np.ndarray) -> np.ndarray:
+        return cv2.resize(mask.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
+
+    melanin, blood = grow(maps.melanin_pct), grow(maps.blood_pct)
+    valid = grow_mask(maps.valid) & np.isfinite(melanin) & np.isfinite(blood)
+    melanin[~valid] = np.nan
+    blood[~valid] = np.nan
+    return replace(maps, melanin_pct=melanin, blood_pct=blood, valid=valid, specular=grow_mask(maps.specular))
+
+
+def _embed(maps: ChromophoreMaps, shape: tuple[int, int], box: tuple[slice, slice]) -> ChromophoreMaps:
+    def full(arr: np.ndarray, fill: float | bool) -> np.ndarray:
+        out = np.full(shape, fill, dtype=arr.dtype)
+        out[box] = arr
+        return out
+
+    return replace(
+        maps,
+        melanin_pct=full(maps.melanin_pct, np.nan),
+        blood_pct=full(maps.blood_pct, np.nan),
+        valid=full(maps.valid, False),
+        specular=full(maps.specular, False),
+    )
+
+
+def frame_maps(
+    srgb: np.ndarray, calibration: Calibration, skin: np.ndarray, *, force_corrected: bool = False
+) -> ChromophoreMaps:
+    """Chromophore maps of a decoded photo, over its skin's bounding box (NaN elsewhere).
+
+    Parameters
+    ----------
+    srgb : numpy.ndarray
+        (H, W, 3) float, the photo as decoded (display-encoded, not corrected).
+    calibration : Calibration
+        The photo's calibration. With a chart that matches its published spectra
+        (fit residual <= :data:`MAX_CHART_RESIDUAL`), the inversion is calibrated from
+        the chart's raw patch values ("spectral"); with another chart it reads the
+        chart-corrected image through the colorimetric D65 response ("corrected");
+        without a chart, the exposure-corrected image (``calibrated=False``).
+    skin : numpy.ndarray
+        (H, W) bool, the skin to map.
+    force_corrected : bool
+        Use the "corrected" mode even for a chart that would allow "spectral" (so that
+        both photos of a pair are measured the same way).
+
+    Returns
+    -------
+    ChromophoreMaps
+        Of shape (H, W).
+    """
+    shape = skin.shape
+    rows, cols = np.flatnonzero(skin.any(axis=1)), np.flatnonzero(skin.any(axis=0))
+    if rows.size == 0:
+        rows, cols = np.arange(shape[0]), np.arange(shape[1])
+    box = (slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1))
+    region = skin[box] if skin[box].any() else None
+    chart = calibration.chart
+    if chart is None:
+        return _embed(_maps(calibration.linear[box], region), shape, box)
+    a, b = calibration.illumination
+    u, v = normalised_coordinates(shape)
+    centres = np.asarray(chart.patch_centres, dtype=np.float64)
+    cu = np.interp(centres[:, 0], np.arange(shape[1]), u)
+    cv = np.interp(centres[:, 1], np.arange(shape[0]), v)
+    patches = chart.patch_linear / np.maximum(1.0 + a * cu + b * cv, 0.05)[:, None]
+    usable = ~np.asarray(chart.patch_clipped)
+    try:
+        residual = fit_response(patches, usable=usable).residual_rms
+    except ValueError:  # too few usable patches for the spectral fit
+        residual = float("inf")
+    if residual > MAX_CHART_RESIDUAL or force_corrected:
+        maps = _maps(calibration.linear[box], region)
+        light = light_check(patches, usable=usable)
+        maps = replace(maps, calibrated=True, mode="corrected", light=light, chart_residual=residual)
+        return _embed(maps, shape, box)
+    plane = (1.0 + a * u[None, box[1]] + b * v[box[0], None]).astype(np.float32)
+    linear = srgb_to_linear(srgb[box]) / np.maximum(plane, 0.05)[..., None]
+    maps = _maps(linear, region, patch_linear=patches, patch_usable=usable)
+    return _embed(maps, shape, box)
+
+
+def warp_maps(maps: ChromophoreMaps, matrix: np.ndarray, reference_shape: tuple[int, int]) -> ChromophoreMaps:
+    """The maps resampled into the reference (baseline) frame; pixels near invalid ones become invalid."""
+    stack = np.dstack([
+        np.nan_to_num(maps.melanin_pct, nan=0.0),
+        np.nan_to_num(maps.blood_pct, nan=0.0),
+        maps.valid.astype(np.float32),
+    ]).astype(np.float32)
+    warped, inside = _alignment.warp_to_reference(stack, matrix, reference_shape)
+    valid = inside & (warped[..., 2] > 0.999)
+    specular, _ = _alignment.warp_to_reference(maps.specular, matrix, reference_shape)
+    nan = np.float32(np.nan)
+    return replace(
+        maps,
+        melanin_pct=np.where(valid, warped[..., 0], nan),
+        blood_pct=np.where(valid, warped[..., 1], nan),
+        valid=valid,
+        specular=specular,
+    )
+
+
+def spectral_pair(*maps: ChromophoreMaps) -> bool:
+    """True when every photo was measured in the spectral mode (figures carry across lights)."""
+    return all(m.mode == "spectral" for m in maps)
+
+
+def light_reason(*maps: ChromophoreMaps) -> str | None:
+    """The first refusal of the light among the photos' maps ("light: ..."), or None."""
+    for m in maps:
+        if not m.light.ok:
+            return m.light.reason
+    return None

@@ -179,12 +179,15 @@ def solve_pixels(linear: np.ndarray, inverse: InverseTable, *, with_brightness: 
     """
     # OpenCV's vectorised log, one affine transform to both table coordinates and the
     # remap on the two-channel map: several times numpy's speed on multi-megapixel images.
-    logs = cv2.log(cv2.max(np.ascontiguousarray(linear, dtype=np.float32), 1e-5))
+    logs = cv2.log(np.maximum(np.ascontiguousarray(linear, dtype=np.float32), np.float32(1e-5)))
     su = (_INVERSE_CELLS - 1) / (inverse.u_range[1] - inverse.u_range[0])
     sv = (_INVERSE_CELLS - 1) / (inverse.v_range[1] - inverse.v_range[0])
     to_cells = np.array([[su, -su, 0.0, -inverse.u_range[0] * su], [0.0, -sv, sv, -inverse.v_range[0] * sv]])
     cells = cv2.transform(logs, to_cells)
-    looked = cv2.remap(inverse.table, cells, None, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    # A two-channel float map needs no second map (the stubs ask for one all the same).
+    looked = cv2.remap(  # type: ignore[call-overload]
+        inverse.table, cells, None, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
     melanin = np.ascontiguousarray(looked[..., 0])
     blood = cv2.exp(np.ascontiguousarray(looked[..., 1]))
     in_gamut = looked[..., 3] <= MAX_GAMUT_DISTANCE

@@ -153,7 +153,7 @@ def chromophore_maps(
     # light's own colour): judged against the smooth shading of the observed green and of
     # ln(B/R), so that a lit cheek (brighter, same colour) or a darker spot is never shine.
     green = linear[..., 1]
-    whiteness = cv2.transform(cv2.log(cv2.max(linear, 1e-5)), np.array([[-1.0, 0.0, 1.0]]))  # ln(B/R)
+    whiteness = cv2.transform(cv2.log(np.maximum(linear, np.float32(1e-5))), np.array([[-1.0, 0.0, 1.0]]))  # ln(B/R)
     specular = (green > SPECULAR_BRIGHTNESS * _shading(green, inside)) & (
         whiteness > _shading(whiteness, inside) + SPECULAR_WHITENING
     )

@@ -90,3 +90,27 @@ def test_without_a_chart_the_figures_are_uncalibrated_with_the_wider_mdc():
     assert r["comparison"]["calibrated"] is False
     for key in NEW:
         assert r["comparison"]["delta"][key]["mdc"] == pytest.approx(mdc_table(calibrated=False)[key])
+
+
+@pytest.mark.slow
+def test_the_demo_improving_series_raises_no_hypopigmentation():
+    from tracker.analysis import prepare_baseline
+    from tracker.services.demo import SEED
+    from tracker.simulate import simulate_series
+
+    series = simulate_series(seed=SEED, trend="improving", size="small")
+    baselines = {}
+    compared = 0
+    for visit in series.visits:
+        for photo in visit.photos:
+            if photo.time_point != "before":
+                continue
+            if photo.view not in baselines:
+                baselines[photo.view] = prepare_baseline(photo.jpeg)
+                continue
+            comparison = analyze_photo(photo.jpeg, baseline=baselines[photo.view]).to_dict()["comparison"]
+            assert comparison is not None
+            compared += 1
+            background = comparison["delta"]["background_melanin_density"]
+            assert not (background["verdict"] == "worse" and background["value"] < 0), (visit.day, photo.view, background)
+    assert compared >= 4

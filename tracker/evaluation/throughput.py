@@ -84,12 +84,13 @@ def _bench_env(instance: Path) -> dict[str, str]:
     return env
 
 
-def _start_workers(n: int, env: dict[str, str], logs: Path) -> list[subprocess.Popen[bytes]]:
+def _start_workers(n: int, env: dict[str, str], logs: Path, nice: int = 10) -> list[subprocess.Popen[bytes]]:
     procs = []
     for i in range(n):
         with open(logs / f"worker-{i}.log", "wb") as out:
-            procs.append(subprocess.Popen([sys.executable, "-m", "tracker.cli", "worker", "--workers", "1"],
-                                          env=env, stdout=out, stderr=subprocess.STDOUT))
+            procs.append(subprocess.Popen(
+                [sys.executable, "-m", "tracker.cli", "worker", "--workers", "1", "--nice", str(nice)],
+                env=env, stdout=out, stderr=subprocess.STDOUT))
     return procs
 
 
@@ -114,7 +115,7 @@ def _wait(predicate: Callable[[], bool], timeout: float, what: str) -> None:
     raise TimeoutError(f"bench-queue: timed out waiting for {what}")
 
 
-def run_once(workers: int, baseline: bytes, photos: list[bytes], folder: Path) -> RunResult:
+def run_once(workers: int, baseline: bytes, photos: list[bytes], folder: Path, *, nice: int = 10) -> RunResult:
     """One measured run in ``folder`` (its instance and worker logs)."""
     from sqlalchemy import select
 
@@ -142,7 +143,7 @@ def run_once(workers: int, baseline: bytes, photos: list[bytes], folder: Path) -
     limits = IntakeLimits.from_config(config)
     tag = uuid.uuid4().hex[:8]
     tags = PhotoTags(view="closeup", region="left cheek", time_point="before")
-    procs = _start_workers(workers, env, folder)
+    procs = _start_workers(workers, env, folder, nice)
     try:
         with bind_sink(factory(), queue) as db:
             _, admin = accounts.create_clinic(db, name=f"Bench {tag}", admin_email=f"bench-{tag}@example.test",
@@ -203,7 +204,7 @@ def _stage_medians(upload_s: list[float], rows: object) -> dict[str, float]:
     return {name: statistics.median(values) for name, values in stages.items() if values}
 
 
-def run_benchmark(*, photos: int, worker_counts: list[int], out: Path | None,
+def run_benchmark(*, photos: int, worker_counts: list[int], out: Path | None, nice: int = 10,
                   echo: Callable[[str], None]) -> Iterator[str]:
     """Yield one report line per worker count (and a header)."""
     echo(f"Simulating one 12 MP close-up ({BENCH_SHAPE[1]}x{BENCH_SHAPE[0]}) and {photos} re-encodings...")
@@ -217,7 +218,7 @@ def run_benchmark(*, photos: int, worker_counts: list[int], out: Path | None,
     try:
         for n in worker_counts:
             echo(f"Run with {n} worker process(es)...")
-            result = run_once(n, baseline, uploads, root / f"workers-{n}")
+            result = run_once(n, baseline, uploads, root / f"workers-{n}", nice=nice)
             yield result.line()
             yield result.stages_line()
     finally:

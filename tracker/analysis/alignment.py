@@ -36,6 +36,7 @@ SIFT_MAX_FEATURES = 2000
 RATIO_TEST = 0.8
 RANSAC_THRESHOLD_PX = 3.0  # at the SIFT scale
 MIN_INLIERS = 15
+RANSAC_SEED = 20241202
 MIN_INLIER_RATIO = 0.15
 SCALE_RANGE = (0.5, 2.0)  # of the field of view: zoom, whatever each photo's pixel count
 MAX_ANISOTROPY = 1.1  # ratio of the affine's singular values (shear / unequal scale)
@@ -207,6 +208,9 @@ def align(
     if n_matches < MIN_INLIERS:
         return _by_lesion(mov, ref, _refuse(_DIFFERENT, 0, n_matches))
     threshold = RANSAC_THRESHOLD_PX / ref.sift_scale
+    # RANSAC draws from the thread's OpenCV generator: seeded here, the same pair gives the
+    # same warp whatever ran on this thread before (stored figures must be reproducible).
+    cv2.setRNGSeed(RANSAC_SEED)
     coarse, inlier_flags = cv2.estimateAffinePartial2D(
         src, dst, method=cv2.RANSAC, ransacReprojThreshold=threshold, maxIters=5000, confidence=0.999, refineIters=10
     )
@@ -445,7 +449,9 @@ def _features(levels: _Levels, mask: np.ndarray | None) -> tuple[np.ndarray, np.
 
 
 def _ratio_matches(desc_m: np.ndarray, desc_r: np.ndarray, kp_m: np.ndarray, kp_r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    matcher = cv2.FlannBasedMatcher({"algorithm": 1, "trees": 4}, {"checks": 64})
+    # Exact nearest neighbours: FLANN's randomised trees draw from the C library's rand(),
+    # which other code advances, so the matches (and the figures) changed from run to run.
+    matcher = cv2.BFMatcher(cv2.NORM_L2)
     pairs = matcher.knnMatch(desc_m, desc_r, k=2)
     good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < RATIO_TEST * p[1].distance]
     # One reference keypoint answers at most one moving keypoint: many-to-one matches

@@ -237,15 +237,25 @@ def face_alignment(photo: Frame, base: Frame) -> AlignmentSummary | tuple[Alignm
     return summary, found
 
 
-def with_chromophores(measured: _faces.Measured, chromo: ChromophoreMaps) -> Measures:
-    """The measured figures with the chromophore ones over the pixels they cover (face regions
-    are measured region by region, without the maps)."""
-    m = measured.measures
-    if m.haemoglobin_index is not None or not measured.region.any():
-        return m
-    c = measure_chromophores(chromo, measured.region, spot_mask=measured.maps.get("spot_mask"))
-    return replace(m, haemoglobin_index=c.haemoglobin_index, melanin_density=c.melanin_density,
-                   background_melanin_density=c.background_melanin_density)
+def with_chromophores(measured: _faces.Measured, chromo: ChromophoreMaps) -> _faces.Measured:
+    """The measured figures with the chromophore ones over the pixels they cover.
+
+    The top-level figures cover ``measured.region``; a face's regions are measured
+    without the maps, so each region gets its own from the maps here too.
+    """
+    spot_mask = measured.maps.get("spot_mask")
+
+    def filled(m: Measures, region: np.ndarray) -> Measures:
+        known = m.haemoglobin_index is not None and np.isfinite(m.haemoglobin_index)
+        if known or not region.any():
+            return m
+        c = measure_chromophores(chromo, region, spot_mask=spot_mask)
+        return replace(m, haemoglobin_index=c.haemoglobin_index, melanin_density=c.melanin_density,
+                       background_melanin_density=c.background_melanin_density)
+
+    figures = {k: f if f.reason is not None else replace(f, measures=filled(f.measures, f.mask))
+               for k, f in measured.figures.items()}
+    return replace(measured, measures=filled(measured.measures, measured.region), figures=figures)
 
 
 def _remap_chromophores(maps: ChromophoreMaps, map_xy: np.ndarray) -> ChromophoreMaps:
@@ -344,7 +354,8 @@ def compare_with_baseline(
                                          (base_linear, camera_linear(base), base_chromo))
         ]
         photo_side, base_side = jobs[0].result(), jobs[1].result()
-    photo_m, base_m = with_chromophores(photo_side, warped_chromo), with_chromophores(base_side, base_chromo)
+    photo_side, base_side = with_chromophores(photo_side, warped_chromo), with_chromophores(base_side, base_chromo)
+    photo_m, base_m = photo_side.measures, base_side.measures
     maps = photo_side.maps
     timings["measure_s"] = time.perf_counter() - t2
 

@@ -448,7 +448,8 @@ def _analyze(
         tone_linear=camera_linear(frame), calibrated=frame.calibration.calibrated,
         measure_region=partial(measure_region, chromo=frame.chromophores),
     )
-    measures, maps = with_chromophores(measured, frame.chromophores), measured.maps
+    measured = with_chromophores(measured, frame.chromophores)
+    measures, maps = measured.measures, measured.maps
     parameters["chromophores"] = chromophore_parameters(frame.chromophores, measured.region)
     timings["measure_s"] = time.perf_counter() - t2
     calibrated = frame.calibration.calibrated

@@ -24,7 +24,7 @@ from tracker.models.vocabulary import CONSENT_MARKETING
 from tracker.services import exports, patients
 from tracker.services.demo import LOGINS, load_demo
 from tracker.services.dispatch import bind_sink
-from tracker.services.errors import ConsentRequired, Forbidden
+from tracker.services.errors import Conflict, ConsentRequired, Forbidden
 from tracker.services.intake import IntakeLimits
 from tracker.storage import FileSystemStorage
 from ..bundle_tampering import cli_verifier, rezip, tamper
@@ -205,6 +205,14 @@ def test_marketing_needs_consent_then_is_watermarked_without_name(analysed):
 
     patients.grant_consent(a.session, a.admin, a.series.patient_id, CONSENT_MARKETING, granted_on=dt.date.today())
     a.session.commit()
+    # The demo's photos are simulated: never a marketing image, even with consent.
+    with pytest.raises(Conflict, match="simulated"):
+        exports.export_marketing(a.session, a.storage, a.admin, a.series.id, _pair(a).key)
+    a.session.commit()
+    assert _count(a) == before
+    # From here the demo's photos stand in for a real patient's series (the flag is all that differs).
+    a.series.is_simulated = a.series.patient.is_simulated = False
+    a.session.commit()
     full = exports.export_marketing(a.session, a.storage, a.admin, a.series.id, _pair(a).key)
     cropped = exports.export_marketing(a.session, a.storage, a.admin, a.series.id, _pair(a).key, crop=True)
     a.session.commit()
@@ -221,6 +229,8 @@ def test_marketing_needs_consent_then_is_watermarked_without_name(analysed):
     with Image.open(io.BytesIO(full.data)) as marked:
         assert marked.size != plain.size or not np.array_equal(np.asarray(marked), np.asarray(plain))
     assert _count(a, "marketing") == 2
+    a.series.is_simulated = a.series.patient.is_simulated = True
+    a.session.commit()
 
 
 def test_technicians_export_only_where_the_clinic_allows(analysed):

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -28,6 +29,9 @@ from tracker.analysis.colour import srgb_to_linear
 from tracker.simulate import camera, spectra
 from tracker.simulate import fields as _f
 from tracker.simulate.scene import Spot, render_spots, shading_from_height
+
+if TYPE_CHECKING:
+    from tracker.simulate.clinic_front import ClinicFrontParams
 
 #: Face ellipse in the 512 px astronaut image: centre (x, y) and semi-axes (x, y), px.
 _FACE_CENTRE_512 = (224.0, 124.0)
@@ -72,7 +76,8 @@ class FrontScene:
         Added spots, scene mm.
     line_depth_mm : float
         Nominal depth of the added fine lines, mm.
-    params : FrontSceneParams
+    params : FrontSceneParams or ClinicFrontParams
+        What the scene was made from (the demo's clinic scene has its own parameters).
     """
 
     linear_rgb: np.ndarray
@@ -81,7 +86,7 @@ class FrontScene:
     mm_per_px: float
     spots: tuple[Spot, ...]
     line_depth_mm: float
-    params: FrontSceneParams = field(repr=False)
+    params: FrontSceneParams | ClinicFrontParams = field(repr=False)
 
     @property
     def shape(self) -> tuple[int, int]:

@@ -32,6 +32,7 @@ import cv2
 import numpy as np
 
 from tracker.simulate.capture import Capture, CaptureParams, capture
+from tracker.simulate.clinic_front import ClinicFrontParams, make_clinic_front_scene
 from tracker.simulate.encode import encode_jpeg
 from tracker.simulate.front import FrontScene, FrontSceneParams, make_front_scene
 from tracker.simulate.render import reference_render, true_measures
@@ -40,6 +41,8 @@ from tracker.simulate.scene import SkinScene, SkinSceneParams, Spot, make_skin_s
 TRENDS: tuple[str, ...] = ("improving", "stable", "worsening")
 VIEWS: tuple[str, ...] = ("front", "close-up")
 SIZES: tuple[str, ...] = ("small", "full")
+#: Front scenes: the portrait with simulated conditions, or the demo's clinic photo (improvement only).
+FRONT_SCENES: tuple[str, ...] = ("astronaut", "clinic")
 
 #: Close-up frame (H, W) and scale per size: the same 102 x 77 mm field of a cheek.
 CLOSE_UP_FRAME: dict[str, tuple[tuple[int, int], float]] = {
@@ -54,7 +57,7 @@ CHART_MODEL: dict[str, str] = {"close-up": "nano", "front": "classic"}
 FRONT_SIZE: dict[str, int] = {"small": 1088, "full": 1024}
 CLOSE_UP_REGION = "left cheek"
 
-SceneParams = Union[SkinSceneParams, FrontSceneParams]
+SceneParams = Union[SkinSceneParams, FrontSceneParams, ClinicFrontParams]
 
 
 @dataclass(frozen=True, eq=False)
@@ -85,8 +88,9 @@ class SeriesPhoto:
     truth_visible : Mapping[str, float]
         The same measures over the skin actually visible in this photo (not hidden by
         the chart or outside the frame).
-    scene_params : SkinSceneParams or FrontSceneParams
-        Rebuild the scene with :func:`rebuild_scene` / :func:`rebuild_front_scene`.
+    scene_params : SkinSceneParams, FrontSceneParams or ClinicFrontParams
+        Rebuild the scene with :func:`rebuild_scene` / :func:`rebuild_front_scene` /
+        :func:`rebuild_clinic_front_scene`.
     matrix_to_scene : numpy.ndarray
         (2, 3) photo pixel -> scene pixel.
     chart_corners : numpy.ndarray or None
@@ -172,7 +176,9 @@ def _close_up_scene(seed: int, size: str, state: _State, skin_type: int, base_sp
     )
 
 
-def _front_scene(seed: int, size: str, state: _State, base_spots: tuple[Spot, ...]) -> FrontScene:
+def _front_scene(seed: int, size: str, state: _State, base_spots: tuple[Spot, ...], kind: str, improvement: float) -> FrontScene:
+    if kind == "clinic":  # removes the same shares as the astronaut's "improving" model
+        return make_clinic_front_scene(size_px=FRONT_SIZE[size], improvement=improvement)
     return make_front_scene(
         seed=seed, size_px=FRONT_SIZE[size], spots=_scale_spots(base_spots, state), redness=0.25 * state.redness,
         line_depth_mm=0.12 * state.line_depth, treatment_erythema=0.7 * state.erythema, pih=state.pih,
@@ -249,6 +255,7 @@ def simulate_series(
     skin_type: int = 2,
     jpeg_quality: int = 92,
     cct_range_k: tuple[float, float] = (6000.0, 6800.0),
+    front_scene: str = "astronaut",
 ) -> Series:
     """Simulate a treatment series of photos with known truths.
 
@@ -280,6 +287,9 @@ def simulate_series(
         clinic's standard daylight lamp (6000-6800 K, within 20 mired of each other);
         (3000, 6500) simulates a clinic without one, whose colour comparisons the
         analysis marks "not comparable".
+    front_scene : {"astronaut", "clinic"}
+        "clinic": the demo's real portrait on a clinic backdrop, improvement only
+        ("worsening" is refused) and no front "after" photos.
 
     Returns
     -------
@@ -293,6 +303,10 @@ def simulate_series(
         raise ValueError(f"sessions must be an int in [1, 6], got {sessions!r}")
     if not views or any(v not in VIEWS for v in views):
         raise ValueError(f"views must be a non-empty tuple of {VIEWS}, got {views!r}")
+    if front_scene not in FRONT_SCENES:
+        raise ValueError(f"front_scene must be one of {FRONT_SCENES}, got {front_scene!r}")
+    if front_scene == "clinic" and trend == "worsening":
+        raise ValueError("a real person's face is never shown worsening: use trend 'improving' or 'stable'")
     if not isinstance(interval_days, int) or interval_days < 1:
         raise ValueError(f"interval_days must be a positive int, got {interval_days!r}")
     if not isinstance(after_days, int) or not 1 <= after_days < interval_days:
@@ -304,7 +318,8 @@ def simulate_series(
     cu_margin = int(round(0.08 * max(cu_h, cu_w)))
     cu_spots = random_spots(seed=seed, field_mm=((cu_w + 2 * cu_margin) * cu_px, (cu_h + 2 * cu_margin) * cu_px),
                             n_spots=7, darkness=0.4, margin_mm=cu_margin * cu_px + 2.0)
-    front_spots = make_front_scene(seed=seed, size_px=FRONT_SIZE[size], redness=0.0, line_depth_mm=0.0).spots if "front" in views else ()
+    front_spots = (make_front_scene(seed=seed, size_px=FRONT_SIZE[size], redness=0.0, line_depth_mm=0.0).spots
+                   if "front" in views and front_scene == "astronaut" else ())
     rng = np.random.default_rng([seed, 99])
 
     visits = []
@@ -319,11 +334,13 @@ def simulate_series(
         for time_point, days_after in shots:
             state = _state(trend, progress, index, 0.45 if time_point == "after" else 0.0)
             for view in views:
+                if view == "front" and time_point == "after" and front_scene == "clinic":
+                    continue
                 if view == "close-up":
                     scene: SkinScene | FrontScene = _close_up_scene(seed, size, state, skin_type, cu_spots)
                     out, region = (cu_h, cu_w), CLOSE_UP_REGION
                 else:
-                    scene = _front_scene(seed, size, state, front_spots)
+                    scene = _front_scene(seed, size, state, front_spots, front_scene, progress if trend == "improving" else 0.0)
                     out, region = front_out, "face"
                 params = _draw_capture(
                     rng, view=view, out=out, chart=index in chart_sessions, seed=int(rng.integers(2**31)),

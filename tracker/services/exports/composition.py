@@ -19,7 +19,7 @@ from tracker.storage import Storage
 from .. import audit
 from ..access import get_series
 from ..analysis import overlay_keys
-from ..errors import ConsentRequired, ValidationFailed
+from ..errors import Conflict, ConsentRequired, ValidationFailed
 from .content import ProgressPair, find_pair
 from .naming import comparison_filename, marketing_filename, photo_caption, stage_label
 from .policy import require_export
@@ -215,6 +215,12 @@ def export_marketing(session: Session, storage: Storage, actor: User, series_id:
         raise ConsentRequired("No marketing image was made: this patient has not given marketing consent "
                               "(or has withdrawn it). Record the patient's signed marketing consent on their "
                               "page first.")
+    if series.is_simulated or series.patient.is_simulated:
+        # Simulated skin changes (the demo's, some on a real person's portrait) never advertise a treatment.
+        audit.record(session, actor, "export.marketing_refused", "series", series.id, patient_id=series.patient_id,
+                     reason="simulated photos")
+        raise Conflict("No marketing image was made: these photos are simulated (the demo's). Simulated "
+                       "changes are never shown as a treatment's result.")
     pair = find_pair(session, series, view_key, later_id)  # only ever a comparable pair
     data = encode(comparison_picture(storage, pair, clinic_name=actor.clinic.name, crop=crop, watermark=True))
     name = marketing_filename(pair)

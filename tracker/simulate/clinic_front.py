@@ -16,8 +16,9 @@ the change is known exactly:
   diffuse redness), and each pixel its own difference to the median on top;
 - lighter spots: the melanin excess over its surroundings (freckles, darker spots)
   drops by ``SPOT_LIGHTENING x improvement``;
-- softer lines: the fine dark shading on the forehead and around the eyes drops by
-  ``LINE_SOFTENING x improvement``.
+- softer lines: the fine luminance contrast of the face (log luminance minus its blur over
+  ``LINE_SCALE_MM``, the scale the texture measures look at) drops by
+  ``LINE_SOFTENING x improvement``, in every channel alike (shading, not colour).
 
 The excesses come from a per-pixel split of the portrait's log colour into melanin,
 haemoglobin and shading along the same per-OD attenuations as :mod:`front` uses.
@@ -39,8 +40,11 @@ from tracker.simulate.front import _MM_PER_PX_512, _REFLECTANCE_SCALE, FrontScen
 REDNESS_DROP = 0.35
 SPOT_LIGHTENING = 0.3
 LINE_SOFTENING = 0.3
+#: Scale of the fine lines softened: the texture measures' high-pass (mm).
+LINE_SCALE_MM = 1.5
 #: Haemoglobin OD of the face's median skin above a pale level: what "less redness" reduces.
-HB_EXCESS_AT_MEDIAN_OD = 0.4
+HB_EXCESS_AT_MEDIAN_OD = 0.5
+_LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)  # linear sRGB luminance
 #: Linear reflectance of the backdrop: an even, light blue-grey.
 BACKDROP_REFLECTANCE = (0.34, 0.37, 0.42)
 
@@ -63,7 +67,7 @@ class _Portrait:
     spots: np.ndarray  # (512, 512) bool, existing darker spots
     d_mel: np.ndarray  # melanin OD removed at improvement 1
     d_hb: np.ndarray  # haemoglobin OD removed at improvement 1
-    d_shade: np.ndarray  # log shading added (lines lifted) at improvement 1
+    face: np.ndarray  # (512, 512) float32, 1 on the face's skin (where lines soften)
 
 
 def _person_alpha(srgb: np.ndarray, face_xy: np.ndarray) -> np.ndarray:
@@ -114,16 +118,20 @@ def _portrait() -> _Portrait:
     if face.regions is None or face.landmarks is None:  # pragma: no cover - the portrait is fixed
         raise RuntimeError(f"no face regions on the demo portrait: {face.reason}")
     skin = face.regions.union
-    lines_area = face.regions.masks["forehead"] | face.regions.masks["periorbital_left"] | face.regions.masks["periorbital_right"]
-    mel, hb, shade = _split(srgb_to_linear(srgb), skin)
+    mel, hb, _ = _split(srgb_to_linear(srgb), skin)
     # The face's skin without gaps between regions (eyes, brows, lips and nostrils left alone):
-    # the edit is whole inside it, so the figures do not hang on how well two photos line up,
-    # and fades out beyond it over ~5 mm, so no edge shows.
+    # the edit is whole inside it and ~4 mm beyond, so the figures do not hang on how well two
+    # photos line up, then fades out linearly over ~7 mm: no step, so no edge shows (a step in
+    # brightness along a region's border reads as a line).
     closed = cv2.morphologyEx(skin.astype(np.uint8), cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9)))
     inside = (closed.astype(bool) & ~face.regions.features).astype(np.float32)
-    weight = np.maximum(inside, _f.gaussian_blur(inside, 3.0))
-    # Redness: the smooth haemoglobin excess over a pale level.
-    d_hb = np.clip(HB_EXCESS_AT_MEDIAN_OD + _f.gaussian_blur(hb, 1.5), 0.0, None) * weight
+    outside_px = cv2.distanceTransform((inside == 0).astype(np.uint8), cv2.DIST_L2, 5)
+    weight = np.clip(1.0 - np.maximum(outside_px - 3.0, 0.0) / 5.0, 0.0, 1.0).astype(np.float32)
+    # Redness: the haemoglobin excess over a pale level, smooth (~6 mm) as diffuse redness is, so
+    # that it does not trace creases and pores (which would make lines look deeper).
+    # Averaged over the skin only: the lips' blood does not spill onto the chin.
+    hb_skin = _f.gaussian_blur(hb * inside, 4.0) / np.maximum(_f.gaussian_blur(inside, 4.0), 1e-3)
+    d_hb = np.clip(HB_EXCESS_AT_MEDIAN_OD + hb_skin, 0.0, None) * weight
     # Spots: melanin above its surroundings (~5 mm), where clearly darker, away from the
     # regions' edges (hairline, shadows beside the nose and under the jaw are not spots).
     inner = cv2.erode(skin.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))).astype(bool)
@@ -131,11 +139,8 @@ def _portrait() -> _Portrait:
     excess = mel_s - _f.gaussian_blur(mel_s * skin, 3.0) / np.maximum(_f.gaussian_blur(skin.astype(np.float32), 3.0), 1e-3)
     spots = inner & (excess > 0.06)
     d_mel = np.clip(excess, 0.0, None) * _f.gaussian_blur(spots.astype(np.float32), 1.0) * weight
-    # Lines: fine dark shading (narrower than ~3 px of the portrait) on the forehead and around the eyes.
-    fine = shade - _f.gaussian_blur(shade, 2.0)
-    d_shade = np.clip(-fine, 0.0, None) * _f.gaussian_blur(lines_area.astype(np.float32), 1.0)
     return _Portrait(srgb, _person_alpha(srgb, face.landmarks.xy), skin, spots,
-                     d_mel.astype(np.float32), d_hb.astype(np.float32), d_shade.astype(np.float32))
+                     d_mel.astype(np.float32), d_hb.astype(np.float32), weight.astype(np.float32))
 
 
 def _up(image: np.ndarray, size: int, interpolation: int = cv2.INTER_LINEAR) -> np.ndarray:
@@ -152,7 +157,7 @@ def make_clinic_front_scene(*, size_px: int = 1088, improvement: float = 0.0) ->
     improvement : float
         0 shows the photo as taken; 1 removes ``REDNESS_DROP`` of the redness excess,
         ``SPOT_LIGHTENING`` of the spots' melanin excess and ``LINE_SOFTENING`` of the
-        fine lines' shading. Never adds anything to the face.
+        face's fine contrast. Never adds anything to the face.
 
     Returns
     -------
@@ -169,12 +174,16 @@ def make_clinic_front_scene(*, size_px: int = 1088, improvement: float = 0.0) ->
     p = _portrait()
     srgb = np.clip(_up(p.srgb, size, cv2.INTER_LANCZOS4), 0.0, 1.0)
     person = srgb_to_linear(srgb) * np.float32(_REFLECTANCE_SCALE)
+    mm_per_px = _MM_PER_PX_512 * 512.0 / size
     if improvement > 0:
         k_mel, k_hb = _attenuation_per_od()
-        d_mel, d_hb, d_shade = (_up(d, size) * np.float32(improvement) for d in (p.d_mel, p.d_hb, p.d_shade))
+        d_mel, d_hb = (_up(d, size) * np.float32(improvement) for d in (p.d_mel, p.d_hb))
+        # Fine contrast of the unaltered face, taken before the colour edits change it.
+        log_lum = np.log(np.maximum(person @ _LUMA, 1e-4))
+        fine = (log_lum - _f.gaussian_blur(log_lum, LINE_SCALE_MM / mm_per_px)) * _up(p.face, size)
         person = person * np.exp(
             SPOT_LIGHTENING * d_mel[..., None] * k_mel + REDNESS_DROP * d_hb[..., None] * k_hb
-            + LINE_SOFTENING * d_shade[..., None]
+            - (LINE_SOFTENING * improvement) * fine[..., None]
         )
     alpha = _up(p.alpha, size)[..., None]
     linear = alpha * person + (1.0 - alpha) * np.asarray(BACKDROP_REFLECTANCE, np.float32)
@@ -182,7 +191,7 @@ def make_clinic_front_scene(*, size_px: int = 1088, improvement: float = 0.0) ->
         linear_rgb=linear.astype(np.float32),
         skin_mask=_up(p.skin.astype(np.uint8), size, cv2.INTER_NEAREST).astype(bool),
         spot_mask=_up(p.spots.astype(np.uint8), size, cv2.INTER_NEAREST).astype(bool),
-        mm_per_px=float(_MM_PER_PX_512 * 512.0 / size),
+        mm_per_px=float(mm_per_px),
         spots=(),
         line_depth_mm=0.0,
         params=ClinicFrontParams(size, float(improvement)),

@@ -98,7 +98,7 @@ def test_the_demo_improving_series_raises_no_hypopigmentation():
     from tracker.services.demo import SEED
     from tracker.simulate import simulate_series
 
-    series = simulate_series(seed=SEED, trend="improving", size="small")
+    series = simulate_series(seed=SEED, trend="improving", size="small", front_scene="clinic")  # the demo's
     baselines = {}
     compared = 0
     for visit in series.visits:

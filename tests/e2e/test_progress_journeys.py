@@ -110,6 +110,10 @@ def test_patient_drags_the_slider_and_reads_the_chart(browser, server, progress_
         page.mouse.down()
         page.mouse.move(box["x"] + box["width"] * 0.2, box["y"] + box["height"] / 2, steps=8)
         page.mouse.up()
+        # The clip follows the pointer on the next animation frame: wait for it, as a user would.
+        page.wait_for_function("() => { const m = (document.querySelector('.pane-later').style.clipPath || '')"
+                               ".match(/([\\d.]+)%\\)$/); return m !== null && parseFloat(m[1]) < 30; }",
+                               timeout=10_000)
         clip = page.eval_on_selector(".pane-later", "e => e.style.clipPath")
         assert clip.startswith("inset(0") and int(float(clip.split()[-1].rstrip("%)"))) < 30, clip
         # Zoom moves both photos together.

@@ -134,8 +134,8 @@ def chromophore_maps(
     --------
     >>> img = np.full((4, 4, 3), [0.45, 0.25, 0.17], dtype=np.float32)
     >>> maps = chromophore_maps(img)
-    >>> maps.calibrated, bool(maps.valid.all()), round(float(maps.blood_pct[0, 0]), 1)
-    (False, True, 1.8)
+    >>> maps.calibrated, bool(maps.valid.all()), abs(float(maps.blood_pct[0, 0]) - 1.84) < 0.02
+    (False, True, True)
     """
     linear = check_linear_rgb(linear)
     if region is not None:

@@ -113,4 +113,7 @@ def test_the_demo_improving_series_raises_no_hypopigmentation():
             compared += 1
             background = comparison["delta"]["background_melanin_density"]
             assert not (background["verdict"] == "worse" and background["value"] < 0), (visit.day, photo.view, background)
+            if photo.view == "front":  # a real face shown with simulated improvement only: nothing may read worse
+                worse = {k: d for k, d in comparison["delta"].items() if d["verdict"] == "worse"}
+                assert not worse, (visit.day, worse)
     assert compared >= 4

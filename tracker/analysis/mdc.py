@@ -11,11 +11,12 @@ separately estimated table).
 from __future__ import annotations
 
 import json
+import math
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from tracker.analysis.measures import EXPOSURE_KEYS, Direction, directions
+from tracker.analysis.measures import COLOUR_KEYS, EXPOSURE_KEYS, Direction, directions
 
 #: Which way each compared measure should move when treatment works (from the registry).
 DIRECTIONS: dict[str, Direction] = directions()
@@ -59,13 +60,21 @@ def _face_table() -> dict[str, Any] | None:
 def region_mdc_table(region: str, *, calibrated: bool) -> dict[str, float]:
     """MDC95 of every compared measure over one anatomical region of a front view (or ``face``, their union).
 
-    Estimated from simulated repeat captures of real portraits (pose, light and
-    exposure only: ``tracker mdc-estimate-faces``). A measure or region missing from
-    that table falls back to the close-up figure, and so does an estimate of zero (no
-    variation seen in the repeats, e.g. no spot in a region): a band of zero would call
-    any single new spot a change.
+    Estimated from simulated repeat captures of real portraits (``tracker
+    mdc-estimate-faces``). A measure or region missing from that table falls back to
+    the close-up figure, and so does an estimate of zero (no variation seen in the
+    repeats, e.g. no spot in a region): a band of zero would call any single new spot
+    a change.
+
+    With a chart, the portraits' repeats vary only in pose and JPEG (they hold no
+    chart), so a colour measure's band would leave out what the chart correction
+    itself leaves between sessions: the close-up table's light and exposure spread.
+    The two are independent, so a colour measure's band is their root sum of squares.
 
     >>> set(region_mdc_table("cheek_left", calibrated=True)) == set(mdc_table(calibrated=True))
+    True
+    >>> closeup = mdc_table(calibrated=True)["melanin_density"]
+    >>> region_mdc_table("face", calibrated=True)["melanin_density"] >= closeup
     True
     """
     fallback = mdc_table(calibrated=calibrated)
@@ -74,7 +83,16 @@ def region_mdc_table(region: str, *, calibrated: bool) -> dict[str, float]:
         return fallback
     regions = table.get("calibrated" if calibrated else "uncalibrated") or {}
     own = regions.get(region) or {}
-    return {k: float(own[k]) if float(own.get(k) or 0.0) > 0.0 else v for k, v in fallback.items()}
+    out = {}
+    for key, closeup in fallback.items():
+        mdc = float(own.get(key) or 0.0)
+        if mdc <= 0.0:
+            out[key] = closeup
+        elif calibrated and key in COLOUR_KEYS:
+            out[key] = math.hypot(mdc, closeup)
+        else:
+            out[key] = mdc
+    return out
 
 
 def mdc_provenance() -> dict[str, Any]:

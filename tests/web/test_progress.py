@@ -162,6 +162,7 @@ def test_photo_page_shows_each_area_of_the_face_against_its_own_detectable_chang
     row = db.get(Analysis, site.analysis_id)
     row.result_json = json.dumps({
         "quality": {"ok": True, "reasons": []}, "alignment": {"ok": True, "reason": None},
+        "face": {"found": True, "landmark_count": 468, "view": "front", "pose_deg": {"yaw": 2.0, "pitch": 1.0, "roll": 0.5}},
         "regions": regions,
         "comparison": {"delta": {}, "notes": [], "regions": compared},
     })
@@ -175,3 +176,22 @@ def test_photo_page_shows_each_area_of_the_face_against_its_own_detectable_chang
     assert 'data-verdict="improved"' in cheek
     chin = page.split('data-region="chin"')[1].split("</tr>")[0]
     assert "beard" in chin
+
+
+
+def test_a_close_up_photo_page_has_no_table_of_face_areas(clients, site, db):
+    """A declared close-up is not a face: its page lists no eight 'no anatomical regions' rows."""
+    reason = "close-up: no anatomical regions"
+    row = db.get(Analysis, site.analysis_id)
+    row.result_json = json.dumps({
+        "quality": {"ok": True, "reasons": []}, "alignment": {"ok": True, "reason": None}, "face": None,
+        "regions": {k: {"area_px": 0, "source": "landmarks", "reason": reason}
+                    for k in ("forehead", "cheek_left", "cheek_right", "nose", "chin", "perioral",
+                              "periorbital_left", "periorbital_right")},
+        "comparison": {"delta": {}, "notes": [], "regions": {}},
+    })
+    db.commit()
+
+    page = clients["technician"].get(f"/photos/{site.photo_id}").get_data(as_text=True)
+
+    assert "By area of the face" not in page and reason not in page

@@ -234,7 +234,7 @@ def _measures_table(pair: ProgressPair, st: dict[str, ParagraphStyle]) -> Table:
 
 
 #: Measures shown per area of the face (the charted ones; the full list is in the table above).
-REGION_MEASURES = ("erythema_index_mean", "red_area_pct", "spot_area_pct", "spot_count", "line_density")
+REGION_MEASURES = ("haemoglobin_index", "red_area_pct", "spot_area_pct", "spot_count", "line_density")
 
 
 def _regions_table(pair: ProgressPair, st: dict[str, ParagraphStyle]) -> Table | None:

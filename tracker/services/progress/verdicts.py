@@ -84,7 +84,7 @@ def region_changes(point: Point) -> list[RegionChanges]:
     """Per-region changes of a face photo (empty for a close-up or a photo not compared)."""
     from tracker.models.vocabulary import FACE_REGIONS
 
-    if point.result is None:
+    if point.result is None or point.result.face is None:  # a declared close-up has no face to divide
         return []
     compared = point.comparison.regions if point.comparison is not None else {}
     out = []

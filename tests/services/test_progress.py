@@ -155,6 +155,10 @@ def test_plain_summaries_use_areas_not_log_indices(db, loaded):
     stable = _pair(db, world, by_trend["stable"][0]).summary
     assert "Red area: no change that the photos can measure yet." in stable
     assert not any("index" in line.lower() or "EI" in line or "_" in line for line in improving + stable)
+    # One sentence per thing a patient knows: the legacy erythema index does not add a second "Redness".
+    for summary in (improving, stable):
+        topics = [line.split(":")[0] for line in summary]
+        assert len(topics) == len(set(topics)), summary
     # With the clinic's "details" on, the same sentence carries the figures as every page prints them.
     pair = _pair(db, world, by_trend["improving"][0]).pair
     detailed = progress.plain_summary(pair, details=True)

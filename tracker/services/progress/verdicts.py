@@ -217,10 +217,12 @@ def plain_summary(pair: Pair, *, details: bool = False) -> list[str]:
     if not by_key:
         return ["These photos cannot be compared yet; your clinic will look at them."]
     lines = []
-    for m in COMPARED:
+    said: set[str] = set()  # one sentence per thing a patient knows: the haemoglobin index speaks for
+    for m in COMPARED:      # "redness", not the legacy erythema index as well (they could disagree)
         c = by_key.get(m.key)
-        if c is None or not m.charted:
+        if c is None or not m.charted or m.patient_label in said:
             continue
+        said.add(m.patient_label)
         sentence = m.patient_sentence(c.verdict)
         if details and c.verdict != "not comparable" and c.baseline is not None and c.photo is not None:
             unit = f" {m.unit}" if m.unit else ""

@@ -4,14 +4,17 @@ prompts; the region editor queues new measurements."""
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
+import re
 
 from sqlalchemy import func, select
 
-from tracker.models import Analysis, HealingWindow, RegionRevision
+from tracker.models import Analysis, HealingWindow, Photo, RegionRevision, User
+from tracker.services import review
 
-from .conftest import login
+from .conftest import login, resources
 
 
 def status(client, url: str) -> int:
@@ -195,3 +198,80 @@ def test_a_close_up_photo_page_has_no_table_of_face_areas(clients, site, db):
     page = clients["technician"].get(f"/photos/{site.photo_id}").get_data(as_text=True)
 
     assert "By area of the face" not in page and reason not in page
+
+
+FACE = {"found": True, "landmark_count": 468, "view": "front", "pose_deg": {"yaw": 2.0, "pitch": 1.0, "roll": 0.5}}
+REGION_KEYS = ("forehead", "cheek_left", "cheek_right", "nose", "chin", "perioral", "periorbital_left",
+               "periorbital_right")
+
+
+def _blood(photo, baseline, verdict):
+    return {"photo": photo, "baseline": baseline, "value": photo - baseline, "mdc": 0.1,
+            "direction": "lower_is_better", "verdict": verdict, "note": None}
+
+
+def _face_pair(db, site, *, face=FACE):
+    """The patient's two front photos measured: the later one compared area by area (blood lower on
+    both cheeks and around the mouth, higher on the forehead, steady elsewhere)."""
+    later = db.scalars(select(Analysis).where(Analysis.photo_id != site.photo_id)
+                       .join(Photo, Analysis.photo_id == Photo.id).where(Photo.series_id == site.series_id)).first()
+    verdicts = {"cheek_left": (0.9, 1.2, "improved"), "cheek_right": (0.8, 1.25, "improved"),
+                "perioral": (1.1, 1.5, "improved"), "forehead": (1.4, 1.0, "worse")}
+    compared = {k: {"common_area_px": 5000, "baseline": {}, "delta": {
+        "haemoglobin_index": _blood(*verdicts.get(k, (1.0, 1.02, "no measurable change")))}} for k in REGION_KEYS}
+    regions = {k: {"area_px": 0 if face is None else 5000, "source": "landmarks",
+                   "reason": "close-up: no anatomical regions" if face is None else None} for k in REGION_KEYS}
+    later.state = "done"
+    later.result_json = json.dumps({
+        "quality": {"ok": True, "reasons": []}, "alignment": {"ok": True, "reason": None}, "face": face,
+        "regions": regions,
+        "comparison": {"delta": {"haemoglobin_index": _blood(1.0, 1.2, "improved")}, "notes": [],
+                       "regions": compared if face is not None else {}},
+    })
+    db.commit()
+    return later
+
+
+def _patient_summary(clients, site) -> list[str]:
+    page = html.unescape(clients["patient"].get(f"/me/series/{site.series_id}").get_data(as_text=True))
+    summary = page.split('<ul class="summary">')[1].split("</ul>")[0]
+    return re.findall(r"<li>(.*?)</li>", summary)
+
+
+def test_patient_summary_names_the_areas_of_the_face_that_changed(clients, site, db, app):
+    """Both cheeks and the mouth improved, the forehead is worse: the patient reads where, left and
+    right as one; with the clinic's details on, each area's figures read as on the photo page's table."""
+    later = _face_pair(db, site)
+
+    lines = _patient_summary(clients, site)
+    assert "Redness on the cheeks: less than at the start." in lines
+    assert "Redness around the mouth: less than at the start." in lines
+    assert "Redness on the forehead: more than at the start; your clinic will look at this with you." in lines
+    assert not any("nose" in line or "chin" in line or "eye" in line for line in lines)  # no measurable change
+
+    with resources(app).session_factory() as s:
+        admin = s.scalars(select(User).where(User.email == site.admin_email)).one()
+        review.set_publishing(s, admin, auto_publish=True, patient_details=True)
+        s.commit()
+    lines = _patient_summary(clients, site)
+    table = html.unescape(clients["technician"].get(f"/photos/{later.photo_id}").get_data(as_text=True))
+
+    def shown(key):  # the photo page's region table: "baseline → photo"
+        cell = table.split(f'data-region="{key}"')[1].split('data-measure="haemoglobin_index"')[1]
+        return re.search(r">\s*(\S+) → (\S+)", cell).groups()
+
+    (lb, lp), (rb, rp), (mb, mp) = shown("cheek_left"), shown("cheek_right"), shown("perioral")
+    assert (lb, lp) == ("1.20", "0.90")
+    assert (f"Redness on the cheeks: less than at the start (left cheek {lb} % blood at the start, {lp} now; "
+            f"right cheek {rb} % blood at the start, {rp} now).") in lines
+    assert f"Redness around the mouth: less than at the start ({mb} % blood at the start, {mp} now)." in lines
+
+
+def test_a_close_up_pair_has_no_sentence_about_areas_of_the_face(clients, site, db):
+    _face_pair(db, site, face=None)
+
+    lines = _patient_summary(clients, site)
+
+    assert lines and lines[0].startswith("Redness: less than at the start")
+    assert not any(" on the " in line or " around the " in line for line in lines)
+

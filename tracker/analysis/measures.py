@@ -141,9 +141,10 @@ class MeasureSpec:
             return False
         return not (self.maximum is not None and v > self.maximum)
 
-    def patient_sentence(self, verdict: Verdict | str) -> str:
-        """How a patient reads this measure's verdict, in plain words."""
-        noun = self.patient_label
+    def patient_sentence(self, verdict: Verdict | str, *, where: str = "") -> str:
+        """How a patient reads this measure's verdict, in plain words; ``where`` names an area
+        of the face ("on the cheeks")."""
+        noun = f"{self.patient_label} {where}" if where else self.patient_label
         cap = noun[:1].upper() + noun[1:]
         if verdict == "no measurable change":
             return f"{cap}: no change that the photos can measure yet."

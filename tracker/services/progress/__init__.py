@@ -70,6 +70,7 @@ from .timeline import (
     view_points,
     views_of,
 )
+from .areas import area_summary
 from .verdicts import (
     PIGMENT_RISING,
     REDNESS_RISING,
@@ -103,6 +104,7 @@ __all__ = [
     "ViewProgress",
     "treatment_sessions",
     "any_pair",
+    "area_summary",
     "changes",
     "chart_csv",
     "chart_data",

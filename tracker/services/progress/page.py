@@ -15,6 +15,7 @@ from ..access import get_photo, get_series
 from ..analysis import analysis_against, overlay_keys, states
 from ..errors import NotFound
 from ..photo_status import status_of_row
+from .areas import area_summary
 from .measures import MEASURES, MeasureSpec
 from .settings import overlays_hidden_from_patients
 from .timeline import (
@@ -54,7 +55,10 @@ class ViewProgress:
 
     @property
     def summary(self) -> list[str]:
-        return plain_summary(self.pair, details=self.details) if self.pair else []
+        """The patient's sentences: each measure over the whole photo, then the face's areas that changed."""
+        if self.pair is None:
+            return []
+        return plain_summary(self.pair, details=self.details) + area_summary(self.pair, details=self.details)
 
 
 def visible_ids(session: Session, actor: User, series: TreatmentSeries) -> set[str] | None:

@@ -240,3 +240,23 @@ def test_a_photo_alignment_refuses_never_hides_the_last_valid_pair(demo, tmp_pat
     assert closeup.pair.later.photo.id in patient_compare and refused_id not in patient_compare
     assert "retake" not in patient_compare.lower() and "different area" not in patient_compare
     assert demo.patient.get(f"/me/photos/{refused_id}").status_code == 404
+
+
+def _region_cells(page: str) -> dict[tuple[str, str], tuple[str, str, str]]:
+    cells = {}
+    for region, row in re.findall(r'<tr data-region="(\w+)">(.*?)</tr>', page, re.S):
+        for key, b, p, m in re.findall(r'<td data-measure="(\w+)"[^>]*>(\S+) → (\S+) <span class="muted small">'
+                                       r'\(±(\S+)\)</span>', row, re.S):
+            cells[(region, key)] = (b, p, m)
+    return cells
+
+
+def test_each_area_of_the_face_reads_the_same_on_the_photo_page_and_in_compare(demo):
+    front = [(vp, pt) for vp, pt, _ in _pairs(demo) if vp.view == "front" and pt.kind == "progress"]
+    assert front, "the demo has compared front views"
+    for vp, pt in front:
+        expected = {(r.key, c.measure.key): (c.shown("baseline"), c.shown("photo"), c.shown("mdc"))
+                    for r in progress.region_changes(pt) for c in r.changes}
+        assert expected, "a compared face photo has figures per area"
+        assert _region_cells(_text(demo.tech.get(f"/photos/{pt.photo.id}"))) == expected, "photo page"
+        assert _region_cells(_compare_page(demo, demo.tech, vp, pt)) == expected, "compare page"

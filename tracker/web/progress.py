@@ -60,6 +60,9 @@ def compare(series_id: str) -> Any:
     return render_template("progress/compare.html", series=series, patient=series.patient, views=all_views, vp=vp,
                            pair=pair, images=images, hide_overlays=hide, is_staff=_is_staff(),
                            pair_changes=progress.changes(pair.later) if pair else [], pair_notes=notes,
+                           # area by area, when the pair is the baseline and a later face photo
+                           pair_regions=progress.region_changes(pair.later)
+                           if pair is not None and pair.baseline.kind == "baseline" else [],
                            choices=[pt for pt in vp.points if pt.usable] if vp else [])
 
 

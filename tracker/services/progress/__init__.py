@@ -80,6 +80,7 @@ from .verdicts import (
     comparison_notes,
     flags,
     plain_summary,
+    region_changes,
 )
 
 __all__ = [
@@ -121,6 +122,7 @@ __all__ = [
     "photo_measures",
     "photo_of_analysis",
     "plain_summary",
+    "region_changes",
     "progress_pair",
     "save_progress_settings",
     "record_retake",

@@ -118,6 +118,7 @@ def _styles() -> dict[str, ParagraphStyle]:
                              spaceAfter=3),
         "cell": ParagraphStyle("cell", parent=base, fontSize=8.5, leading=11),
         "cellb": ParagraphStyle("cellb", parent=base, fontSize=8.5, leading=11, fontName="Body-Bold"),
+        "head": ParagraphStyle("head", parent=base, fontSize=8, leading=10, fontName="Body-Bold", textColor=MUTED),
     }
 
 
@@ -243,8 +244,10 @@ def _regions_table(pair: ProgressPair, st: dict[str, ParagraphStyle]) -> Table |
     compared = result.comparison.regions if result is not None and result.comparison is not None else {}
     if result is None or not compared:
         return None
-    header = ["Area", *[MEASURE_BY_KEY[k].label for k in REGION_MEASURES]]
-    rows: list[list[Any]] = [header]
+    # Paragraphs, so that a long label ("Haemoglobin index") wraps instead of running into the next column.
+    labels = ("Area", *[MEASURE_BY_KEY[k].label for k in REGION_MEASURES])
+    header = [Paragraph(_esc(label), st["head"]) for label in labels]
+    rows: list[list[Any]] = [list(header)]
     for key, label in FACE_REGIONS.items():
         region = result.regions.get(key)
         if region is None or not region.area_px:

@@ -169,3 +169,48 @@ def test_clinic_admin_exports_pdf_and_zip_and_marketing_needs_consent(page, serv
     assert "PDF report" in log and "ZIP bundle" in log and "Marketing image" not in log
     assert PATIENT_NAME in log and admin_name(factory) in log
     screenshot(page, "clinic-exports")
+
+
+def screenshot_path(name: str):
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOT_DIR / f"{name}.png"
+
+
+def test_ticking_an_area_of_the_face_adds_its_line_to_each_chart(page, browser, server, analysed_series):
+    """The demo's front view, on the chart page: only the whole face by default; ticking "Left cheek"
+    draws that area's line on every chart, at the figures the chart JSON carries for that area."""
+    series_id, _ = analysed_series
+    tech, patient = LOGINS[1], LOGINS[2]
+    sign_in(page, server.url, tech.email, tech.password)
+    page.goto(f"{server.url}/series/{series_id}/charts")
+    section = "[data-chart-view][data-view='front'][data-region='']"
+    page.wait_for_selector(f"{section}[data-ready='1']")
+    assert page.locator(f"{section} [data-areas] legend").inner_text() == "Areas of the face"
+
+    def shown():
+        return page.evaluate("""() => Object.fromEntries(Object.entries(window.trackerCharts['front|']).map(
+            ([m, c]) => [m, c.plot.series.filter((s, i) => i > 0 && s.show).map(s => s.label)]))""")
+
+    assert shown() and all(labels == ["Progress", "Healing"] for labels in shown().values())
+    page.check(f"{section} input[data-area='cheek_left']")
+    assert all(labels == ["Progress", "Healing", "Left cheek"] for labels in shown().values())
+
+    data = page.evaluate(f"() => fetch({page.get_attribute(section, 'data-url')!r}).then(r => r.json())")
+    drawn = page.evaluate("""() => Object.fromEntries(Object.entries(window.trackerCharts['front|']).map(
+        ([m, c]) => [m, c.data[3 + c.areas.indexOf('cheek_left')]]))""")
+    for key, line in drawn.items():
+        expected = [None if p["kind"] == "healing" else p["regions"].get("cheek_left", {}).get("values", {}).get(key)
+                    for p in data["points"]]
+        assert line == expected, key
+        assert any(v is not None for v in line), key
+    page.screenshot(path=str(screenshot_path("regions-charts-1024")), full_page=True)
+
+    # The patient reads where the change was, on a phone.
+    phone = browser.new_context(viewport={"width": 390, "height": 844})
+    mine = phone.new_page()
+    sign_in(mine, server.url, patient.email, patient.password)
+    mine.goto(f"{server.url}/me/series/{series_id}")
+    summary = mine.locator("ul.summary").first.inner_text()
+    assert " on the " in summary or " around the " in summary, summary
+    mine.screenshot(path=str(screenshot_path("regions-patient-390")), full_page=True)
+    phone.close()

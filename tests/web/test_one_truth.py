@@ -155,9 +155,17 @@ def test_every_pair_reads_the_same_on_every_page_and_in_every_export(demo, tmp_p
                 == expected[k], f"chart JSON {k}"
         rows = list(csv.DictReader(io.StringIO(demo.tech.get(
             f"/series/{demo.series_id}/chart.csv?view={vp.view}&region={vp.region}").get_data(as_text=True))))
-        for row in (r for r in rows if r["photo_id"] == pt.photo.id):
+        for row in (r for r in rows if r["photo_id"] == pt.photo.id and not r["region"]):
             assert (row["baseline"], row["value"], row["mdc"]) == expected[row["measure"]], f"chart CSV {row}"
             _plausible(row["measure"], row["band_low"], row["band_high"])
+        # Each area of a face: the chart's rows read as the photo page's table of areas.
+        areas = {(r.key, c.measure.key): (c.shown("baseline"), c.shown("photo"), c.shown("mdc"))
+                 for r in progress.region_changes(pt) for c in r.changes}
+        area_rows = [r for r in rows if r["photo_id"] == pt.photo.id and r["region"]]
+        assert bool(area_rows) == (vp.view == "front"), "one line per area on a face, none on a close-up"
+        for row in area_rows:
+            assert (row["baseline"], row["value"], row["mdc"]) == areas[row["region"], row["measure"]], \
+                f"chart CSV {row}"
 
         if pt.kind != "progress":  # healing photos are never exported as progress
             checked += 1

@@ -275,3 +275,31 @@ def test_a_close_up_pair_has_no_sentence_about_areas_of_the_face(clients, site, 
     assert lines and lines[0].startswith("Redness: less than at the start")
     assert not any(" on the " in line or " around the " in line for line in lines)
 
+
+def test_chart_draws_each_area_of_the_face_from_the_stored_region_figures(clients, site, db):
+    """Per area: the point is the pair's region ``photo`` figure, the band its baseline ± its own MDC;
+    the CSV carries the same rows with the area named (the whole photo's rows keep an empty region)."""
+    later = _face_pair(db, site)
+    stored = json.loads(later.result_json)["comparison"]["regions"]
+
+    data = clients["technician"].get(f"/api/series/{site.series_id}/chart.json?view=front").get_json()
+
+    assert [r["key"] for r in data["regions"]] == list(REGION_KEYS)
+    assert data["regions"][1] == {"key": "cheek_left", "label": "Left cheek"}
+    point = next(p for p in data["points"] if p["photo_id"] == later.photo_id)
+    for key in REGION_KEYS:
+        figures = stored[key]["delta"]["haemoglobin_index"]
+        line = point["regions"][key]
+        assert line["values"]["haemoglobin_index"] == round(figures["photo"], 2), key
+        assert line["bands"]["haemoglobin_index"] == [round(figures["baseline"] - 0.1, 2),
+                                                      round(figures["baseline"] + 0.1, 2)], key
+        assert line["verdicts"]["haemoglobin_index"] == figures["verdict"], key
+    assert point["values"]["haemoglobin_index"] == 1.0  # the whole face stays its own line
+
+    rows = list(csv.DictReader(io.StringIO(
+        clients["technician"].get(f"/series/{site.series_id}/chart.csv?view=front").get_data(as_text=True))))
+    cheek = [r for r in rows if r["photo_id"] == later.photo_id and r["region"] == "cheek_left"]
+    assert [(r["measure"], r["baseline"], r["value"], r["verdict"]) for r in cheek] == \
+        [("haemoglobin_index", "1.20", "0.90", "improved")]
+    whole = [r for r in rows if r["photo_id"] == later.photo_id and not r["region"]]
+    assert [(r["measure"], r["value"]) for r in whole] == [("haemoglobin_index", "1.00")]

@@ -4,6 +4,8 @@
   "use strict";
   window.trackerCharts = window.trackerCharts || {};
   var DAY = 86400;
+  // One colour per area of the face (FACE_REGIONS order), apart from the whole face's teal.
+  var AREA_COLOURS = ["#7c3aed", "#c2410c", "#b91c1c", "#1d4ed8", "#4d7c0f", "#be185d", "#0e7490", "#a16207"];
 
   function ts(iso) { return Date.parse(iso + "T12:00:00Z") / 1000; }
   // Values arrive in the registry's display unit; they are printed with its decimals, like every page.
@@ -33,6 +35,9 @@
     var xs = data.points.map(function (p) { return ts(p.date); });
     var sessionXs = data.sessions.map(function (s) { return ts(s.date); });
     var pending = [];
+    var areas = (data.regions || []).map(function (r, i) { return { key: r.key, label: r.label, colour: AREA_COLOURS[i % AREA_COLOURS.length] }; });
+    var shownAreas = {};
+    areaControl(section, areas, shownAreas, key);
     data.measures.forEach(function (m) {
       var progress = data.points.map(function (p) { return p.kind === "healing" ? null : p.values[m.key]; });
       var healing = data.points.map(function (p) { return p.kind === "healing" ? p.values[m.key] : null; });
@@ -46,18 +51,32 @@
     // Plots are made once every box is in the grid, so each takes its column's width.
     pending.forEach(function (item) {
       var m = item.m, wrap = item.wrap, progress = item.progress, healing = item.healing;
-      var plotData = [xs, progress, healing];
+      // Each area's line: the pair's own figure for that area (healing photos are not progress).
+      var areaLines = areas.map(function (a) {
+        return data.points.map(function (p) { var r = p.regions && p.regions[a.key]; return p.kind === "healing" || !r ? null : (r.values[m.key] === undefined ? null : r.values[m.key]); });
+      });
+      var areaBands = areas.map(function (a) {
+        return data.points.map(function (p) { var r = p.regions && p.regions[a.key]; return p.kind === "healing" || !r ? null : (r.bands[m.key] || null); });
+      });
+      var plotData = [xs, progress, healing].concat(areaLines);
       // Each later photo's band: that pair's baseline ± the MDC its verdict used (from the same record).
       var bands = data.points.map(function (p) { return p.bands[m.key] || null; });
       var draw = function (u) {
         var ctx = u.ctx, half = 9 * devicePixelRatio;
         ctx.save();
         ctx.fillStyle = "rgba(15,118,110,0.18)";
-        bands.forEach(function (b, i) {
+        var paint = function (b, i, w) {
           if (!b || b[0] === null || b[1] === null) { return; }
           var px = u.valToPos(xs[i], "x", true);
           var top = u.valToPos(b[1], "y", true), bot = u.valToPos(b[0], "y", true);
-          ctx.fillRect(px - half, top, 2 * half, Math.max(bot - top, 1));
+          ctx.fillRect(px - w, top, 2 * w, Math.max(bot - top, 1));
+        };
+        bands.forEach(function (b, i) { paint(b, i, half); });
+        // A shown area's band: that area's baseline ± its own detectable change, narrower, in its colour.
+        areas.forEach(function (a, j) {
+          if (!shownAreas[a.key]) { return; }
+          ctx.fillStyle = a.colour + "33";
+          areaBands[j].forEach(function (b, i) { paint(b, i, half / 2); });
         });
         ctx.strokeStyle = "#7a8796";
         ctx.setLineDash([4, 4]);
@@ -71,7 +90,8 @@
         ctx.restore();
       };
       var vals = progress.concat(healing).filter(function (v) { return v !== null && v !== undefined; });
-      bands.forEach(function (b) { if (b && b[0] !== null && b[1] !== null) { vals.push(b[0], b[1]); } });
+      areaLines.forEach(function (line) { line.forEach(function (v) { if (v !== null) { vals.push(v); } }); });
+      bands.concat.apply(bands, areaBands).forEach(function (b) { if (b && b[0] !== null && b[1] !== null) { vals.push(b[0], b[1]); } });
       var step = Math.pow(10, -m.decimals);
       var lo = Math.min.apply(null, vals), hi = Math.max.apply(null, vals);
       if (hi - lo < 4 * step) { var mid = (hi + lo) / 2; lo = mid - 2 * step; hi = mid + 2 * step; }
@@ -91,12 +111,16 @@
             value: function (u, v) { return fmt(v, m); } },
           { label: "Healing", stroke: "#9a6700", width: 0, dash: [4, 4], points: { size: 9, fill: "#ffffff", stroke: "#9a6700", width: 2 },
             value: function (u, v) { return fmt(v, m); } }
-        ],
+        ].concat(areas.map(function (a) {
+          return { label: a.label, stroke: a.colour, width: 1.5, spanGaps: true, show: !!shownAreas[a.key],
+                   points: { size: 6, fill: a.colour }, value: function (u, v) { return fmt(v, m); } };
+        })),
         axes: [{}, { size: 56, splits: function () { return ticks(ylo, yhi, m.decimals); },
                      values: function (u, vs) { return vs.map(function (v) { return v.toFixed(m.decimals); }); } }],
         hooks: { drawClear: [draw] }
       }, plotData, wrap);
-      window.trackerCharts[key][m.key] = { plot: plot, data: plotData, bands: bands,
+      window.trackerCharts[key][m.key] = { plot: plot, data: plotData, bands: bands, areaBands: areaBands,
+                                           areas: areas.map(function (a) { return a.key; }),
                                            ticks: ticks(ylo, yhi, m.decimals).map(function (v) { return v.toFixed(m.decimals); }) };
     });
     if (!box.children.length) { box.appendChild(el("p", "muted", "No measurements yet for this view.")); }
@@ -106,6 +130,40 @@
     data.sessions.forEach(function (s, i) {
       list.appendChild(el("li", "", "S" + (i + 1) + " · " + s.label + ", " + s.date + (s.device ? " · " + s.device : "") + (s.settings ? " · " + s.settings : "")));
     });
+  }
+
+  // "Areas of the face": a checkbox per measured area; a ticked area's line is drawn next to the whole face.
+  function areaControl(section, areas, shownAreas, key) {
+    var old = section.querySelector("[data-areas]");
+    if (old) { old.remove(); }
+    if (!areas.length) { return; }
+    var box = el("fieldset", "area-choice");
+    box.setAttribute("data-areas", "");
+    box.appendChild(el("legend", "", "Areas of the face"));
+    var whole = el("span", "area-whole");
+    whole.appendChild(el("span", "key key-progress"));
+    whole.appendChild(document.createTextNode("Whole face"));
+    box.appendChild(whole);
+    areas.forEach(function (a, j) {
+      var label = el("label", "area-option"), input = el("input"), swatch = el("span", "key");
+      input.type = "checkbox";
+      input.value = a.key;
+      input.setAttribute("data-area", a.key);
+      swatch.style.background = a.colour;
+      label.appendChild(input);
+      label.appendChild(swatch);
+      label.appendChild(document.createTextNode(a.label));
+      input.addEventListener("change", function () {
+        shownAreas[a.key] = input.checked;
+        Object.keys(window.trackerCharts[key] || {}).forEach(function (m) {
+          var plot = window.trackerCharts[key][m].plot;
+          plot.setSeries(3 + j, { show: input.checked });
+          plot.redraw(false);
+        });
+      });
+      box.appendChild(label);
+    });
+    section.querySelector("[data-charts]").before(box);
   }
 
   function table(target, data) {

@@ -126,7 +126,6 @@ __all__ = [
     "progress_pair",
     "save_progress_settings",
     "record_retake",
-    "region_changes",
     "retake_needed",
     "series_progress",
     "set_healing_window",

@@ -18,11 +18,18 @@ import re
 from urllib.parse import urlsplit
 
 import numpy as np
+from gevent.lock import BoundedSemaphore
 from locust import HttpUser, between, events, task
 from PIL import Image
 
 PATIENT = ("patient@demo.test", "demo-patient-pass")
 TECH = ("tech@demo.test", "demo-tech-pass")
+
+#: The demo has one patient and one technician account, shared here by ~25 simulated devices
+#: each. A person signs in on one device at a time; without this, more sign-ins to one account
+#: than the per-account throttle allows (5, counted before the password check) are in flight
+#: at once, and the throttle rightly refuses the extra ones.
+_ONE_SIGN_IN_PER_ACCOUNT = {PATIENT[0]: BoundedSemaphore(1), TECH[0]: BoundedSemaphore(1)}
 
 _HREF = re.compile(r'href="(/[^"#?]*)"')
 _IMG = re.compile(r'src="(/(?:media|analyses)/[^"]+)"')
@@ -68,6 +75,10 @@ class SignedIn(HttpUser):
         # One connection per request: python-requests does not retry a GET on a keep-alive
         # connection the server closed while idle (browsers do), which would count as an error.
         self.client.headers["Connection"] = "close"
+        with _ONE_SIGN_IN_PER_ACCOUNT[self.account[0]]:
+            self._sign_in()
+
+    def _sign_in(self) -> None:
         page = self.client.get("/login", name="sign-in page")
         token = _CSRF_FIELD.search(page.text) or _CSRF_META.search(page.text)
         with self.client.post("/login", name="sign in", allow_redirects=False, catch_response=True,

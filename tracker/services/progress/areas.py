@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .timeline import Pair
-from .verdicts import Change, RegionChanges, region_changes
+from .verdicts import Change, RegionChanges, one_per_topic, region_changes
 
 #: Where each region is, in a patient's words.
 WHERE = {
@@ -34,21 +34,17 @@ def _figures(c: Change) -> str:
 def _detected(regions: list[RegionChanges]) -> dict[str, dict[str, Change]]:
     """Per patient wording ("redness"), the regions whose change was detected, with that change.
 
-    Two measures a patient reads the same way (the haemoglobin index and the legacy erythema
-    index are both "redness") give one sentence: the registry's first one measured in the region.
+    Within a region each topic speaks through its first measured measure
+    (:func:`one_per_topic`), as the whole face's sentences do.
     """
     out: dict[str, dict[str, Change]] = {}
     for r in regions:
         if not r.area_px:
             continue
-        said: set[str] = set()
-        for c in r.changes:
-            noun = c.measure.patient_label
-            if noun in said or c.baseline is None or c.photo is None:
-                continue
-            said.add(noun)
+        measured = (c for c in r.changes if c.baseline is not None and c.photo is not None)
+        for c in one_per_topic(measured):
             if c.verdict in DETECTED:
-                out.setdefault(noun, {})[r.key] = c
+                out.setdefault(c.measure.patient_label, {})[r.key] = c
     return out
 
 

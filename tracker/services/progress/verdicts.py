@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import Any
 
 from tracker.analysis.results import Comparison
@@ -207,6 +208,21 @@ def flags(points: list[Point], fitzpatrick: int) -> list[Flag]:
     return out
 
 
+def one_per_topic(changes: Iterable[Change]) -> list[Change]:
+    """The first change (in the order given: the registry's) for each thing a patient knows.
+
+    The haemoglobin index and the legacy erythema index both read "redness" to a patient:
+    one sentence, from the first, never two that could disagree.
+    """
+    said: set[str] = set()
+    out = []
+    for c in changes:
+        if c.measure.patient_label not in said:
+            said.add(c.measure.patient_label)
+            out.append(c)
+    return out
+
+
 def plain_summary(pair: Pair, *, details: bool = False) -> list[str]:
     """Sentences a patient understands, honest about noise, from the registry's wording.
 
@@ -217,12 +233,8 @@ def plain_summary(pair: Pair, *, details: bool = False) -> list[str]:
     if not by_key:
         return ["These photos cannot be compared yet; your clinic will look at them."]
     lines = []
-    said: set[str] = set()  # one sentence per thing a patient knows: the haemoglobin index speaks for
-    for m in COMPARED:      # "redness", not the legacy erythema index as well (they could disagree)
-        c = by_key.get(m.key)
-        if c is None or not m.charted or m.patient_label in said:
-            continue
-        said.add(m.patient_label)
+    for c in one_per_topic(by_key[m.key] for m in COMPARED if m.charted and m.key in by_key):
+        m = c.measure
         sentence = m.patient_sentence(c.verdict)
         if details and c.verdict != "not comparable" and c.baseline is not None and c.photo is not None:
             unit = f" {m.unit}" if m.unit else ""

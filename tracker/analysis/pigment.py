@@ -126,14 +126,14 @@ def measure_pigment(linear: np.ndarray, region: np.ndarray, *, px_per_mm: float 
     spot_mask = labels > 0
 
     finite = region & np.isfinite(mi)
-    mi_mean = float(mi[finite].astype(np.float64).mean()) if finite.any() else float("nan")
-    outside = finite & ~spot_mask
-    bg_mean = float(mi[outside].astype(np.float64).mean()) if outside.any() else float("nan")
+    mi_mean = _masked_mean(mi, finite)
+    bg_mean = _masked_mean(mi, finite & ~spot_mask)
 
     n_region = np.count_nonzero(region)
     n_spot = np.count_nonzero(spot_mask)
     ppm_used = ASSUMED_PX_PER_MM if px_per_mm is None else float(px_per_mm)
-    load = float(np.maximum(contrast[region], 0.0).astype(np.float64).sum() / n_region)
+    # The contrast is 0 outside the region: its positive part summed over the whole image (in float64).
+    load = float(cv2.sumElems(np.maximum(contrast, np.float32(0.0)))[0] / n_region)
     return PigmentMeasure(
         melanin_index_mean=mi_mean,
         background_melanin_index_mean=bg_mean,

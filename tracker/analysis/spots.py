@@ -28,8 +28,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from tracker.analysis.checks import check_region
 from scipy import ndimage as ndi
+
+from tracker.analysis.checks import check_region
+from tracker.analysis.order_stats import median
 
 #: Scale assumed when the caller does not know it, px per mm. Recorded by the
 #: pipeline with the result; footprint sizes are derived from it.
@@ -147,7 +149,7 @@ def _check_scale(px_per_mm: float | None, min_diameter_mm: float, max_diameter_m
 def _fill_outside(values: np.ndarray, region: np.ndarray) -> np.ndarray:
     """Replace NaN and out-of-region values by the region median (neutral for a top-hat)."""
     inside = region & np.isfinite(values)
-    fill = float(np.median(values[inside])) if inside.any() else 0.0
+    fill = float(median(values[inside])) if inside.any() else 0.0
     out = np.full(values.shape, fill, np.float32)
     np.copyto(out, values, where=inside)
     return out
@@ -198,8 +200,8 @@ def _min_contrast(area_px: float, mottling_mi: float, px_per_mm: float) -> float
 
 def _robust_std(values: np.ndarray) -> float:
     values = values[:: max(1, values.size // 200_000)]
-    med = np.median(values)
-    return float(1.4826 * np.median(np.abs(values - med)))
+    med = median(values)
+    return float(1.4826 * median(np.abs(values - med)))
 
 
 def _sample_index(region: np.ndarray) -> np.ndarray:
@@ -212,8 +214,10 @@ def fine_noise_mi(
     smoothed: np.ndarray, region: np.ndarray, px_per_mm: float, *, sample: np.ndarray | None = None
 ) -> float:
     """Robust level of fine-scale noise (grain, JPEG) of the map inside the region, MI units."""
-    detail = smoothed - cv2.GaussianBlur(smoothed, (0, 0), max(1.0, 0.2 * px_per_mm), borderType=cv2.BORDER_REFLECT)
-    return _robust_std(detail.reshape(-1)[_sample_index(region) if sample is None else sample])
+    blurred = cv2.GaussianBlur(smoothed, (0, 0), max(1.0, 0.2 * px_per_mm), borderType=cv2.BORDER_REFLECT)
+    index = _sample_index(region) if sample is None else sample
+    # The detail is needed at the sampled pixels only.
+    return _robust_std(smoothed.reshape(-1)[index] - blurred.reshape(-1)[index])
 
 
 def _disc(radius_px: int) -> np.ndarray:
@@ -238,22 +242,38 @@ def _shape_ok(mask: np.ndarray, min_area_px: float, max_area_px: float) -> bool:
 
 def _component_touching(mask: np.ndarray, anchor: np.ndarray) -> np.ndarray:
     """Connected parts of ``mask`` (holes filled) that touch ``anchor``."""
-    n, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+    n, labels = cv2.connectedComponents(mask.view(np.uint8), connectivity=8)
     if n <= 1:
         return np.zeros_like(mask)
-    keep = np.unique(labels[anchor & mask])
-    keep = keep[keep > 0]
-    if keep.size == 0:
+    keep = np.zeros(n, np.uint8)
+    keep[labels[anchor & mask]] = 1
+    keep[0] = 0
+    if not keep.any():
         return np.zeros_like(mask)
     # Filling the outer contours fills the holes (pores or light flecks inside a spot).
-    contours, _ = cv2.findContours(np.isin(labels, keep).astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    contours, _ = cv2.findContours(keep[labels], cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     filled = np.zeros(mask.shape, np.uint8)
     cv2.drawContours(filled, contours, -1, 1, thickness=cv2.FILLED)
     return filled.astype(bool)
 
 
 def _distance_inside(mask: np.ndarray) -> np.ndarray:
-    return cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5)
+    return cv2.distanceTransform(mask.view(np.uint8), cv2.DIST_L2, 5)
+
+
+def _around(mask: np.ndarray, margin: int) -> tuple[slice, slice]:
+    """Bounding box of ``mask`` grown by ``margin`` px, clipped to the array.
+
+    The 5x5 chamfer distance is at least the chessboard distance and its
+    shortest paths stay within the box of their two ends, so distances up to
+    ``margin`` from ``mask``, and inside it, are the same computed in this box.
+    """
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    h, w = mask.shape
+    return (
+        slice(max(0, int(rows[0]) - margin), min(h, int(rows[-1]) + margin + 1)),
+        slice(max(0, int(cols[0]) - margin), min(w, int(cols[-1]) + margin + 1)),
+    )
 
 
 @dataclass(frozen=True)
@@ -280,15 +300,19 @@ def _grow_fwhm(crop: np.ndarray, inside: np.ndarray, seed: np.ndarray, start_thr
         mask = _component_touching((crop >= threshold) & inside, anchor)
         if not mask.any():
             return None
-        dist = _distance_inside(mask)
-        core = dist >= 0.6 * float(dist.max())
-        plateau = float(np.median(crop[core]))
-        radius = np.sqrt(mask.sum() / np.pi)
-        outside = cv2.distanceTransform((~mask).astype(np.uint8), cv2.DIST_L2, 5)
+        radius = np.sqrt(np.count_nonzero(mask) / np.pi)
         width = max(RING_WIDTH_MM * px_per_mm, 0.5 * radius)
-        ring = (outside > gap) & (outside <= gap + width) & inside
-        background = float(np.median(crop[ring])) if ring.sum() >= 8 else 0.0
-        ring_high = float(np.percentile(crop[ring], 90)) if ring.sum() >= 8 else 0.0
+        # Both distances are taken in a box just big enough for them (see _around).
+        box = _around(mask, int(np.ceil(gap + width)) + 2)
+        sub_mask, sub_crop = mask[box], crop[box]
+        dist = _distance_inside(sub_mask)
+        core = dist >= 0.6 * float(dist.max())
+        plateau = float(np.median(sub_crop[core]))
+        outside = cv2.distanceTransform((~sub_mask).view(np.uint8), cv2.DIST_L2, 5)
+        ring = (outside > gap) & (outside <= gap + width) & inside[box]
+        ring_values = sub_crop[ring]
+        background = float(np.median(ring_values)) if ring_values.size >= 8 else 0.0
+        ring_high = float(np.percentile(ring_values, 90)) if ring_values.size >= 8 else 0.0
         new_threshold = background + 0.5 * (plateau - background)
         settled = abs(new_threshold - threshold) <= 0.02 * max(plateau - background, 1e-6)
         threshold = new_threshold
@@ -403,6 +427,37 @@ def _outline_peak(
         half = min(reach, 2 * half)
 
 
+def _seed_components(
+    contrast: np.ndarray, low: float, high: float, min_area: float
+) -> tuple[list[int], dict[int, tuple[slice, slice]], dict[int, float], np.ndarray]:
+    """Components of ``contrast > low`` that reach ``high`` and hold ``min_area`` px.
+
+    Returns their labels (ascending), bounding boxes, peaks and the label image.
+    Only components with a pixel near ``high`` get boxes and areas, so the
+    whole-image work is one labelling and one pass for their boxes (OpenCV's
+    per-component statistics cost five times the labelling).
+    """
+    _, labels = cv2.connectedComponents((contrast > low).view(np.uint8), connectivity=8)
+    # A little below ``high`` so float32 rounding cannot drop a component; the exact test follows.
+    hot = {int(i) for i in np.unique(labels[contrast >= high - 1e-3]) if i > 0}
+    candidates: list[int] = []
+    boxes: dict[int, tuple[slice, slice]] = {}
+    peaks: dict[int, float] = {}
+    if not hot:
+        return candidates, boxes, peaks, labels
+    for i, box in enumerate(ndi.find_objects(labels, max_label=max(hot)), start=1):
+        if box is None or i not in hot:
+            continue
+        inside = labels[box] == i
+        peak = float(contrast[box][inside].max())
+        # Components too small to hold a spot are dropped before any per-spot work.
+        if peak >= high and np.count_nonzero(inside) >= min_area:
+            candidates.append(i)
+            boxes[i] = box
+            peaks[i] = peak
+    return candidates, boxes, peaks, labels
+
+
 def detect_spots_props(
     melanin_map: np.ndarray,
     region: np.ndarray,
@@ -436,24 +491,14 @@ def detect_spots_props(
     mottling = _robust_std(contrast.reshape(-1)[sample])
     high = max(SEED_HIGH_MI, NOISE_K_HIGH * noise)
     low = max(SEED_LOW_MI, NOISE_K_LOW * noise)
-    n_low, low_labels, stats, _ = cv2.connectedComponentsWithStats((contrast > low).astype(np.uint8), connectivity=8)
     min_area = np.pi * (0.5 * min_diameter_mm * ppm) ** 2
     max_area = np.pi * (0.5 * max_diameter_mm * ppm) ** 2
-    # Components too small to hold a spot are dropped before any per-spot work.
-    candidates = [i for i in range(1, n_low) if stats[i, cv2.CC_STAT_AREA] >= 0.25 * min_area]
-    boxes = {
-        i: (
-            slice(stats[i, cv2.CC_STAT_TOP], stats[i, cv2.CC_STAT_TOP] + stats[i, cv2.CC_STAT_HEIGHT]),
-            slice(stats[i, cv2.CC_STAT_LEFT], stats[i, cv2.CC_STAT_LEFT] + stats[i, cv2.CC_STAT_WIDTH]),
-        )
-        for i in candidates
-    }
-    peaks = {i: float(contrast[boxes[i]][low_labels[boxes[i]] == i].max()) for i in candidates}
+    candidates, boxes, peaks, low_labels = _seed_components(contrast, low, high, 0.25 * min_area)
     h, w = contrast.shape
     done = np.zeros(contrast.shape, bool)
     found: list[tuple[float, np.ndarray, tuple[int, int], _Grown]] = []
     # Darkest first, so a faint neighbour never claims a dark spot's pixels.
-    for i in sorted((j for j in candidates if peaks[j] >= high), key=lambda j: -peaks[j]):
+    for i in sorted(candidates, key=lambda j: -peaks[j]):
         sl = boxes[i]
         top, left = sl[0].start, sl[1].start
         component = low_labels[sl] == i

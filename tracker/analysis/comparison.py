@@ -17,6 +17,7 @@ from tracker.analysis import alignment as _alignment
 from tracker.analysis import calibration as _calibration
 from tracker.analysis import face_analysis as _faces
 from tracker.analysis.chromophores import ChromophoreMaps, measure_chromophores
+from tracker.analysis.chromophores import camera_check as _camera_check
 from tracker.analysis.chromophores import frame as _chromo_frame
 from tracker.analysis import pigment as _pigment
 from tracker.analysis import quality as _quality
@@ -364,10 +365,16 @@ def compare_with_baseline(
     # The light rule. A spiky light (from either chart's residuals) stops every colour
     # measure. The colour-temperature rule stops the legacy chart-corrected measures, and
     # the chromophore measures too unless both photos were inverted spectrally (a chart
-    # that matches its published spectra), which carries daylight, LED and incandescent pairs.
+    # that matches its published spectra), which carries daylight, LED and incandescent pairs
+    # unless the camera check finds that the two responses would read skin unlike the
+    # model differently, or that a camera mixes blood and melanin.
     spiky = _chromo_frame.light_reason(photo_chromo, base_chromo)
     legacy_problem = spiky or _light_problem(frame.calibration.light_cct_k, base.calibration.light_cct_k)
-    chromo_problem = spiky if _chromo_frame.spectral_pair(photo_chromo, base_chromo) else legacy_problem
+    chromo_problem = (
+        spiky or _camera_check.pair_problem(photo_chromo.panel, base_chromo.panel)
+        if _chromo_frame.spectral_pair(photo_chromo, base_chromo)
+        else legacy_problem
+    )
 
     def light_problem(key: str) -> str | None:
         return chromo_problem if key in CHROMOPHORE_MEASURES else legacy_problem

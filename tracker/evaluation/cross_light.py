@@ -16,7 +16,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from tracker.analysis.chromophores import chromophore_maps, measure_chromophores
+from tracker.analysis.chromophores import camera_check, chromophore_maps, measure_chromophores
 from tracker.analysis.colour import srgb_to_linear
 from tracker.simulate import spectral_harness as harness
 
@@ -31,12 +31,13 @@ SHAPE = (40, 40)
 
 @dataclass(frozen=True)
 class Reading:
-    """One capture's figures, or why its light was refused."""
+    """One capture's figures, or why its light was refused, and its reading of the skin panel."""
 
     haemoglobin_index: float
     melanin_density: float
     light_ok: bool
     light_reason: str | None
+    panel: camera_check.PanelReading | None = None
 
 
 def read_capture(capture: harness.Capture) -> Reading:
@@ -45,7 +46,7 @@ def read_capture(capture: harness.Capture) -> Reading:
     skin = srgb_to_linear(capture.skin.astype(np.float32) / 255.0)
     maps = chromophore_maps(skin, patch_linear=patches)
     m = measure_chromophores(maps, np.ones(skin.shape[:2], bool))
-    return Reading(m.haemoglobin_index, m.melanin_density, maps.light.ok, maps.light.reason)
+    return Reading(m.haemoglobin_index, m.melanin_density, maps.light.ok, maps.light.reason, maps.panel)
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,9 @@ class CrossLightRow:
     ----------
     light_ok : bool
         The light check passed (else every colour figure is refused).
+    camera_reason : str or None
+        Why the camera check (:mod:`tracker.analysis.chromophores.camera_check`) refuses
+        this light's pair with D65 ("light: ..." or "camera: ..."), or None.
     haemoglobin_shift, melanin_shift : float
         Light-only change: this light's figure minus D65's, same skin (percent units).
     blood_change_pct : float
@@ -73,12 +77,18 @@ class CrossLightRow:
     light: str
     light_ok: bool
     light_reason: str | None
+    camera_reason: str | None
     haemoglobin_shift: float
     melanin_shift: float
     blood_change_pct: float
     change_vs_d65_pct: float
     melanin_crosstalk: float
     haemoglobin_crosstalk: float
+
+    @property
+    def comparable(self) -> bool:
+        """The pipeline would compare this light's photos with D65's (neither check refuses)."""
+        return self.light_ok and self.camera_reason is None
 
 
 def _readings(camera: str, light: str, white_balance: str, seed: int, chart: str) -> tuple[Reading, Reading, Reading]:
@@ -119,6 +129,7 @@ def cross_light_rows(
                         light=light,
                         light_ok=same.light_ok,
                         light_reason=same.light_reason,
+                        camera_reason=camera_check.pair_problem(same.panel, base.panel),
                         haemoglobin_shift=same.haemoglobin_index - base.haemoglobin_index,
                         melanin_shift=same.melanin_density - base.melanin_density,
                         blood_change_pct=100.0 * change,
@@ -133,7 +144,7 @@ def cross_light_rows(
 def cross_light_markdown(rows: Sequence[CrossLightRow]) -> str:
     """The README's cross-light table: per light, per camera x white balance, the light-only
     shifts of the haemoglobin index and melanin density (vs D65) and the recovered 40 % blood
-    reduction, or "refused" when the light check stops the photo."""
+    reduction, or "refused" when the light check or the camera check stops the pair."""
     columns = [(c, wb) for c in dict.fromkeys(r.camera for r in rows) for wb in harness.WHITE_BALANCE_MODES]
     head = "| light | " + " | ".join(f"{c.split(' ')[0]} {wb}" for c, wb in columns) + " |"
     lines = [head, "|---|" + "---|" * len(columns)]
@@ -141,9 +152,11 @@ def cross_light_markdown(rows: Sequence[CrossLightRow]) -> str:
         cells = []
         for camera, wb in columns:
             r = next(x for x in rows if x.camera == camera and x.white_balance == wb and x.light == light)
-            cells.append(
-                "refused (light)" if not r.light_ok
-                else f"{r.haemoglobin_shift:+.2f} / {r.melanin_shift:+.2f} / {r.blood_change_pct:+.0f} %"
-            )
+            figures = f"{r.haemoglobin_shift:+.2f} / {r.melanin_shift:+.2f} / {r.blood_change_pct:+.0f} %"
+            if not r.light_ok:
+                figures = "refused (light)"
+            elif r.camera_reason is not None:
+                figures = f"refused ({r.camera_reason.split(':')[0]}; {figures})"
+            cells.append(figures)
         lines.append(f"| {light} | " + " | ".join(cells) + " |")
     return "\n".join(lines)

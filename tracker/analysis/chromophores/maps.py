@@ -16,7 +16,7 @@ import numpy as np
 from scipy.ndimage import distance_transform_edt
 
 from tracker.analysis.checks import check_linear_rgb, check_region
-from tracker.analysis.chromophores import inversion, response
+from tracker.analysis.chromophores import camera_check, inversion, response
 
 #: Blood oxygen saturation assumed for every photo. Three channels cannot tell it
 #: apart from blood and melanin once brightness is free (the pixel's two colour
@@ -91,6 +91,9 @@ class ChromophoreMaps:
         the legacy indices); "uncalibrated": no chart.
     chart_residual : float or None
         RMS relative residual of the chart's spectral fit (None without a chart).
+    panel : PanelReading or None
+        The photo's reading of the panel of plausible skins (:mod:`camera_check`),
+        "spectral" mode only: whether its camera and light carry skin colour to the baseline's.
     """
 
     melanin_pct: np.ndarray
@@ -102,6 +105,7 @@ class ChromophoreMaps:
     saturation: float = BLOOD_SATURATION
     mode: str = "uncalibrated"
     chart_residual: float | None = None
+    panel: camera_check.PanelReading | None = None
 
 
 def chromophore_maps(
@@ -173,6 +177,7 @@ def chromophore_maps(
         light=light,
         mode="spectral" if resp.calibrated else "uncalibrated",
         chart_residual=resp.residual_rms if resp.calibrated else None,
+        panel=camera_check.read_panel(resp, table) if resp.calibrated else None,
     )
 
 

@@ -117,3 +117,57 @@ def test_the_demo_improving_series_raises_no_hypopigmentation():
                 worse = {k: d for k, d in comparison["delta"].items() if d["verdict"] == "worse"}
                 assert not worse, (visit.day, worse)
     assert compared >= 4
+
+
+@pytest.fixture
+def npl_camera(monkeypatch, published_chart):
+    """The simulator's camera given a real camera's published sensitivities (NPL, shipped with
+    colour-science); its white balance and colour matrix are refitted for them."""
+    import numpy as np
+
+    import tracker.simulate.camera as sim_camera
+    from tracker.analysis.chromophores.spectra import colour_module
+    from tracker.simulate import front, render, skin_lut
+    from tracker.simulate import spectra as sim_spectra
+
+    derived = (sim_camera._sensor_scale, sim_camera.white_balance_gains, sim_camera.colour_matrix,
+               front._rgb_to_camera_matrix_cached, render.reflectance_camera_rgb, skin_lut.camera_table)
+
+    def use(name: str) -> None:
+        msds = colour_module().MSDS_CAMERA_SENSITIVITIES[name]
+        curves = np.stack([np.interp(sim_spectra.WAVELENGTHS_NM, msds.wavelengths, msds.values[:, k], left=0.0, right=0.0)
+                           for k in range(3)], axis=1)
+        curves /= curves.max()
+        monkeypatch.setattr(sim_camera, "sensitivities", lambda: curves)
+        for f in derived:
+            f.cache_clear()
+
+    yield use
+    monkeypatch.undo()
+    for f in derived:
+        f.cache_clear()
+
+
+def test_a_camera_that_mixes_blood_and_melanin_is_refused_with_its_reason(npl_camera):
+    npl_camera("Sigma SDMerill (NPL)")  # broad overlapping sensitivities behind a large colour matrix
+    sc = _scene(0.3)
+    _, before = shoot(sc, seed=3, chart=True)
+    _, after = shoot(sc, seed=4, chart=True)
+    r = analyze_photo(after, baseline=before).to_dict()
+    assert r["parameters"]["chromophores"]["mode"] == "spectral"
+    for key in NEW:
+        change = r["comparison"]["delta"][key]
+        assert change["verdict"] == "not comparable", change
+        assert change["note"].startswith("camera: ") and "ask the clinic" in change["note"], change
+    assert r["comparison"]["delta"]["erythema_index_mean"]["verdict"] != "not comparable"  # legacy: same light
+
+
+def test_a_camera_that_separates_them_is_compared_across_a_change_of_light(npl_camera):
+    npl_camera("Nikon 5100 (NPL)")
+    sc = _scene(0.3)
+    _, before = shoot(sc, seed=3, chart=True)
+    _, after = shoot(sc, seed=4, chart=True, cct_k=4000.0, light="led")
+    r = analyze_photo(after, baseline=before).to_dict()
+    assert r["parameters"]["chromophores"]["mode"] == "spectral"
+    for key in NEW:
+        assert r["comparison"]["delta"][key]["verdict"] != "not comparable", r["comparison"]["delta"][key]

@@ -77,7 +77,7 @@ def measure_region(
         measures = Measures.unmeasured("region too small")
         maps = {"erythema_map": ei_map, "spot_mask": empty, "line_map": np.zeros(region.shape, np.float32)}
         return measures, {**maps, **chromo_maps}
-    red = _redness.measure_redness(linear, region)
+    red = _redness.measure_redness(linear, region, ei_map=ei_map)
     pig = _pigment.measure_pigment(linear, region, px_per_mm=px_per_mm)
     tex = _texture.measure_texture(linear, region, px_per_mm=px_per_mm)
     tone = _tone.skin_tone(linear, region)

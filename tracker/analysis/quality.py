@@ -180,23 +180,23 @@ def sharpness_ratio(srgb: np.ndarray, *, region: np.ndarray | None = None) -> fl
     grey = cv2.cvtColor(np.ascontiguousarray(srgb, dtype=np.float32), cv2.COLOR_RGB2GRAY)
     h, w = grey.shape
     factor = min(1.0, SHARPNESS_MAX_SIDE / max(h, w))
-    mask: np.ndarray | None = None if region is None else region.astype(np.uint8)
+    mask: np.ndarray | None = None if region is None else region.view(np.uint8)
     if factor < 1.0:
         size = (max(1, round(w * factor)), max(1, round(h * factor)))
         grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
         if mask is not None:
             mask = cv2.resize(mask, size, interpolation=cv2.INTER_NEAREST)
-    g1 = cv2.GaussianBlur(grey, (0, 0), 1.0)
-    g2 = cv2.GaussianBlur(grey, (0, 0), 2.0)
-    g4 = cv2.GaussianBlur(grey, (0, 0), 4.0)
-    fine = (grey - g1) ** 2
-    mid = (g2 - g4) ** 2
+    # In place: fresh whole-image temporaries cost as much as the blurs.
+    fine = np.subtract(grey, cv2.GaussianBlur(grey, (0, 0), 1.0))
+    np.square(fine, out=fine)
+    mid = np.subtract(cv2.GaussianBlur(grey, (0, 0), 2.0), cv2.GaussianBlur(grey, (0, 0), 4.0))
+    np.square(mid, out=mid)
     # Ignore a frame-border margin where the filters see the replicated edge.
     valid = np.zeros(grey.shape, dtype=bool)
     valid[8:-8, 8:-8] = True
     if mask is not None:
-        valid &= mask.astype(bool)
-    if valid.sum() < 64:
+        valid &= mask.view(bool)
+    if np.count_nonzero(valid) < 64:
         return float("nan")
     mid_energy = float(mid[valid].mean())
     if mid_energy < 1e-9:

@@ -103,7 +103,14 @@ def _grid_sample(linear: np.ndarray, region: np.ndarray, limit: int) -> np.ndarr
     return sample if len(sample) else linear[region]
 
 
-def measure_redness(linear: np.ndarray, region: np.ndarray) -> RednessMeasure:
+def _bounding_box(region: np.ndarray) -> tuple[slice, slice]:
+    """Rows and columns holding every pixel of a non-empty region."""
+    rows = np.flatnonzero(region.any(axis=1))
+    cols = np.flatnonzero(region.any(axis=0))
+    return slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
+
+
+def measure_redness(linear: np.ndarray, region: np.ndarray, *, ei_map: np.ndarray | None = None) -> RednessMeasure:
     """Mean erythema index, red area and mean a* of the skin in ``region``.
 
     Parameters
@@ -112,6 +119,9 @@ def measure_redness(linear: np.ndarray, region: np.ndarray) -> RednessMeasure:
         Colour-corrected linear-light RGB in [0, 1].
     region : ndarray, shape (H, W), bool
         Pixels to measure (the skin region of interest); must not be empty.
+    ei_map : ndarray, shape (H, W), float32, optional, keyword-only
+        :func:`erythema_index` of ``linear`` when the caller already has it
+        (for the overlay); computed on the region's bounding box otherwise.
 
     Returns
     -------
@@ -128,8 +138,14 @@ def measure_redness(linear: np.ndarray, region: np.ndarray) -> RednessMeasure:
     """
     linear = check_linear_rgb(linear)
     region = check_region(region, linear.shape[:2])
-    ei_map = erythema_index(linear)
-    finite = region & np.isfinite(ei_map)
+    if ei_map is None:
+        rows, cols = _bounding_box(region)
+        ei_map, ei_region = erythema_index(linear[rows, cols]), region[rows, cols]
+    elif ei_map.shape != region.shape:
+        raise ValueError(f"ei_map must have shape {region.shape} like the region; got {ei_map.shape}")
+    else:
+        ei_region = region
+    finite = ei_region & np.isfinite(ei_map)
     n_region = int(np.count_nonzero(region))
     n_finite = int(np.count_nonzero(finite))
     measured_pct = 100.0 * n_finite / n_region

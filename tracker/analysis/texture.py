@@ -172,10 +172,12 @@ def ridge_strength(highpass: np.ndarray, px_per_mm: float) -> np.ndarray:
         # slope term cancels the foot of a step (a spot's rim, a shadow's
         # edge), where curvature comes with a slope; a valley floor is flat.
         # With eigenvalues l1 >= l2, l1 - |l2| = min(l1 - l2, l1 + l2): no eigen split needed.
-        spread = cv2.magnitude(dxx - dyy, 2.0 * dxy)  # l1 - l2
-        response = np.minimum(spread, dxx + dyy)
+        # In place: fresh whole-image temporaries cost more than the arithmetic.
+        trace = dxx + dyy
+        spread = cv2.magnitude(np.subtract(dxx, dyy, out=dxx), np.multiply(dxy, 2.0, out=dxy))  # l1 - l2
+        response = np.minimum(spread, trace, out=spread)
         response *= np.float32(sigma**2)
-        response -= np.float32(sigma) * grad
+        response -= np.multiply(grad, np.float32(sigma), out=grad)
         np.maximum(best, response, out=best)
     return best
 
@@ -189,8 +191,10 @@ def orientation_coherence(highpass: np.ndarray, px_per_mm: float) -> np.ndarray:
     window = COHERENCE_WINDOW_MM * px_per_mm
     jxx = cv2.GaussianBlur(gx * gx, (0, 0), window, borderType=border)
     jyy = cv2.GaussianBlur(gy * gy, (0, 0), window, borderType=border)
-    jxy = cv2.GaussianBlur(gx * gy, (0, 0), window, borderType=border)
-    return cv2.magnitude(jxx - jyy, 2.0 * jxy) / np.maximum(jxx + jyy, np.float32(1e-12))
+    jxy = cv2.GaussianBlur(np.multiply(gx, gy, out=smooth), (0, 0), window, borderType=border)
+    energy = np.maximum(jxx + jyy, np.float32(1e-12))
+    spread = cv2.magnitude(np.subtract(jxx, jyy, out=jxx), np.multiply(jxy, 2.0, out=jxy))
+    return np.divide(spread, energy, out=spread)
 
 
 def line_strength(highpass: np.ndarray, px_per_mm: float) -> np.ndarray:
@@ -201,23 +205,21 @@ def line_strength(highpass: np.ndarray, px_per_mm: float) -> np.ndarray:
 
 def count_pores(highpass: np.ndarray, region: np.ndarray, px_per_mm: float) -> int:
     """Dark round blobs of 0.1-0.5 mm: scale-normalised LoG maxima that are round enough."""
-    best = np.full(highpass.shape, -np.inf, np.float32)
-    winner = np.zeros(highpass.shape, np.uint8)
-    hessians = []
-    for k, sigma_mm in enumerate(PORE_SIGMAS_MM):
-        sigma = sigma_mm * px_per_mm
-        dxx, dyy, dxy = _hessian(highpass, sigma)
-        hessians.append((dxx, dyy, dxy))
-        log_resp = np.float32(sigma**2) * (dxx + dyy)
-        better = log_resp > best
-        np.copyto(best, log_resp, where=better)
-        winner[better] = k
+    hessians = [_hessian(highpass, sigma_mm * px_per_mm) for sigma_mm in PORE_SIGMAS_MM]
+    responses = [
+        np.float32((sigma_mm * px_per_mm) ** 2) * (dxx + dyy)
+        for sigma_mm, (dxx, dyy, _) in zip(PORE_SIGMAS_MM, hessians, strict=True)
+    ]
+    best = np.maximum(responses[0], responses[1])
+    for response in responses[2:]:
+        np.maximum(best, response, out=best)
     radius = max(1, int(round(min(PORE_SIGMAS_MM) * px_per_mm * 1.5)))
     local_max = best >= cv2.dilate(best, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1,) * 2))
-    # Roundness (l2 / l1 at the winning scale) only where a pore is still possible: a few
-    # thousand pixels instead of every pixel at every scale.
+    # The winning scale and the roundness (l2 / l1 there) only where a pore is still
+    # possible: a few thousand pixels instead of every pixel at every scale. argmax
+    # takes the finest of equal responses.
     where = np.flatnonzero(local_max & (best >= PORE_MIN_RESPONSE) & region)
-    scale_of = winner.reshape(-1)[where]
+    scale_of = np.argmax(np.stack([r.reshape(-1)[where] for r in responses]), axis=0)
     round_enough = 0
     for k, (dxx, dyy, dxy) in enumerate(hessians):
         at = where[scale_of == k]

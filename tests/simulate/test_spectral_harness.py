@@ -115,3 +115,18 @@ def test_no_crosstalk_between_blood_and_melanin_in_compared_pairs(rows, camera):
     for r in _compared(rows, camera):
         assert abs(r.melanin_crosstalk) < mdc["melanin_density"], r
         assert abs(r.haemoglobin_crosstalk) < mdc["haemoglobin_index"], r
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known limit: the inversion assumes an oxygen saturation of 0.75 and one photo's RGB cannot fit it (README, "
+    "'Oxygen saturation'); harness skin at 0.9 moves the Nikon-like camera's melanin by up to 0.72 under LEDs and A "
+    "(beyond the MDC) and at 0.55 a blood change moves its melanin by 0.64, and the camera check passes them",
+)
+@pytest.mark.parametrize("saturation", [0.55, 0.9])
+def test_skin_of_another_oxygen_saturation_is_compared_within_the_mdc_or_refused(saturation):
+    mdc = _mdc()
+    for r in _compared(cross_light_rows(cameras=(NIKON,), saturation=saturation), NIKON):
+        assert abs(r.haemoglobin_shift) < mdc["haemoglobin_index"], r
+        assert abs(r.melanin_shift) < mdc["melanin_density"], r
+        assert abs(r.melanin_crosstalk) < mdc["melanin_density"], r

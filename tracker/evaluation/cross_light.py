@@ -91,12 +91,15 @@ class CrossLightRow:
         return self.light_ok and self.camera_reason is None
 
 
-def _readings(camera: str, light: str, white_balance: str, seed: int, chart: str) -> tuple[Reading, Reading, Reading]:
+def _readings(
+    camera: str, light: str, white_balance: str, seed: int, chart: str, saturation: float
+) -> tuple[Reading, Reading, Reading]:
     melanin, blood = harness.skin_maps(SHAPE, melanin_pct=MELANIN_PCT, blood_pct=BLOOD_PCT, seed=seed)
     out = []
     for k, (m, b) in enumerate(((melanin, blood), (melanin, blood * BLOOD_FACTOR), (melanin * MELANIN_FACTOR, blood))):
         capture = harness.capture(
-            camera, light, white_balance=white_balance, melanin_pct=m, blood_pct=b, seed=seed + 17 * k, chart_spectra=chart
+            camera, light, white_balance=white_balance, melanin_pct=m, blood_pct=b, seed=seed + 17 * k,
+            chart_spectra=chart, saturation=saturation,
         )
         out.append(read_capture(capture))
     return out[0], out[1], out[2]
@@ -108,19 +111,22 @@ def cross_light_rows(
     lights: Sequence[str] = harness.LIGHTS,
     seed: int = 11,
     chart: str = harness.CHART_SPECTRA,
+    saturation: float = harness.SATURATION,
 ) -> tuple[CrossLightRow, ...]:
     """The study's table (cached per arguments): every camera x white balance x light.
 
     ``chart`` names the chart spectra in the scene (the inversion always assumes the
-    published "BabelColor Average").
+    published "BabelColor Average"); ``saturation`` is the harness skin's blood oxygen
+    saturation (the inversion always assumes
+    :data:`tracker.analysis.chromophores.BLOOD_SATURATION`).
     """
     rows = []
     for camera in cameras:
         for wb in harness.WHITE_BALANCE_MODES:
-            base, base_less_blood, _ = _readings(camera, "D65", wb, seed, chart)
+            base, base_less_blood, _ = _readings(camera, "D65", wb, seed, chart, saturation)
             d65_change = base_less_blood.haemoglobin_index / base.haemoglobin_index - 1.0
             for light in lights:
-                same, less_blood, more_melanin = _readings(camera, light, wb, seed, chart)
+                same, less_blood, more_melanin = _readings(camera, light, wb, seed, chart, saturation)
                 change = less_blood.haemoglobin_index / same.haemoglobin_index - 1.0
                 rows.append(
                     CrossLightRow(

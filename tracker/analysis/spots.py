@@ -10,7 +10,8 @@ settles) -> filters for contrast against the skin's mottling, shape (size,
 elongation, solidity, spills along lines cut off) and blob-ness. Outlining each
 spot at half *its own* contrast (instead of one absolute threshold) keeps a
 fading spot's area while its contrast falls, so fading and shrinking stay
-distinguishable.
+distinguishable. The per-spot outline and its tests are in
+:mod:`tracker.analysis.spot_outline`.
 
 Measured on the simulator's close-ups (20 px/mm, a dozen 1-4 mm spots of
 0.4-0.8 OD, Fitzpatrick II and IV, redness patches, vessels, lines, pores):
@@ -27,11 +28,23 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-
 from scipy import ndimage as ndi
 
 from tracker.analysis.checks import check_region
 from tracker.analysis.order_stats import median
+from tracker.analysis.spot_outline import (  # noqa: F401  (the outline limits are documented with the spots)
+    MAX_ELONGATION,
+    MIN_BLOBNESS,
+    MIN_SOLIDITY,
+    RING_GAP_MM,
+    RING_WIDTH_MM,
+    SPILL_FRACTION,
+    Grown,
+    blobness,
+    cut_by_window,
+    drop_arms,
+    outline_peak,
+)
 
 #: Scale assumed when the caller does not know it, px per mm. Recorded by the
 #: pipeline with the result; footprint sizes are derived from it.
@@ -74,30 +87,14 @@ MOTTLE_K_LARGE: float = 3.2
 #: simulator's close-ups, the hairy seborrhoeic keratosis PAT_354_1814_619 0.58.
 MIN_RING_PROMINENCE: float = 0.5
 
-#: Shape limits: a spot is compact. Hairs and lines are long and thin.
-MAX_ELONGATION: float = 3.0     # major / minor axis of the equivalent ellipse
-MIN_SOLIDITY: float = 0.7       # area / convex hull area
-
-#: Every outline is opened by a disc of this fraction of the spot's inscribed
-#: radius: spills along a line or hair that touches the spot are cut off.
-SPILL_FRACTION: float = 0.35
-
-#: A spot is a peak of contrast in both directions: the smaller over the
-#: larger curvature at its own scale (see ``_blobness``). Bumps on lines score
-#: ~0.1 on the simulator's skin, true spots 0.49 and up, a 3:1 oval ~0.5, the
-#: 7 x 3 mm naevus of PAD-UFES-20 PAT_100_393_595 0.62.
-MIN_BLOBNESS: float = 0.25
-
-#: Ring of skin around a spot that gives its local background: starts this far
-#: out, mm, and is at least ``RING_WIDTH_MM`` wide (or half the spot's radius).
-RING_GAP_MM: float = 0.15
-RING_WIDTH_MM: float = 0.5
-
 #: Safety bound on the peaks examined in one connected component.
 _MAX_PEAKS_PER_COMPONENT = 64
 
 #: Working size of the top-hat background, px across the footprint.
 _BACKGROUND_FOOTPRINT_PX = 15
+
+#: Largest footprint gather (pixels x footprint values) the fast disc median makes (~16 MB).
+_DISC_MEDIAN_MAX_VALUES = 4_000_000
 
 
 @dataclass(frozen=True)
@@ -185,10 +182,26 @@ def tophat_background(cleaned: np.ndarray, px_per_mm: float, max_diameter_mm: fl
     k = int(round(footprint_px / factor)) | 1
     yy, xx = np.mgrid[-(k // 2) : k // 2 + 1, -(k // 2) : k // 2 + 1]
     disc = (xx**2 + yy**2) <= (k // 2) ** 2
-    median = ndi.median_filter(small, footprint=disc, mode="reflect")
+    median = _disc_median(small, disc)
     # The median is piecewise flat at this scale; a blur of the footprint's size smooths it.
     median = cv2.GaussianBlur(median, (0, 0), k / 4.0, borderType=cv2.BORDER_REFLECT)
     return cv2.resize(median, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def _disc_median(image: np.ndarray, disc: np.ndarray) -> np.ndarray:
+    """``ndi.median_filter(image, footprint=disc, mode="reflect")``, the same values, faster when small.
+
+    The footprint's values of every pixel are gathered at once and partitioned
+    (the disc has an odd number of pixels, so the median is one of them); large
+    inputs, where that would take too much memory, go to scipy.
+    """
+    n = int(np.count_nonzero(disc))
+    if image.size * n > _DISC_MEDIAN_MAX_VALUES:
+        return np.asarray(ndi.median_filter(image, footprint=disc, mode="reflect"))
+    r = disc.shape[0] // 2
+    padded = np.pad(image, r, mode="symmetric")  # scipy's "reflect"
+    values = np.lib.stride_tricks.sliding_window_view(padded, disc.shape)[:, :, disc]
+    return np.partition(values, n // 2, axis=-1)[..., n // 2]
 
 
 def _min_contrast(area_px: float, mottling_mi: float, px_per_mm: float) -> float:
@@ -222,209 +235,6 @@ def fine_noise_mi(
 
 def _disc(radius_px: int) -> np.ndarray:
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius_px + 1, 2 * radius_px + 1))
-
-
-def _shape_ok(mask: np.ndarray, min_area_px: float, max_area_px: float) -> bool:
-    area = np.count_nonzero(mask)
-    if area < min_area_px or area > max_area_px:
-        return False
-    rows, cols = np.nonzero(mask)
-    if area >= 5:
-        cov = np.cov(np.stack([rows, cols]).astype(np.float64))
-        eig = np.linalg.eigvalsh(cov)
-        if eig[0] <= 0 or np.sqrt(eig[1] / eig[0]) > MAX_ELONGATION:
-            return False
-    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    # Contour areas run through pixel centres, so small blobs read slightly above 1.
-    hull_area = cv2.contourArea(cv2.convexHull(np.concatenate(contours)))
-    return bool(area >= MIN_SOLIDITY * hull_area)
-
-
-def _component_touching(mask: np.ndarray, anchor: np.ndarray) -> np.ndarray:
-    """Connected parts of ``mask`` (holes filled) that touch ``anchor``."""
-    n, labels = cv2.connectedComponents(mask.view(np.uint8), connectivity=8)
-    if n <= 1:
-        return np.zeros_like(mask)
-    keep = np.zeros(n, np.uint8)
-    keep[labels[anchor & mask]] = 1
-    keep[0] = 0
-    if not keep.any():
-        return np.zeros_like(mask)
-    # Filling the outer contours fills the holes (pores or light flecks inside a spot).
-    contours, _ = cv2.findContours(keep[labels], cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
-    filled = np.zeros(mask.shape, np.uint8)
-    cv2.drawContours(filled, contours, -1, 1, thickness=cv2.FILLED)
-    return filled.astype(bool)
-
-
-def _distance_inside(mask: np.ndarray) -> np.ndarray:
-    return cv2.distanceTransform(mask.view(np.uint8), cv2.DIST_L2, 5)
-
-
-def _around(mask: np.ndarray, margin: int) -> tuple[slice, slice]:
-    """Bounding box of ``mask`` grown by ``margin`` px, clipped to the array.
-
-    The 5x5 chamfer distance is at least the chessboard distance and its
-    shortest paths stay within the box of their two ends, so distances up to
-    ``margin`` from ``mask``, and inside it, are the same computed in this box.
-    """
-    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    h, w = mask.shape
-    return (
-        slice(max(0, int(rows[0]) - margin), min(h, int(rows[-1]) + margin + 1)),
-        slice(max(0, int(cols[0]) - margin), min(w, int(cols[-1]) + margin + 1)),
-    )
-
-
-@dataclass(frozen=True)
-class _Grown:
-    mask: np.ndarray
-    plateau: float
-    background: float
-    ring_high: float
-
-
-def _grow_fwhm(crop: np.ndarray, inside: np.ndarray, seed: np.ndarray, start_threshold: float, px_per_mm: float) -> _Grown | None:
-    """Outline one spot at half its own peak above its own surroundings.
-
-    The peak is the median of the spot's core (robust to pores and lines
-    crossing it) and the surroundings the median of a ring just outside it
-    (robust to neighbours and mottling), re-estimated until the outline settles.
-    """
-    anchor = seed
-    threshold = start_threshold
-    mask = np.zeros_like(seed)
-    plateau = background = ring_high = float("nan")
-    gap = max(2.0, RING_GAP_MM * px_per_mm)
-    for _ in range(4):
-        mask = _component_touching((crop >= threshold) & inside, anchor)
-        if not mask.any():
-            return None
-        radius = np.sqrt(np.count_nonzero(mask) / np.pi)
-        width = max(RING_WIDTH_MM * px_per_mm, 0.5 * radius)
-        # Both distances are taken in a box just big enough for them (see _around).
-        box = _around(mask, int(np.ceil(gap + width)) + 2)
-        sub_mask, sub_crop = mask[box], crop[box]
-        dist = _distance_inside(sub_mask)
-        core = dist >= 0.6 * float(dist.max())
-        plateau = float(np.median(sub_crop[core]))
-        outside = cv2.distanceTransform((~sub_mask).view(np.uint8), cv2.DIST_L2, 5)
-        ring = (outside > gap) & (outside <= gap + width) & inside[box]
-        ring_values = sub_crop[ring]
-        background = float(np.median(ring_values)) if ring_values.size >= 8 else 0.0
-        ring_high = float(np.percentile(ring_values, 90)) if ring_values.size >= 8 else 0.0
-        new_threshold = background + 0.5 * (plateau - background)
-        settled = abs(new_threshold - threshold) <= 0.02 * max(plateau - background, 1e-6)
-        threshold = new_threshold
-        if settled:
-            break
-    # Holes are filled (pores inside a spot), but never over another spot.
-    mask = _component_touching((crop >= threshold) & inside, anchor) & inside
-    return _Grown(mask=mask, plateau=plateau, background=background, ring_high=ring_high)
-
-
-def _blobness(contrast: np.ndarray, body: np.ndarray, origin: tuple[int, int]) -> float:
-    """Smaller / larger curvature of the contrast at the spot's own scale, at its centre.
-
-    About 1 for a round spot, 0.5 for a 3:1 oval, near 0 for a piece of a
-    line: the Hessian of the contrast smoothed at the spot's equivalent radius
-    sees whether the dark structure continues beyond the outline.
-    """
-    rows, cols = np.nonzero(body)
-    radius = np.sqrt(rows.size / np.pi)
-    sigma = max(1.0, radius)
-    r, c = int(round(rows.mean())) + origin[0], int(round(cols.mean())) + origin[1]
-    k = int(np.ceil(3 * sigma)) + 1
-    r0, c0 = max(0, r - k), max(0, c - k)
-    patch = contrast[r0 : r + k + 1, c0 : c + k + 1]
-    y, x = r - r0, c - c0
-    if not (1 <= y < patch.shape[0] - 1 and 1 <= x < patch.shape[1] - 1):
-        return 1.0  # at the image edge: no room to tell, keep the spot
-    smooth = cv2.GaussianBlur(patch, (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
-    dxx = smooth[y, x + 1] - 2 * smooth[y, x] + smooth[y, x - 1]
-    dyy = smooth[y + 1, x] - 2 * smooth[y, x] + smooth[y - 1, x]
-    dxy = 0.25 * (smooth[y + 1, x + 1] - smooth[y + 1, x - 1] - smooth[y - 1, x + 1] + smooth[y - 1, x - 1])
-    low, high = np.linalg.eigvalsh(np.array([[dxx, dxy], [dxy, dyy]], np.float64))
-    # A dark spot is a peak of contrast: both curvatures negative.
-    if low >= 0 or high > 0:
-        return 0.0
-    return float(high / low)
-
-
-def _cut_by_window(mask: np.ndarray, window: tuple[int, int, int, int], shape: tuple[int, int]) -> bool:
-    """True when ``mask`` reaches a side of its window that is not the image's edge."""
-    r0, r1, c0, c1 = window
-    return bool(
-        (r0 > 0 and mask[0].any())
-        or (r1 < shape[0] and mask[-1].any())
-        or (c0 > 0 and mask[:, 0].any())
-        or (c1 < shape[1] and mask[:, -1].any())
-    )
-
-
-def _open_by(mask: np.ndarray, dist: np.ndarray, radius: float) -> np.ndarray:
-    """Binary opening by a disc of ``radius`` px, from the inside distance map."""
-    centres = dist >= radius
-    return (cv2.distanceTransform((~centres).astype(np.uint8), cv2.DIST_L2, 5) <= radius) & mask
-
-
-def _drop_arms(mask: np.ndarray, anchor: np.ndarray, min_area: float, max_area: float) -> np.ndarray | None:
-    """The compact body of a spot that a line or hair runs into, or None.
-
-    Opening by a disc a fraction of the spot's inscribed radius cuts away
-    arms and spills narrower than the spot (a line running into it); the
-    body keeps its outline. A light opening always applies; stronger ones
-    only when the shape is still not compact.
-    """
-    dist = _distance_inside(mask)
-    inscribed = float(dist.max())
-    for fraction in (SPILL_FRACTION, 0.5, 0.8):
-        radius = fraction * inscribed
-        if radius < 1.5:
-            body = mask
-        else:
-            opened = _open_by(mask, dist, radius)
-            hold = anchor & opened
-            body = _component_touching(opened, hold if hold.any() else dist >= inscribed) & mask
-        if body.any() and _shape_ok(body, min_area, max_area):
-            return body
-    return None
-
-
-def _outline_peak(
-    contrast: np.ndarray,
-    region: np.ndarray,
-    done: np.ndarray,
-    peak_rc: tuple[int, int],
-    peak: float,
-    px_per_mm: float,
-    max_diameter_mm: float,
-) -> tuple[np.ndarray, _Grown | None, tuple[int, int, int, int]]:
-    """Seed and FWHM outline of the spot at one peak, in a window around it.
-
-    The window starts at room for a 4 mm spot and doubles while the outline
-    reaches its side, up to room for the largest spot and its ring (most spots
-    are far smaller than the largest, and the per-spot work scales with the
-    window). Returns the seed and the outline in window coordinates, and the
-    window (r0, r1, c0, c1).
-    """
-    h, w = contrast.shape
-    pr, pc = peak_rc
-    ring_mm = RING_GAP_MM + RING_WIDTH_MM
-    reach = int(np.ceil((max_diameter_mm + ring_mm) * px_per_mm)) + 2
-    half = min(reach, int(np.ceil((2.0 + ring_mm) * px_per_mm)))
-    while True:
-        window = (max(0, pr - half), min(h, pr + half + 1), max(0, pc - half), min(w, pc + half + 1))
-        r0, r1, c0, c1 = window
-        crop = contrast[r0:r1, c0:c1]
-        inside = region[r0:r1, c0:c1] & ~done[r0:r1, c0:c1]
-        point = np.zeros(crop.shape, bool)
-        point[pr - r0, pc - c0] = True
-        seed = _component_touching((crop >= 0.5 * peak) & inside, point)
-        grown = _grow_fwhm(crop, inside, seed, 0.5 * peak, px_per_mm)
-        if grown is None or half >= reach or not _cut_by_window(grown.mask, window, (h, w)):
-            return seed, grown, window
-        half = min(reach, 2 * half)
 
 
 def _seed_components(
@@ -496,7 +306,7 @@ def detect_spots_props(
     candidates, boxes, peaks, low_labels = _seed_components(contrast, low, high, 0.25 * min_area)
     h, w = contrast.shape
     done = np.zeros(contrast.shape, bool)
-    found: list[tuple[float, np.ndarray, tuple[int, int], _Grown]] = []
+    found: list[tuple[float, np.ndarray, tuple[int, int], Grown]] = []
     # Darkest first, so a faint neighbour never claims a dark spot's pixels.
     for i in sorted(candidates, key=lambda j: -peaks[j]):
         sl = boxes[i]
@@ -510,17 +320,17 @@ def detect_spots_props(
             if peak < high:
                 break
             pr, pc = top + flat // values.shape[1], left + flat % values.shape[1]
-            seed, grown, (r0, r1, c0, c1) = _outline_peak(contrast, region, done, (pr, pc), peak, ppm, max_diameter_mm)
+            seed, grown, (r0, r1, c0, c1) = outline_peak(contrast, region, done, (pr, pc), peak, ppm, max_diameter_mm)
             done[r0:r1, c0:c1] |= seed
-            if grown is None or _cut_by_window(grown.mask, (r0, r1, c0, c1), (h, w)):
+            if grown is None or cut_by_window(grown.mask, (r0, r1, c0, c1), (h, w)):
                 continue  # nothing, or wider than the largest spot: a patch or a lesion
             spot_contrast = grown.plateau - grown.background
             if grown.plateau - grown.ring_high < MIN_RING_PROMINENCE * spot_contrast:
                 continue
-            body = _drop_arms(grown.mask, seed, min_area, max_area)
+            body = drop_arms(grown.mask, seed, min_area, max_area)
             if body is None or spot_contrast < _min_contrast(body.sum(), mottling, ppm):
                 continue
-            if _blobness(contrast, body, (r0, c0)) < MIN_BLOBNESS:
+            if blobness(contrast, body, (r0, c0)) < MIN_BLOBNESS:
                 continue
             done[r0:r1, c0:c1] |= body
             found.append((peak, body, (r0, c0), grown))

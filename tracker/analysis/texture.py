@@ -132,11 +132,6 @@ _D1 = np.array([-0.5, 0.0, 0.5], np.float32)
 _ONE = np.array([1.0], np.float32)
 
 
-def _hessian(image: np.ndarray, sigma_px: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    dxx, dyy, dxy, _ = _derivatives(image, sigma_px, gradient=False)
-    return dxx, dyy, dxy
-
-
 def _derivatives(
     image: np.ndarray, sigma_px: float, *, gradient: bool
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
@@ -207,12 +202,28 @@ def line_strength(highpass: np.ndarray, px_per_mm: float) -> np.ndarray:
     return np.multiply(ridge_strength(highpass, px_per_mm), weight, out=weight)
 
 
+def _hessian_at(smooth: np.ndarray, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """dxx, dyy, dxy of a smoothed image at a few pixels (flat indices), mirrored at the edge."""
+    h, w = smooth.shape
+    y, x = np.divmod(flat, w)
+    up, down = np.maximum(y - 1, 0), np.minimum(y + 1, h - 1)
+    left, right = np.maximum(x - 1, 0), np.minimum(x + 1, w - 1)
+    centre = smooth[y, x]
+    dxx = smooth[y, left] - 2.0 * centre + smooth[y, right]
+    dyy = smooth[up, x] - 2.0 * centre + smooth[down, x]
+    dxy = 0.25 * ((smooth[down, right] - smooth[down, left]) - (smooth[up, right] - smooth[up, left]))
+    return dxx, dyy, dxy
+
+
 def count_pores(highpass: np.ndarray, region: np.ndarray, px_per_mm: float) -> int:
     """Dark round blobs of 0.1-0.5 mm: scale-normalised LoG maxima that are round enough."""
-    hessians = [_hessian(highpass, sigma_mm * px_per_mm) for sigma_mm in PORE_SIGMAS_MM]
+    border = cv2.BORDER_REFLECT
+    smooths = [cv2.GaussianBlur(highpass, (0, 0), sigma_mm * px_per_mm, borderType=border) for sigma_mm in PORE_SIGMAS_MM]
+    # LoG response per scale (one 3x3 Laplacian pass each); the full Hessian is needed
+    # only at the few candidate pixels below.
     responses = [
-        np.float32((sigma_mm * px_per_mm) ** 2) * (dxx + dyy)
-        for sigma_mm, (dxx, dyy, _) in zip(PORE_SIGMAS_MM, hessians, strict=True)
+        np.multiply(cv2.Laplacian(smooth, cv2.CV_32F, ksize=1, borderType=border), np.float32((sigma_mm * px_per_mm) ** 2))
+        for sigma_mm, smooth in zip(PORE_SIGMAS_MM, smooths, strict=True)
     ]
     best = np.maximum(responses[0], responses[1])
     for response in responses[2:]:
@@ -225,9 +236,8 @@ def count_pores(highpass: np.ndarray, region: np.ndarray, px_per_mm: float) -> i
     where = np.flatnonzero(local_max & (best >= PORE_MIN_RESPONSE) & region)
     scale_of = np.argmax(np.stack([r.reshape(-1)[where] for r in responses]), axis=0)
     round_enough = 0
-    for k, (dxx, dyy, dxy) in enumerate(hessians):
-        at = where[scale_of == k]
-        l1, l2 = _eigen(dxx.reshape(-1)[at], dyy.reshape(-1)[at], dxy.reshape(-1)[at])
+    for k, smooth in enumerate(smooths):
+        l1, l2 = _eigen(*_hessian_at(smooth, where[scale_of == k]))
         round_enough += int(np.count_nonzero(l2 / np.maximum(l1, 1e-12) >= PORE_MIN_ROUNDNESS))
     return round_enough
 

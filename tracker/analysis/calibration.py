@@ -173,12 +173,11 @@ def calibrate(
         raise ValueError(f"grey_card_reflectance: expected a value in (0, 1), got {grey_card_reflectance}")
     if codes is not None and (codes.shape != srgb.shape or codes.dtype not in (np.uint8, np.uint16)):
         raise ValueError(f"codes: expected uint8 or uint16 of shape {srgb.shape}, got {codes.dtype} {codes.shape}")
-    linear = srgb_to_linear(srgb if codes is None else codes)
     notes: list[str] = []
-
-    chart = _from_chart(srgb, linear, chart_corners, chart_model, notes, codes=codes)
+    chart = _from_chart(srgb, chart_corners, chart_model, notes, codes=codes)
     if chart is not None:
         return chart
+    linear = srgb_to_linear(srgb if codes is None else codes)
     if grey_card_corners is not None:
         card = _from_grey_card(linear, grey_card_corners, float(grey_card_reflectance), notes)
         if card is not None:
@@ -204,13 +203,15 @@ def uncalibrated(srgb: np.ndarray, *, skin_mask: np.ndarray | None = None) -> Ca
 # ----------------------------------------------------------------------------- chart
 
 
-def _detections(srgb: np.ndarray, corners: np.ndarray | None, notes: list[str]) -> Iterator[ChartDetection]:
+def _detections(
+    srgb: np.ndarray, corners: np.ndarray | None, notes: list[str], *, codes: np.ndarray | None = None
+) -> Iterator[ChartDetection]:
     """Marked corners first (the technician's word), then automatic detection."""
     if corners is not None:
         marked = detect_chart(srgb, corners=corners)  # always a detection with corners
         if marked is not None:
             yield marked
-    det = detect_chart(srgb)
+    det = detect_chart(srgb, codes=codes)
     if det is None:
         notes.append("no colour chart found in the frame")
     else:
@@ -218,10 +219,10 @@ def _detections(srgb: np.ndarray, corners: np.ndarray | None, notes: list[str]) 
 
 
 def _from_chart(
-    srgb: np.ndarray, linear: np.ndarray, corners: np.ndarray | None, chart_model: str, notes: list[str],
+    srgb: np.ndarray, corners: np.ndarray | None, chart_model: str, notes: list[str],
     *, codes: np.ndarray | None = None,
 ) -> Calibration | None:
-    for det in _detections(srgb, corners, notes):
+    for det in _detections(srgb, corners, notes, codes=codes):
         try:
             corr = fit_colour_correction(det, image_shape=srgb.shape[:2])
         except ValueError:
@@ -232,6 +233,8 @@ def _from_chart(
                 notes.append(f"chart ({det.source}): too few usable patches (clipped, crushed or out of frame)")
                 continue
         if corr.delta_e_mean <= MAX_ACCEPTED_DELTA_E:
+            # Code values go to corrected light through lookup tables, with no camera-linear copy.
+            linear = srgb_to_linear(srgb) if codes is None else None
             return _chart_result(linear, det, corr, chart_model, notes, codes=codes)
         notes.append(
             f"chart ({det.source}) rejected: mean error {corr.delta_e_mean:.1f} > {MAX_ACCEPTED_DELTA_E:g}, not a chart"
@@ -240,7 +243,7 @@ def _from_chart(
 
 
 def _chart_result(
-    linear: np.ndarray, det: ChartDetection, corr: ColourCorrection, chart_model: str, notes: list[str],
+    linear: np.ndarray | None, det: ChartDetection, corr: ColourCorrection, chart_model: str, notes: list[str],
     *, codes: np.ndarray | None = None,
 ) -> Calibration:
     if det.source == "corners":

@@ -41,14 +41,19 @@ def _root_polynomial(rgb: np.ndarray) -> np.ndarray:
 
 # Whole images: OpenCV's per-pixel matrix product (cv2.transform) instead of an (N, 6)
 # feature table and a numpy matmul: a tenth of the time and no 12 MP float64 copies.
-def _rgb_image(cam: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+def _rgb_image(cam: np.ndarray, matrix: np.ndarray, root: np.ndarray | None = None) -> np.ndarray:
     return cv2.transform(cam, matrix)
 
 
-def _root_polynomial_image(cam: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+# Channel rotation (G, B, R) as a matrix: cv2.transform copies exactly and faster than fancy indexing.
+_NEXT_CHANNEL = np.array([[0, 1, 0], [0, 0, 1], [1, 0, 0]], dtype=np.float32)
+
+
+def _root_polynomial_image(cam: np.ndarray, matrix: np.ndarray, root: np.ndarray | None = None) -> np.ndarray:
     out: np.ndarray = cv2.transform(cam, np.ascontiguousarray(matrix[:, :3]))
-    root = cv2.sqrt(np.maximum(cam, np.float32(0.0)))
-    cross = root * root[:, :, [1, 2, 0]]  # sqrt(RG), sqrt(GB), sqrt(BR): sqrt(x) sqrt(y) = sqrt(xy)
+    if root is None:
+        root = cv2.sqrt(np.maximum(cam, np.float32(0.0)))
+    cross = cv2.multiply(root, cv2.transform(root, _NEXT_CHANNEL))  # sqrt(RG), sqrt(GB), sqrt(BR)
     out += cv2.transform(cross, np.ascontiguousarray(matrix[:, 3:]))
     return out
 
@@ -71,7 +76,8 @@ class FitMethod:
         The method to fall back to when the planar term is implausibly steep.
     apply_image : callable
         ``matrix @ features`` for a whole (H, W, 3) float32 image and a float32
-        matrix, computed without the feature table.
+        matrix, computed without the feature table (optionally given the image's
+        square root, when a lookup table already made it).
     """
 
     name: str
@@ -79,7 +85,7 @@ class FitMethod:
     n_features: int
     planar: bool
     without_planar: str | None = None
-    apply_image: Callable[[np.ndarray, np.ndarray], np.ndarray] = _rgb_image
+    apply_image: Callable[[np.ndarray, np.ndarray, np.ndarray | None], np.ndarray] = _rgb_image
 
 
 #: Fit methods by name; see :func:`fit_colour_correction`.
@@ -179,42 +185,58 @@ class ColourCorrection:
     patch_delta_e: np.ndarray = field(default_factory=lambda: np.full(N_PATCHES, np.nan))
     tone: tuple[float, float] = (1.0, 0.0)
 
-    def apply(self, linear: np.ndarray, *, codes: np.ndarray | None = None) -> np.ndarray:
+    def apply(self, linear: np.ndarray | None, *, codes: np.ndarray | None = None) -> np.ndarray:
         """Corrected linear RGB of a whole image of the fitted size.
 
         Parameters
         ----------
-        linear : ndarray, shape (H, W, 3)
-            Camera linear RGB in [0, 1], the same (H, W) as ``image_shape``.
+        linear : ndarray, shape (H, W, 3), or None
+            Camera linear RGB in [0, 1], the same (H, W) as ``image_shape``; None
+            when ``codes`` are given (they hold the same pixels).
         codes : ndarray, shape (H, W, 3), uint8 or uint16, optional
             The sRGB code values ``linear`` was decoded from: the tone curve of each
-            code is then looked up (65 536 values at most) instead of computed per pixel.
+            code (and its square root) is then looked up (65 536 values at most)
+            instead of computed per pixel.
 
         Returns
         -------
         ndarray, shape (H, W, 3), float32
             ``M @ f(camera) / (1 + a*u + b*v)``, negatives set to 0 (values above 1 are kept).
         """
-        linear = check_image(linear, "linear")
-        if linear.shape[:2] != tuple(self.image_shape):
+        if linear is not None:
+            linear = check_image(linear, "linear")
+        usable_codes = codes is not None and codes.dtype in (np.uint8, np.uint16) and codes.ndim == 3 and (
+            linear is None or codes.shape == linear.shape)
+        if linear is None and not usable_codes:
+            raise ValueError("linear: None needs codes (uint8 or uint16, shape (H, W, 3))")
+        shape = codes.shape if linear is None and codes is not None else np.shape(linear)
+        if tuple(shape[:2]) != tuple(self.image_shape):
             raise ValueError(
-                f"linear: shape {linear.shape[:2]} differs from the fitted image_shape {tuple(self.image_shape)}"
+                f"linear: shape {tuple(shape[:2])} differs from the fitted image_shape {tuple(self.image_shape)}"
             )
-        h, w = linear.shape[:2]
-        if codes is not None and codes.shape == linear.shape and codes.dtype in (np.uint8, np.uint16):
+        h, w = shape[:2]
+        method = FIT_METHODS[self.model]
+        root = None
+        if usable_codes and codes is not None:
             table = _tone_image(srgb_to_linear(np.arange(256 if codes.dtype == np.uint8 else 65536, dtype=codes.dtype)),
                                 self.tone)
-            cam = cv2.LUT(codes, table) if codes.dtype == np.uint8 else table[codes]
+            cam = _look_up(codes, table)
+            if method.n_features == 6:  # the square root of each code's value, looked up too
+                root = _look_up(codes, np.sqrt(np.maximum(table, np.float32(0.0))))
         else:
             cam = _tone_image(linear, self.tone)
-        out = FIT_METHODS[self.model].apply_image(np.ascontiguousarray(cam, dtype=np.float32),
-                                                  self.matrix.astype(np.float32))
+        out = method.apply_image(np.ascontiguousarray(cam, dtype=np.float32), self.matrix.astype(np.float32), root)
+        rows = out.reshape(h, w * 3)  # a view: channels side by side, one light value each
         a, b = self.illumination
         if a != 0.0 or b != 0.0:
             u, v = normalised_coordinates((h, w))
-            light = (1.0 + a * u[None, :] + b * v[:, None]).astype(np.float32)
-            out /= np.maximum(light, np.float32(0.05))[:, :, None]
-        np.maximum(out, np.float32(0.0), out=out)
+            # The light field, summed in float64 and stored in float32, built at the image's
+            # (H, 3W) layout so one division serves all channels.
+            light = np.empty((h, w * 3), dtype=np.float32)
+            np.add(np.repeat(1.0 + a * u, 3)[None, :], (b * v)[:, None], out=light, casting="unsafe")
+            cv2.max(light, 0.05, dst=light)
+            cv2.divide(rows, light, dst=rows)
+        cv2.max(rows, 0.0, dst=rows)
         return out
 
     def apply_to_patches(self, patch_linear: np.ndarray, centres_px: np.ndarray) -> np.ndarray:
@@ -231,6 +253,11 @@ class ColourCorrection:
 
 def _features(rgb: np.ndarray, model: str) -> np.ndarray:
     return FIT_METHODS[model].features(rgb)
+
+
+def _look_up(codes: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """``table[codes]`` (float32), with OpenCV's table look-up for 8-bit codes."""
+    return cv2.LUT(codes, table) if codes.dtype == np.uint8 else table[codes]
 
 
 def _tone_image(x: np.ndarray, tone: tuple[float, float]) -> np.ndarray:

@@ -325,24 +325,28 @@ def _chart_mask(shape: tuple[int, int], hom: np.ndarray, s: tuple[float, float])
     return mask.astype(bool)
 
 
-def _mcc_candidates(srgb: np.ndarray) -> Iterator[np.ndarray]:
+def _mcc_candidates(srgb: np.ndarray, codes: np.ndarray | None = None) -> Iterator[np.ndarray]:
     """Initial grid homographies (canonical -> image px) from cv2.mcc at a few working scales."""
     h, w = srgb.shape[:2]
     long_side = max(h, w)
     order = _DETECT_LONG_SIDES_LARGE if long_side >= 1600 else _DETECT_LONG_SIDES
     sides = list(dict.fromkeys(min(t, long_side) if t >= 1200 else t for t in order))
-    bgr = cv2.cvtColor((np.clip(srgb, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8), cv2.COLOR_RGB2BGR)
+    # 8-bit codes are the rounded image already; resizing works channel by channel, so the
+    # reduced copy is converted to BGR after resizing, not the whole image before.
+    rgb = codes if codes is not None and codes.dtype == np.uint8 and codes.shape == srgb.shape else (
+        np.clip(srgb, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
     for side in sides:
         if side > 1.5 * long_side:
             continue  # upsampling a small photo only invents detail
         scale = side / long_side
         if abs(scale - 1.0) < 1e-3:
-            small = bgr
+            small = rgb
         else:
             interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
             size = (max(int(round(w * scale)), 1), max(int(round(h * scale)), 1))
-            small = cv2.resize(bgr, size, interpolation=interp)
+            small = cv2.resize(rgb, size, interpolation=interp)
         sx, sy = w / small.shape[1], h / small.shape[0]
+        small = cv2.cvtColor(small, cv2.COLOR_RGB2BGR)
         try:
             detector = cv2.mcc.CCheckerDetector.create()
             detector.setColorChartType(cv2.mcc.MCC24)
@@ -362,7 +366,9 @@ def _mcc_candidates(srgb: np.ndarray) -> Iterator[np.ndarray]:
                 yield hom
 
 
-def detect_chart(srgb: np.ndarray, *, corners: np.ndarray | None = None) -> ChartDetection | None:
+def detect_chart(
+    srgb: np.ndarray, *, corners: np.ndarray | None = None, codes: np.ndarray | None = None
+) -> ChartDetection | None:
     """Find a 24-patch ColorChecker and read its patches.
 
     Parameters
@@ -374,6 +380,9 @@ def detect_chart(srgb: np.ndarray, *, corners: np.ndarray | None = None) -> Char
         skin" at TL, e.g. marked by a technician when detection fails. The grid is
         refined to the visible patch edges; if the colours show the order was
         wrong (rotated or mirrored), the order is corrected.
+    codes : ndarray, shape (H, W, 3), uint8, optional
+        The same pixels as 8-bit code values (``DecodedImage.codes``): the
+        detector's reduced copies are made from them directly.
 
     Returns
     -------
@@ -404,7 +413,7 @@ def detect_chart(srgb: np.ndarray, *, corners: np.ndarray | None = None) -> Char
         return best[0] if best is not None else None
 
     best = None
-    for hom in _mcc_candidates(srgb):
+    for hom in _mcc_candidates(srgb, codes):
         det, score = _finish(srgb, hom, DEFAULT_PATCH_FRACTION, "detected")
         if score <= MAX_ACCEPTED_DELTA_E and (best is None or score < best[1]):
             best = (det, score)

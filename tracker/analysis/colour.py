@@ -76,10 +76,13 @@ def linear_to_srgb(linear: np.ndarray) -> np.ndarray:
     """
     arr = np.asarray(linear)
     x = np.clip(np.ascontiguousarray(arr, dtype=np.float32).reshape(-1), 0.0, 1.0)
-    out = np.asarray(cv2.pow(np.maximum(x, np.float32(_ENCODE_KNEE)), 1 / 2.4), dtype=np.float32).reshape(-1)
+    # One output buffer, worked in place; the few values below the knee are rewritten after.
+    out = np.maximum(x, np.float32(_ENCODE_KNEE))
+    cv2.pow(out, 1 / 2.4, dst=out)
     out *= np.float32(1.055)
     out -= np.float32(0.055)
-    np.copyto(out, x * np.float32(12.92), where=x <= _ENCODE_KNEE)
+    dark = np.flatnonzero(x <= _ENCODE_KNEE)
+    out[dark] = x[dark] * np.float32(12.92)
     return out.reshape(arr.shape)
 
 

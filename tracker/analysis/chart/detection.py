@@ -193,16 +193,13 @@ def _measure_patches(rect: np.ndarray, res: float, margin: float) -> np.ndarray:
     """Per patch: centre x, y and size w, h in canonical units (NaN where not measurable)."""
     out = np.full((N_PATCHES, 4), np.nan)
     h, w = rect.shape[:2]
-    ys, xs = np.mgrid[0:h, 0:w]
-    cx = xs / res - margin
-    cy = ys / res - margin
+    cx = np.arange(w) / res - margin  # canonical coordinates of the columns and of the rows
+    cy = np.arange(h) / res - margin
     # The frame colour: pixels on the gap mid-lines between patches.
-    gap = (np.abs((cx + 0.5) - np.round(cx + 0.5)) < 0.04) & (cx > 0) & (cx < CHART_COLS - 1) & (cy > -0.3) & (
-        cy < CHART_ROWS - 0.7
-    )
-    gap |= (np.abs((cy + 0.5) - np.round(cy + 0.5)) < 0.04) & (cy > 0) & (cy < CHART_ROWS - 1) & (cx > -0.3) & (
-        cx < CHART_COLS - 0.7
-    )
+    gap = ((np.abs((cx + 0.5) - np.round(cx + 0.5)) < 0.04) & (cx > 0) & (cx < CHART_COLS - 1))[None, :] & (
+        (cy > -0.3) & (cy < CHART_ROWS - 0.7))[:, None]
+    gap |= ((np.abs((cy + 0.5) - np.round(cy + 0.5)) < 0.04) & (cy > 0) & (cy < CHART_ROWS - 1))[:, None] & (
+        (cx > -0.3) & (cx < CHART_COLS - 0.7))[None, :]
     gap_pix = rect[gap]
     gap_pix = gap_pix[~np.isnan(gap_pix[:, 0])]
     if len(gap_pix) < 10:

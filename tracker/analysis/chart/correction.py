@@ -203,27 +203,27 @@ class ColourCorrection:
         ndarray, shape (H, W, 3), float32
             ``M @ f(camera) / (1 + a*u + b*v)``, negatives set to 0 (values above 1 are kept).
         """
-        if linear is not None:
+        if codes is not None and (codes.dtype not in (np.uint8, np.uint16) or codes.ndim != 3
+                                  or (linear is not None and codes.shape != linear.shape)):
+            codes = None  # not the code values of these pixels: work from ``linear``
+        if codes is not None:
+            h, w = codes.shape[:2]
+        elif linear is not None:
             linear = check_image(linear, "linear")
-        usable_codes = codes is not None and codes.dtype in (np.uint8, np.uint16) and codes.ndim == 3 and (
-            linear is None or codes.shape == linear.shape)
-        if linear is None and not usable_codes:
+            h, w = linear.shape[:2]
+        else:
             raise ValueError("linear: None needs codes (uint8 or uint16, shape (H, W, 3))")
-        shape = codes.shape if linear is None and codes is not None else np.shape(linear)
-        if tuple(shape[:2]) != tuple(self.image_shape):
-            raise ValueError(
-                f"linear: shape {tuple(shape[:2])} differs from the fitted image_shape {tuple(self.image_shape)}"
-            )
-        h, w = shape[:2]
+        if (h, w) != tuple(self.image_shape):
+            raise ValueError(f"linear: shape {(h, w)} differs from the fitted image_shape {tuple(self.image_shape)}")
         method = FIT_METHODS[self.model]
         root = None
-        if usable_codes and codes is not None:
+        if codes is not None:
             table = _tone_image(srgb_to_linear(np.arange(256 if codes.dtype == np.uint8 else 65536, dtype=codes.dtype)),
                                 self.tone)
             cam = _look_up(codes, table)
             if method.n_features == 6:  # the square root of each code's value, looked up too
                 root = _look_up(codes, np.sqrt(np.maximum(table, np.float32(0.0))))
-        else:
+        elif linear is not None:
             cam = _tone_image(linear, self.tone)
         out = method.apply_image(np.ascontiguousarray(cam, dtype=np.float32), self.matrix.astype(np.float32), root)
         rows = out.reshape(h, w * 3)  # a view: channels side by side, one light value each
@@ -234,9 +234,9 @@ class ColourCorrection:
             # (H, 3W) layout so one division serves all channels.
             light = np.empty((h, w * 3), dtype=np.float32)
             np.add(np.repeat(1.0 + a * u, 3)[None, :], (b * v)[:, None], out=light, casting="unsafe")
-            cv2.max(light, 0.05, dst=light)
+            np.maximum(light, np.float32(0.05), out=light)
             cv2.divide(rows, light, dst=rows)
-        cv2.max(rows, 0.0, dst=rows)
+        np.maximum(rows, np.float32(0.0), out=rows)
         return out
 
     def apply_to_patches(self, patch_linear: np.ndarray, centres_px: np.ndarray) -> np.ndarray:
@@ -282,50 +282,60 @@ def _tone(x: np.ndarray, tone: tuple[float, float]) -> np.ndarray:
     return np.exp(gamma * t + curvature * t * t).astype(x.dtype, copy=False)
 
 
-def _design(
-    cam: np.ndarray, ref: np.ndarray, u: np.ndarray, v: np.ndarray, model: str
-) -> tuple[np.ndarray, np.ndarray, int]:
-    feats = _features(cam, model)
-    n, nf = feats.shape
-    planar = FIT_METHODS[model].planar
-    rows = np.zeros((n * 3, 3 * nf + (2 if planar else 0)))
-    rhs = np.zeros(n * 3)
-    for c in range(3):
-        r = slice(c * n, (c + 1) * n)
-        rows[r, c * nf : (c + 1) * nf] = feats
-        if planar:
-            rows[r, 3 * nf] = -u * ref[:, c]
-            rows[r, 3 * nf + 1] = -v * ref[:, c]
-        rhs[r] = ref[:, c]
-    return rows, rhs, nf
+class _Problem:
+    """The weighted linear least squares for M (and a, b) of one set of patches, prepared once.
 
+    The tone search solves it a hundred times or more with new camera values: the
+    light-term columns, the right-hand side and the weights do not change.
+    """
 
-def _solve(
-    cam: np.ndarray, ref: np.ndarray, u: np.ndarray, v: np.ndarray, model: str, weights: np.ndarray
-) -> tuple[np.ndarray, tuple[float, float], np.ndarray]:
-    """Weighted linear least squares for M (and a, b); returns matrix, (a, b), weighted residuals."""
-    rows, rhs, nf = _design(cam, ref, u, v, model)
-    wt = np.tile(weights, 3)
-    sol, *_ = np.linalg.lstsq(rows * wt[:, None], rhs * wt, rcond=None)
-    matrix = sol[: 3 * nf].reshape(3, nf)
-    ab = (float(sol[3 * nf]), float(sol[3 * nf + 1])) if FIT_METHODS[model].planar else (0.0, 0.0)
-    return matrix, ab, (rows @ sol - rhs) * wt
+    def __init__(self, ref: np.ndarray, u: np.ndarray, v: np.ndarray, model: str, weights: np.ndarray) -> None:
+        n = len(ref)
+        self.model = model
+        self.nf = FIT_METHODS[model].n_features
+        self.planar = FIT_METHODS[model].planar
+        self.rows = np.zeros((n * 3, 3 * self.nf + (2 if self.planar else 0)))
+        self.rhs = np.zeros(n * 3)
+        for c in range(3):
+            r = slice(c * n, (c + 1) * n)
+            if self.planar:
+                self.rows[r, 3 * self.nf] = -u * ref[:, c]
+                self.rows[r, 3 * self.nf + 1] = -v * ref[:, c]
+            self.rhs[r] = ref[:, c]
+        self.wt = np.tile(weights, 3)
+        self.rhs_weighted = self.rhs * self.wt
+
+    def solve(self, cam: np.ndarray) -> tuple[np.ndarray, tuple[float, float], np.ndarray]:
+        """Matrix, (a, b) and weighted residuals for camera values ``cam``, shape (N, 3)."""
+        feats = _features(cam, self.model)
+        n, nf = len(cam), self.nf
+        rows = self.rows
+        for c in range(3):
+            rows[c * n : (c + 1) * n, c * nf : (c + 1) * nf] = feats
+        sol, *_ = np.linalg.lstsq(rows * self.wt[:, None], self.rhs_weighted, rcond=None)
+        matrix = sol[: 3 * nf].reshape(3, nf)
+        ab = (float(sol[3 * nf]), float(sol[3 * nf + 1])) if self.planar else (0.0, 0.0)
+        return matrix, ab, (rows @ sol - self.rhs) * self.wt
 
 
 def _fit_tone(
-    cam: np.ndarray, ref: np.ndarray, u: np.ndarray, v: np.ndarray, model: str, weights: np.ndarray, tone_model: str
+    cam: np.ndarray, problem: _Problem, tone_model: str
 ) -> tuple[float, float]:
     """Variable projection: the tone parameters outside, the linear solve inside."""
     curve = TONE_METHODS[tone_model]
     if curve.n_params == 0:
         return (1.0, 0.0)
     x0, lo, hi = list(curve.start), list(curve.lower), list(curve.upper)
+    log_cam = np.log(np.maximum(cam, _TONE_FLOOR))  # what _tone takes the curve of, once
 
     def as_tone(p: np.ndarray) -> tuple[float, float]:
         return (float(p[0]), float(p[1]) if len(p) > 1 else 0.0)
 
     def residuals(p: np.ndarray) -> np.ndarray:
-        return _solve(_tone(cam, as_tone(p)), ref, u, v, model, weights)[2]
+        gamma, curvature = as_tone(p)
+        toned = cam if gamma == 1.0 and curvature == 0.0 else np.exp(
+            gamma * log_cam + curvature * log_cam * log_cam).astype(cam.dtype, copy=False)
+        return problem.solve(toned)[2]
 
     res = least_squares(residuals, x0, bounds=(lo, hi), x_scale=0.1, xtol=1e-10, ftol=1e-10)
     tone = as_tone(res.x)
@@ -457,13 +467,15 @@ def fit_patches(
     u, v = patch_uv(centres[use], shape)
     # Relative (not absolute) residuals: dark patches matter as much to the eye as light ones.
     weights = 1.0 / np.sqrt(ref.mean(axis=1) + 0.05)
-    tone_params = _fit_tone(cam, ref, u, v, model, weights, tone)
-    matrix, ab, _ = _solve(_tone(cam, tone_params), ref, u, v, model, weights)
+    problem = _Problem(ref, u, v, model, weights)
+    tone_params = _fit_tone(cam, problem, tone)
+    matrix, ab, _ = problem.solve(_tone(cam, tone_params))
     fallback = FIT_METHODS[model].without_planar
     if fallback is not None and abs(ab[0]) + abs(ab[1]) >= _MAX_GRADIENT:
         model = fallback
-        tone_params = _fit_tone(cam, ref, u, v, model, weights, tone)
-        matrix, ab, _ = _solve(_tone(cam, tone_params), ref, u, v, model, weights)
+        problem = _Problem(ref, u, v, model, weights)
+        tone_params = _fit_tone(cam, problem, tone)
+        matrix, ab, _ = problem.solve(_tone(cam, tone_params))
     if objective == "delta_e":
         matrix, ab, tone_params = _polish(
             cam, REFERENCE_LAB[use], u, v, model, matrix, ab, tone_params, tone, np.ones(len(cam))

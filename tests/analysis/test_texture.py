@@ -99,6 +99,32 @@ def test_region_limits_the_measure() -> None:
     assert not inside_only.line_map[~half].any()
 
 
+def _framed(skin: np.ndarray, shape: tuple[int, int], top: int, left: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """``skin`` pasted at (top, left) into busy non-skin surroundings, and its region."""
+    frame = np.random.default_rng(seed).uniform(0.05, 0.9, (*shape, 3)).astype(np.float32)
+    frame[top:top + skin.shape[0], left:left + skin.shape[1]] = skin
+    region = np.zeros(shape, bool)
+    region[top:top + skin.shape[0], left:left + skin.shape[1]] = True
+    return frame, region
+
+
+def test_skin_reads_the_same_wherever_it_sits_in_the_frame() -> None:
+    # A treated area is often a small part of the photo (texture is then worked on its
+    # bounding box only): what surrounds it, and where it sits, must not change its figures.
+    # Offsets are multiples of 5 px, so the 12 and 16 px/mm grids fall on the same pixels
+    # (the high-pass's coarse grid does not: ~0.1 % apart).
+    skin = reference_render(_scene(0.08))[:400, :400]
+    corner = measure_texture(*_framed(skin, (1100, 1300), 505, 850, seed=5), px_per_mm=PX_PER_MM)
+    small_frame, small_region = _framed(skin, (600, 500), 100, 45, seed=6)
+    centred = measure_texture(small_frame, small_region, px_per_mm=PX_PER_MM)
+    assert corner.roughness == pytest.approx(centred.roughness, rel=2e-3)
+    assert corner.line_density == pytest.approx(centred.line_density, rel=2e-3)
+    assert corner.pore_count == centred.pore_count
+    assert corner.line_map.shape == (1100, 1300) and np.count_nonzero(corner.line_map[:505]) == 0
+    here, there = corner.line_map[505:905, 850:1250], centred.line_map[100:500, 45:445]
+    assert np.abs(here - there).mean() <= 0.01 * np.abs(there).mean()
+
+
 def test_bad_inputs_name_the_argument() -> None:
     linear = np.full((32, 32, 3), 0.4, np.float32)
     with pytest.raises(ValueError, match="region"):

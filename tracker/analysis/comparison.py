@@ -108,7 +108,7 @@ def measure_region(
 
 def chromophore_parameters(chromo: ChromophoreMaps, region: np.ndarray) -> dict[str, Any]:
     """How the chromophore figures were made: mode, chart fit, light check, pixels left out."""
-    n = max(int(region.sum()), 1)
+    n = max(np.count_nonzero(region), 1)
     residual = chromo.chart_residual
     return {
         "calibrated": chromo.calibrated,
@@ -117,8 +117,8 @@ def chromophore_parameters(chromo: ChromophoreMaps, region: np.ndarray) -> dict[
         "blood_saturation": chromo.saturation,
         "light_ok": chromo.light.ok,
         "light_line_gain": chromo.light.line_gain if np.isfinite(chromo.light.line_gain) else None,
-        "measured_pct": round(100.0 * int((region & chromo.valid).sum()) / n, 2),
-        "specular_excluded_pct": round(100.0 * int((region & chromo.specular).sum()) / n, 2),
+        "measured_pct": round(100.0 * np.count_nonzero(region & chromo.valid) / n, 2),
+        "specular_excluded_pct": round(100.0 * np.count_nonzero(region & chromo.specular) / n, 2),
     }
 
 

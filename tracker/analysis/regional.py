@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import cv2
 import numpy as np
 
 from tracker.analysis import pigment as _pigment
@@ -73,10 +74,10 @@ def unmeasured_regions(keys: tuple[str, ...], shape: tuple[int, int], *, source:
 
 
 def _box(mask: np.ndarray) -> tuple[slice, slice]:
-    ys, xs = np.nonzero(mask)
+    x, y, bw, bh = cv2.boundingRect(np.ascontiguousarray(mask).view(np.uint8))  # of the nonzero pixels
     h, w = mask.shape
-    y0, y1 = max(0, int(ys.min()) - _CROP_MARGIN_PX), min(h, int(ys.max()) + 1 + _CROP_MARGIN_PX)
-    x0, x1 = max(0, int(xs.min()) - _CROP_MARGIN_PX), min(w, int(xs.max()) + 1 + _CROP_MARGIN_PX)
+    y0, y1 = max(0, y - _CROP_MARGIN_PX), min(h, y + bh + _CROP_MARGIN_PX)
+    x0, x1 = max(0, x - _CROP_MARGIN_PX), min(w, x + bw + _CROP_MARGIN_PX)
     return slice(y0, y1), slice(x0, x1)
 
 
@@ -86,6 +87,9 @@ class _Spots:
     contrast: np.ndarray
     owner: dict[int, str]  # spot label -> region holding its centroid
     box: tuple[slice, slice]
+    in_spots: np.ndarray  # the frame's grid: True in a spot
+    contrast_full: np.ndarray  # the frame's grid: the spots' contrast, 0 outside the union's box
+    area_px: np.ndarray  # pixels of each spot label (index = label)
 
 
 def _find_spots(mi: np.ndarray, masks: dict[str, np.ndarray], union: np.ndarray, px_per_mm: float | None) -> _Spots:
@@ -99,7 +103,11 @@ def _find_spots(mi: np.ndarray, masks: dict[str, np.ndarray], union: np.ndarray,
             if mask[r, c]:
                 owner[p.label] = key
                 break
-    return _Spots(labels, contrast, owner, box)
+    in_spots = np.zeros(union.shape, bool)
+    in_spots[box] = labels > 0
+    contrast_full = np.zeros(union.shape, np.float32)
+    contrast_full[box] = contrast
+    return _Spots(labels, contrast, owner, box, in_spots, contrast_full, np.bincount(labels.ravel()))
 
 
 def _region_measures(
@@ -114,25 +122,24 @@ def _region_measures(
     line_map[box] = np.where(region, tex.line_map, line_map[box])
     # Pigment: the union's spots whose centroid is in this region (their whole area counts here).
     mine = [label for label, owner in spots.owner.items() if owner == key]
-    spot_px = int(np.isin(spots.labels, mine).sum()) if mine else 0
-    n = int(mask.sum())
-    values = mi[mask]
+    spot_px = int(spots.area_px[mine].sum()) if mine else 0
+    n = np.count_nonzero(region)
+    # All within the region's box, which holds every pixel of the region (same values, same order).
+    mi_box = mi[box]
+    values = mi_box[region]
     finite = np.isfinite(values)
-    in_spots = np.zeros(mask.shape, bool)
-    in_spots[spots.box] = spots.labels > 0
-    outside = mask & ~in_spots & np.isfinite(mi)
-    contrast = np.zeros(mask.shape, np.float32)
-    contrast[spots.box] = spots.contrast
+    outside = region & ~spots.in_spots[box] & np.isfinite(mi_box)
+    contrast = spots.contrast_full[box]
     return Measures(
         erythema_index_mean=red.erythema_index_mean,
         red_area_pct=red.red_area_pct,
         a_star_mean=red.a_star_mean,
         melanin_index_mean=float(values[finite].astype(np.float64).mean()) if finite.any() else float("nan"),
-        background_melanin_index_mean=float(mi[outside].astype(np.float64).mean()) if outside.any() else float("nan"),
+        background_melanin_index_mean=float(mi_box[outside].astype(np.float64).mean()) if outside.any() else float("nan"),
         spot_count=len(mine),
         spot_area_pct=100.0 * spot_px / n,
         spot_area_mm2=None if px_per_mm is None else spot_px / float(px_per_mm) ** 2,
-        pigment_load=float(np.maximum(contrast[mask], 0.0).astype(np.float64).sum() / n),
+        pigment_load=float(np.maximum(contrast[region], 0.0).astype(np.float64).sum() / n),
         roughness=tex.roughness,
         line_density=tex.line_density,
         pore_count=tex.pore_count,
@@ -173,7 +180,7 @@ def measure_regions(
     usable: dict[str, np.ndarray] = {}
     out: dict[str, RegionFigures] = {}
     for key, mask in masks.items():
-        n = int(mask.sum())
+        n = np.count_nonzero(mask)
         reason = reasons.get(key)
         if reason is None and n < MIN_REGION_WORKING_PX:
             reason = "too small to measure"
@@ -193,7 +200,7 @@ def measure_regions(
     spot_mask[spots.box] = spots.labels > 0
     for key, mask in usable.items():
         measures = _region_measures(key, linear, mask, mi, spots, px_per_mm, line_map)
-        out[key] = RegionFigures(round(int(mask.sum()) / scale**2), source, None, measures, mask)
+        out[key] = RegionFigures(round(np.count_nonzero(mask) / scale**2), source, None, measures, mask)
     return {k: out[k] for k in masks}, spot_mask & union, line_map
 
 
@@ -202,7 +209,7 @@ def face_figures(regions: dict[str, RegionFigures], linear: np.ndarray) -> Measu
     measured = {k: r for k, r in regions.items() if r.reason is None and r.mask.any()}
     if not measured:
         return Measures.unmeasured("no region of the face could be measured")
-    weights = {k: float(r.mask.sum()) for k, r in measured.items()}
+    weights = {k: float(np.count_nonzero(r.mask)) for k, r in measured.items()}
     values: dict[str, Any] = {}
     for spec in MEASURES:
         if spec.key in ("spot_area_mm2", "pore_count", "ita_deg"):

@@ -40,6 +40,9 @@ MIN_IDENTITY_NCC = 0.4
 MAX_YAW_DIFFERENCE_DEG = FRONT_MAX_YAW_DEG
 #: Dense refinement passes (each: DIS flow, then the homography refitted to it).
 REFINE_PASSES = 2
+#: Room kept around the regions for the band-pass and the flow's fade, as a share of the eye
+#: span: beyond three sigmas of the coarse band (0.03) and of the fade (0.04).
+FLOW_MARGIN_SHARE = 0.15
 #: RANSAC tolerance for the landmark homography, as a share of the eye span.
 RANSAC_SHARE = 0.03
 #: Changes of :func:`expression_figures` (shares of the eye span) beyond which the expression differs.
@@ -123,7 +126,7 @@ def _scaled(face_srgb: np.ndarray, factor: float) -> np.ndarray:
 
 
 def _ncc(a: np.ndarray, b: np.ndarray, mask: np.ndarray) -> float:
-    if mask.sum() < 100:
+    if np.count_nonzero(mask) < 100:
         return float("nan")
     x, y = a[mask].astype(np.float64), b[mask].astype(np.float64)
     x -= x.mean()
@@ -226,7 +229,6 @@ def align_faces(photo_srgb: np.ndarray, photo: Face, base_srgb: np.ndarray, base
     to_small = np.diag([k, k, 1.0])
     h0_small = to_small @ h0 @ np.linalg.inv(np.diag([kp, kp, 1.0]))
     sh, sw = base_small.shape[:2]
-    warped = cv2.warpPerspective(photo_small, h0_small, (sw, sh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     valid = cv2.warpPerspective(np.ones(photo_small.shape[:2], np.uint8), h0_small, (sw, sh), flags=cv2.INTER_NEAREST) > 0
 
     def small_mask(masks: dict[str, np.ndarray], keys: tuple[str, ...], h: np.ndarray | None = None) -> np.ndarray:
@@ -237,13 +239,21 @@ def align_faces(photo_srgb: np.ndarray, photo: Face, base_srgb: np.ndarray, base
             return cv2.resize(union, (sw, sh), interpolation=cv2.INTER_NEAREST) > 0
         return cv2.warpPerspective(union, h, (sw, sh), flags=cv2.INTER_NEAREST) > 0
 
+    # Everything below is worked in the box of the baseline's regions (with room for the
+    # filters): the rest of the frame takes the homography alone.
+    span_small = span * k
+    all_regions = small_mask(base.regions.masks, tuple(base.regions.masks)) & valid
+    box = _face_box(all_regions, margin_px=FLOW_MARGIN_SHARE * span_small)
+    to_box = np.array([[1.0, 0.0, -box[1].start], [0.0, 1.0, -box[0].start], [0.0, 0.0, 1.0]])
+    bh, bw = box[0].stop - box[0].start, box[1].stop - box[1].start
+    warped = cv2.warpPerspective(photo_small, to_box @ h0_small, (bw, bh), flags=cv2.INTER_LINEAR,
+                                 borderMode=cv2.BORDER_REPLICATE)
     rigid = (
         small_mask(base.regions.masks, _RIGID_REGIONS)
         & small_mask(photo.regions.masks, _RIGID_REGIONS, to_small @ h0)
         & valid
-    )
-    span_small = span * k
-    band_base = band_pass(base_small, eye_span_px=span_small)
+    )[box]
+    band_base = band_pass(base_small[box], eye_span_px=span_small)
     band_photo = band_pass(warped, eye_span_px=span_small)
     ncc = _ncc(band_base, band_photo, rigid)
     if not np.isfinite(ncc) or ncc < MIN_IDENTITY_NCC:
@@ -257,25 +267,26 @@ def align_faces(photo_srgb: np.ndarray, photo: Face, base_srgb: np.ndarray, base
 
     # Dense refinement inside the regions (DIS, fast preset) on the band-passed images,
     # twice: the second pass starts from the homography refitted to the first.
-    all_regions = small_mask(base.regions.masks, tuple(base.regions.masks)) & valid
-    weight = cv2.GaussianBlur(all_regions.astype(np.float32), (0, 0), 0.04 * span_small)
-    base_u8 = _to_uint8(band_base, all_regions)
+    regions = all_regions[box]
+    weight = cv2.GaussianBlur(regions.astype(np.float32), (0, 0), 0.04 * span_small)
+    base_u8 = _to_uint8(band_base, regions)
     dis = cv2.DISOpticalFlow.create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
-    h_small = h0_small
+    h_box = to_box @ h0_small  # photo (small) -> the box of the baseline (small)
     for _ in range(REFINE_PASSES):
-        h_flow = h_small  # the flow below is relative to this warp
-        moved = cv2.warpPerspective(photo_small, h_flow, (sw, sh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        moved_u8 = _to_uint8(band_pass(moved, eye_span_px=span_small), all_regions)
+        h_flow = h_box  # the flow below is relative to this warp
+        moved = cv2.warpPerspective(photo_small, h_flow, (bw, bh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        moved_u8 = _to_uint8(band_pass(moved, eye_span_px=span_small), regions)
         flow = np.asarray(dis.calc(base_u8, moved_u8, None))  # type: ignore[call-overload]  # stubs omit None
         flow *= weight[..., None]
-        h_small = _refit(h_flow, flow, all_regions)
+        h_box = _refit(h_flow, flow, regions)
+    from_box = np.linalg.inv(to_box)
     to_full = np.linalg.inv(to_small)
     photo_scale = np.diag([kp, kp, 1.0])
-    h1 = to_full @ h_small @ photo_scale
+    h1 = to_full @ from_box @ h_box @ photo_scale
     h1 /= h1[2, 2]
-    h_flow_full = to_full @ h_flow @ photo_scale
+    h_flow_full = to_full @ from_box @ h_flow @ photo_scale
 
-    map_xy = _dense_map(base_srgb.shape[:2], k, flow, weight, h_flow_full, h1)
+    map_xy = _dense_map(base_srgb.shape[:2], k, box, flow, weight, h_flow_full, h1)
     return FaceAlignment(
         True,
         None,
@@ -300,21 +311,53 @@ def _refit(h_flow: np.ndarray, flow: np.ndarray, regions: np.ndarray) -> np.ndar
     return h_flow if fitted is None else fitted / fitted[2, 2]
 
 
+def _face_box(regions: np.ndarray, *, margin_px: float) -> tuple[slice, slice]:
+    """The regions' bounding box grown by ``margin_px`` on every side, inside the image."""
+    rows, cols = regions.shape
+    if not regions.any():
+        return slice(0, rows), slice(0, cols)
+    x, y, w, h = cv2.boundingRect(regions.astype(np.uint8))
+    m = int(np.ceil(margin_px))
+    return slice(max(0, y - m), min(rows, y + h + m)), slice(max(0, x - m), min(cols, x + w + m))
+
+
+def _homography_map(shape: tuple[int, int], h: np.ndarray, *, offset: tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
+    """(rows, cols, 2) float32: where ``h`` sends the centre of every pixel of a grid whose
+    first pixel sits at ``offset`` (x, y)."""
+    rows, cols = shape
+    xs = (np.arange(cols, dtype=np.float64) + offset[0])[None, :]
+    ys = (np.arange(rows, dtype=np.float64) + offset[1])[:, None]
+    den = h[2, 0] * xs + h[2, 1] * ys + h[2, 2]
+    out = np.empty((rows, cols, 2), np.float32)
+    out[..., 0] = (h[0, 0] * xs + h[0, 1] * ys + h[0, 2]) / den
+    out[..., 1] = (h[1, 0] * xs + h[1, 1] * ys + h[1, 2]) / den
+    return out
+
+
 def _dense_map(
-    shape: tuple[int, int], k: float, flow: np.ndarray, weight: np.ndarray, h0: np.ndarray, h1: np.ndarray
+    shape: tuple[int, int], k: float, box: tuple[slice, slice], flow: np.ndarray, weight: np.ndarray,
+    h0: np.ndarray, h1: np.ndarray,
 ) -> np.ndarray:
     """Baseline grid -> photo pixels: warp ``h0`` plus the flow in the regions, ``h1`` outside.
 
-    Made on the flow's reduced grid and resized: both parts are smooth, and a
-    map of every full-resolution pixel through two homographies costs seconds.
+    ``flow`` and ``weight`` cover ``box`` of the reduced grid (scale ``k``). The blend is
+    made on that reduced box and resized onto the full-resolution box (both parts are
+    smooth); outside the box the weight is nil and the map is ``h1``'s alone.
     """
     h, w = shape
+    out = _homography_map(shape, np.linalg.inv(h1))
     sh, sw = flow.shape[:2]
+    # The box on the full-resolution grid (the reduced grid's pixel edges scaled up).
+    y0, y1 = round(box[0].start / k), min(h, round(box[0].stop / k))
+    x0, x1 = round(box[1].start / k), min(w, round(box[1].stop / k))
     ys, xs = np.mgrid[0:sh, 0:sw].astype(np.float32)
-    # Centres of the small grid's pixels in full-resolution baseline pixels.
-    grid = np.stack([(xs + 0.5) * (w / sw) - 0.5, (ys + 0.5) * (h / sh) - 0.5], axis=-1)
+    # Centres of the reduced box's pixels in full-resolution baseline pixels.
+    grid = np.stack([(xs + box[1].start + 0.5) / k - 0.5, (ys + box[0].start + 0.5) / k - 0.5], axis=-1)
     moved = grid + flow / k
     inside = cv2.perspectiveTransform(moved.reshape(-1, 1, 2), np.linalg.inv(h0)).reshape(sh, sw, 2)
     outside = cv2.perspectiveTransform(grid.reshape(-1, 1, 2), np.linalg.inv(h1)).reshape(sh, sw, 2)
     small = (weight[..., None] * inside + (1.0 - weight[..., None]) * outside).astype(np.float32)
-    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+    if (y1 - y0, x1 - x0) != (sh, sw):
+        small = cv2.resize(small, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
+    out[y0:y1, x0:x1] = small
+    return out

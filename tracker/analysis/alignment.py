@@ -556,7 +556,7 @@ def _overlap(m: np.ndarray, moving_shape: tuple[int, int], ref: PreparedReferenc
     frame = np.zeros(ref.ecc_mask.shape, np.uint8)
     cv2.fillConvexPoly(frame, np.round(poly * 16).astype(np.int32), 1, lineType=cv2.LINE_8, shift=4)
     mask = ref.ecc_mask > 0
-    return float(np.count_nonzero(frame.astype(bool) & mask) / max(1, np.count_nonzero(mask)))
+    return float(int(np.count_nonzero(frame.astype(bool) & mask)) / max(1, int(np.count_nonzero(mask))))
 
 
 def _warp(image: np.ndarray, matrix: np.ndarray, size_wh: tuple[int, int], flag: int) -> np.ndarray:

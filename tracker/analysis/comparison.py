@@ -72,7 +72,7 @@ def measure_region(
 ) -> tuple[Measures, dict[str, np.ndarray]]:
     ei_map = _redness.erythema_index(linear)
     chromo_maps = {"haemoglobin_map": chromo.blood_pct, "melanin_map": chromo.melanin_pct}
-    if np.count_nonzero(region) < MIN_REGION_PX:
+    if int(np.count_nonzero(region)) < MIN_REGION_PX:
         empty = np.zeros(region.shape, dtype=bool)
         measures = Measures.unmeasured("region too small")
         maps = {"erythema_map": ei_map, "spot_mask": empty, "line_map": np.zeros(region.shape, np.float32)}
@@ -108,7 +108,7 @@ def measure_region(
 
 def chromophore_parameters(chromo: ChromophoreMaps, region: np.ndarray) -> dict[str, Any]:
     """How the chromophore figures were made: mode, chart fit, light check, pixels left out."""
-    n = max(np.count_nonzero(region), 1)
+    n = max(int(np.count_nonzero(region)), 1)
     residual = chromo.chart_residual
     return {
         "calibrated": chromo.calibrated,
@@ -117,8 +117,8 @@ def chromophore_parameters(chromo: ChromophoreMaps, region: np.ndarray) -> dict[
         "blood_saturation": chromo.saturation,
         "light_ok": chromo.light.ok,
         "light_line_gain": chromo.light.line_gain if np.isfinite(chromo.light.line_gain) else None,
-        "measured_pct": round(100.0 * np.count_nonzero(region & chromo.valid) / n, 2),
-        "specular_excluded_pct": round(100.0 * np.count_nonzero(region & chromo.specular) / n, 2),
+        "measured_pct": round(100.0 * int(np.count_nonzero(region & chromo.valid)) / n, 2),
+        "specular_excluded_pct": round(100.0 * int(np.count_nonzero(region & chromo.specular)) / n, 2),
     }
 
 
@@ -250,7 +250,12 @@ def with_chromophores(measured: _faces.Measured, chromo: ChromophoreMaps) -> _fa
         known = m.haemoglobin_index is not None and np.isfinite(m.haemoglobin_index)
         if known or not region.any():
             return m
-        c = measure_chromophores(chromo, region, spot_mask=spot_mask)
+        # Within the region's bounding box: the same pixels in the same order, a fraction of the frame.
+        x, y, w, h = cv2.boundingRect(np.ascontiguousarray(region).view(np.uint8))
+        box = (slice(y, y + h), slice(x, x + w))
+        maps = replace(chromo, melanin_pct=chromo.melanin_pct[box], blood_pct=chromo.blood_pct[box],
+                       valid=chromo.valid[box], specular=chromo.specular[box])
+        c = measure_chromophores(maps, region[box], spot_mask=None if spot_mask is None else spot_mask[box])
         return replace(m, haemoglobin_index=c.haemoglobin_index, melanin_density=c.melanin_density,
                        background_melanin_density=c.background_melanin_density)
 
@@ -403,8 +408,8 @@ def compare_with_baseline(
         notes.append("uncalibrated: at least one photo has no colour reference, so the detectable change is wider")
     for key, why in sorted((face_alignment.not_comparable or {}).items() if face_alignment is not None else []):
         notes.append(f"{key.replace('_', ' ')} texture {why}")
-    base_region_px = np.count_nonzero(base.region)
-    common_px = np.count_nonzero(photo_side.region)
+    base_region_px = int(np.count_nonzero(base.region))
+    common_px = int(np.count_nonzero(photo_side.region))
     if base_region_px and common_px < MIN_COMMON_SHARE * base_region_px:
         notes.append(f"the photos overlap on only {100 * common_px / base_region_px:.0f} % of the baseline's region")
     if not frame.quality.ok:

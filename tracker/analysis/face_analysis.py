@@ -266,4 +266,4 @@ def measure_frame(
     reasons = ff.reasons if ff is not None else dict.fromkeys(REGION_KEYS, "close-up: no anatomical regions")
     figures = {k: _regional.RegionFigures(0, "drawn", reasons[k] or "not measured", Measures.unmeasured(reasons[k] or ""),
                                           np.zeros(region.shape, bool)) for k in REGION_KEYS}
-    return Measured(measures, figures, maps, region, round(np.count_nonzero(region) / scale**2))
+    return Measured(measures, figures, maps, region, round(int(np.count_nonzero(region)) / scale**2))

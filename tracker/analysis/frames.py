@@ -40,6 +40,7 @@ class Frame:
     chromophores: ChromophoreMaps  # melanin and blood maps, same frame
     face: FaceFrame | None = None  # the face and its regions; None for a declared close-up
     chromophores_s: float = 0.0  # time spent on the chromophore maps
+    faces_s: float = 0.0  # time spent finding the face, its landmarks and regions
 
     @property
     def shape(self) -> tuple[int, int]:

@@ -128,7 +128,7 @@ def _warp(image: np.ndarray, m: np.ndarray, shape: tuple[int, int]) -> np.ndarra
 
 
 def _ncc(a: np.ndarray, b: np.ndarray, mask: np.ndarray) -> float:
-    if np.count_nonzero(mask) < 100:
+    if int(np.count_nonzero(mask)) < 100:
         return float("nan")
     x, y = a[mask].astype(np.float64), b[mask].astype(np.float64)
     x -= x.mean()

@@ -186,7 +186,9 @@ def _prepare_frame(
         auto = auto & drawn
     # A face's skin is its anatomical regions (colour alone takes in hair and background).
     unusable = calib.chart_mask if calib.chart_mask is not None else np.zeros(auto.shape, bool)
+    t_face = time.perf_counter()
     face = _faces.locate(corrected_srgb, view=view, drawn=drawn, unusable=unusable)
+    faces_s = time.perf_counter() - t_face
     if face.has_regions:
         auto = face.union
     clipped = _roi.clipped_mask(srgb)
@@ -204,7 +206,7 @@ def _prepare_frame(
     chromo = _chromo_frame.frame_maps(srgb, calib, auto)
     chromo_s = time.perf_counter() - t0
     return Frame(decoded, corrected_srgb, calib.linear, calib, auto, region, lost, quality, px_per_mm, chromo,
-                 face=face, chromophores_s=chromo_s)
+                 face=face, chromophores_s=chromo_s, faces_s=faces_s)
 
 
 def prepare_baseline(
@@ -400,8 +402,10 @@ def _analyze(
     timings["prepare_s"] = time.perf_counter() - t0
     assert prepared is None or isinstance(prepared, PreparedBaseline)
     # Part of prepare_s: the chromophore maps of the photo (and of a baseline prepared here).
-    timings["chromophores_s"] = frame.chromophores_s + (
-        prepared.frame.chromophores_s if base_future is not None and prepared is not None else 0.0)
+    here = prepared.frame if base_future is not None and prepared is not None else None
+    timings["chromophores_s"] = frame.chromophores_s + (here.chromophores_s if here is not None else 0.0)
+    # Part of prepare_s too: face detection, landmarks and regions (nil for a close-up).
+    timings["faces_s"] = frame.faces_s + (here.faces_s if here is not None else 0.0)
 
     parameters = {
         "min_working_long_side_px": MIN_WORKING_LONG_SIDE_PX,

@@ -123,7 +123,7 @@ def _region_measures(
     # Pigment: the union's spots whose centroid is in this region (their whole area counts here).
     mine = [label for label, owner in spots.owner.items() if owner == key]
     spot_px = int(spots.area_px[mine].sum()) if mine else 0
-    n = np.count_nonzero(region)
+    n = int(np.count_nonzero(region))
     # All within the region's box, which holds every pixel of the region (same values, same order).
     mi_box = mi[box]
     values = mi_box[region]
@@ -180,7 +180,7 @@ def measure_regions(
     usable: dict[str, np.ndarray] = {}
     out: dict[str, RegionFigures] = {}
     for key, mask in masks.items():
-        n = np.count_nonzero(mask)
+        n = int(np.count_nonzero(mask))
         reason = reasons.get(key)
         if reason is None and n < MIN_REGION_WORKING_PX:
             reason = "too small to measure"
@@ -200,7 +200,7 @@ def measure_regions(
     spot_mask[spots.box] = spots.labels > 0
     for key, mask in usable.items():
         measures = _region_measures(key, linear, mask, mi, spots, px_per_mm, line_map)
-        out[key] = RegionFigures(round(np.count_nonzero(mask) / scale**2), source, None, measures, mask)
+        out[key] = RegionFigures(round(int(np.count_nonzero(mask)) / scale**2), source, None, measures, mask)
     return {k: out[k] for k in masks}, spot_mask & union, line_map
 
 
@@ -209,7 +209,7 @@ def face_figures(regions: dict[str, RegionFigures], linear: np.ndarray) -> Measu
     measured = {k: r for k, r in regions.items() if r.reason is None and r.mask.any()}
     if not measured:
         return Measures.unmeasured("no region of the face could be measured")
-    weights = {k: float(np.count_nonzero(r.mask)) for k, r in measured.items()}
+    weights = {k: float(int(np.count_nonzero(r.mask))) for k, r in measured.items()}
     values: dict[str, Any] = {}
     for spec in MEASURES:
         if spec.key in ("spot_area_mm2", "pore_count", "ita_deg"):

@@ -90,7 +90,7 @@ def analyze(
 @click.option("--photo", type=click.Path(dir_okay=False, path_type=Path), help="Use this 12 MP JPEG instead of a simulated one.")
 @click.option("--baseline", type=click.Path(dir_okay=False, path_type=Path), help="Baseline for --photo.")
 @click.option("--view", type=click.Choice(["closeup", "front"]), default="closeup", show_default=True,
-              help="A close-up pair, or a front-view (face) pair with the face work timed too.")
+              help="A close-up pair, or a front-view (face) pair (landmarks, regions, dense alignment), declared as that view.")
 @click.option("--memory/--no-memory", default=True, show_default=True,
               help="Also measure a worker's peak memory, two photos at once (12 MP JPEG, 100 MP 16-bit PNG).")
 def bench(repeats: int, photo: Path | None, baseline: Path | None, view: str, memory: bool) -> None:

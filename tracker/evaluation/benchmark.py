@@ -7,9 +7,9 @@ with them). The test images are made in a child process so that the peak memory
 reported is the analysis's own. Nothing is cached across runs: every cold run
 decodes, calibrates and indexes its baseline again.
 
-``--view front`` times a front-view (face) pair: the analysis plus what exists of
-the face work (landmarks and regions in both photos, landmark alignment with
-dense refinement). The worker's memory (:mod:`tracker.evaluation.memory_probe`)
+``--view front`` times a front-view (face) pair: the analysis finds both faces'
+landmarks and regions, aligns them by their landmarks and refines the warp densely
+(stage ``faces_s`` is the finding, ``align_s`` the alignment). The worker's memory (:mod:`tracker.evaluation.memory_probe`)
 is measured for a 12 MP JPEG and a 100 MP 16-bit PNG, two photos at once.
 """
 
@@ -85,16 +85,6 @@ def _in_child(target: Callable[..., None], *args: str) -> None:
         raise RuntimeError(f"making the benchmark images failed ({target.__name__}, exit code {child.exitcode})")
 
 
-def _front_work(photo_bytes: bytes, base_bytes: bytes) -> None:
-    """The face work that exists today, on the analysis's working-scale images."""
-    from tracker.analysis.decode import decode_image
-    from tracker.analysis.face import find_face
-    from tracker.analysis.face.align import align_faces
-
-    photo, base = decode_image(photo_bytes, reduce=2).srgb, decode_image(base_bytes, reduce=2).srgb
-    align_faces(photo, find_face(photo), base, find_face(base))
-
-
 @dataclass(frozen=True)
 class BenchReport:
     megapixels: float
@@ -108,7 +98,6 @@ class BenchReport:
     px_per_mm: float | None
     stage_times_s: dict[str, float]
     view: str = "closeup"
-    front_s: float | None = None
     worker_peak_mb: dict[str, float] | None = None
     load: tuple[float, float] = (0.0, 0.0)
     #: CPU seconds (all threads) of decode, cold, cached and overlays: on a shared machine
@@ -126,10 +115,6 @@ class BenchReport:
             f"analyze_photo, baseline cached{self.cached_s * 1000:8.0f} ms  {ratio(self.cached_s):4.1f}x",
             f"overlays (4 PNGs)             {self.overlays_s * 1000:8.0f} ms  {ratio(self.overlays_s):4.1f}x",
         ]
-        if self.front_s is not None:
-            total = self.cold_s + self.front_s
-            lines.append(f"front: cold + faces, aligned   {total * 1000:7.0f} ms  {ratio(total):4.1f}x"
-                         f"  (faces: landmarks, regions, dense refinement {self.front_s * 1000:.0f} ms)")
         if len(self.cpu_s) == 4:
             d, c, k, o = self.cpu_s
             lines.append(f"CPU time (all threads): decode {d * 1000:.0f} ms; cold {c / d:.1f}x, cached {k / d:.1f}x,"
@@ -179,22 +164,16 @@ def run_benchmark(
         decode_s = _median_time(lambda: cv2.imdecode(buf, cv2.IMREAD_COLOR), repeats, cpu)
 
         progress("timing analyze_photo with a cold baseline...")
-        analyze_photo(photo_bytes, baseline=base_bytes)  # warm-up: imports, caches
-        cold_s = _median_time(lambda: analyze_photo(photo_bytes, baseline=base_bytes), repeats, cpu)
-        last = analyze_photo(photo_bytes, baseline=base_bytes)
+        analyze_photo(photo_bytes, baseline=base_bytes, view=view)  # warm-up: imports, caches
+        cold_s = _median_time(lambda: analyze_photo(photo_bytes, baseline=base_bytes, view=view), repeats, cpu)
+        last = analyze_photo(photo_bytes, baseline=base_bytes, view=view)
 
         progress("timing analyze_photo with a cached baseline...")
-        prepared = prepare_baseline(base_bytes)
-        cached_s = _median_time(lambda: analyze_photo(photo_bytes, baseline=prepared), repeats, cpu)
+        prepared = prepare_baseline(base_bytes, view=view)
+        cached_s = _median_time(lambda: analyze_photo(photo_bytes, baseline=prepared, view=view), repeats, cpu)
 
         progress("timing overlays...")
         overlays_s = _median_time(lambda: overlay_pngs(last), repeats, cpu)
-
-        front_s = None
-        if view == "front":
-            progress("timing the face work...")
-            _front_work(photo_bytes, base_bytes)  # warm-up: the networks load once
-            front_s = _median_time(lambda: _front_work(photo_bytes, base_bytes), repeats)
 
         result = last.result
         return BenchReport(
@@ -209,7 +188,6 @@ def run_benchmark(
             px_per_mm=result.px_per_mm,
             stage_times_s={k: v for k, v in result.timings_s.items() if k != "total_s"},
             view=view,
-            front_s=front_s,
             worker_peak_mb=worker_peaks,
             load=(load_before, os.getloadavg()[0]),
             cpu_s=tuple(cpu),

@@ -126,7 +126,7 @@ def _scaled(face_srgb: np.ndarray, factor: float) -> np.ndarray:
 
 
 def _ncc(a: np.ndarray, b: np.ndarray, mask: np.ndarray) -> float:
-    if np.count_nonzero(mask) < 100:
+    if int(np.count_nonzero(mask)) < 100:
         return float("nan")
     x, y = a[mask].astype(np.float64), b[mask].astype(np.float64)
     x -= x.mean()
@@ -356,7 +356,7 @@ def _dense_map(
     moved = grid + flow / k
     inside = cv2.perspectiveTransform(moved.reshape(-1, 1, 2), np.linalg.inv(h0)).reshape(sh, sw, 2)
     outside = cv2.perspectiveTransform(grid.reshape(-1, 1, 2), np.linalg.inv(h1)).reshape(sh, sw, 2)
-    small = (weight[..., None] * inside + (1.0 - weight[..., None]) * outside).astype(np.float32)
+    small: np.ndarray = (weight[..., None] * inside + (1.0 - weight[..., None]) * outside).astype(np.float32)
     if (y1 - y0, x1 - x0) != (sh, sw):
         small = cv2.resize(small, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
     out[y0:y1, x0:x1] = small

@@ -192,7 +192,7 @@ def _skin_like(srgb: np.ndarray, inside: np.ndarray, core: np.ndarray, *, eye_sp
     is small and alone, so it stays and is measured.
     """
     ys, xs = np.nonzero(inside)
-    if ys.size == 0 or np.count_nonzero(core) < 50:
+    if ys.size == 0 or int(np.count_nonzero(core)) < 50:
         return inside
     y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
     lin = srgb_to_linear(srgb[y0:y1, x0:x1]) + np.float32(0.002)
@@ -268,7 +268,7 @@ def face_regions(srgb: np.ndarray, points_xy: np.ndarray) -> FaceRegions:
                 reasons[key] = "hidden: the head is turned away from the camera on this side"
                 continue
         mask = polygons[key] & skin & ~claimed
-        if np.count_nonzero(mask) < MIN_SKIN_SHARE * max(1, np.count_nonzero(polygons[key])):
+        if int(np.count_nonzero(mask)) < MIN_SKIN_SHARE * max(1, int(np.count_nonzero(polygons[key]))):
             masks[key] = np.zeros(shape, bool)
             reasons[key] = "covered: hair or a beard hides most of this region's skin"
             continue

@@ -24,7 +24,8 @@ import time
 from functools import partial
 import warnings
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar
 
 import cv2
 import numpy as np
@@ -85,6 +86,9 @@ __all__ = [
 ]
 
 MIN_WORKING_LONG_SIDE_PX = 1600
+#: Which alignment features a frame's preparation computes: a baseline's always (any photo
+#: may be aligned to it), a photo's unless its face is aligned by landmarks, or none.
+Features = Literal["always", "unless face", "no"]
 MIN_WORKING_PX_PER_MM = 15.0
 #: Analyses (and baseline preparations) run one at a time in a process. Each keeps
 #: two cores busy with its own two threads, so a second at the same moment gains
@@ -168,7 +172,9 @@ def _prepare_frame(
     what: str,
     chart_model: str | None = None,
     view: str | None = None,
-) -> Frame:
+    features: Features = "no",
+) -> tuple[Frame, _alignment.PreparedReference | None]:
+    """The frame of one photo and, when ``features`` asks for them, its alignment features."""
     reduce = _full_size_and_reduce(source, mm_per_px)
     decoded = _decode.decode_image(source, reduce=reduce)
     srgb = decoded.srgb
@@ -191,22 +197,40 @@ def _prepare_frame(
     faces_s = time.perf_counter() - t_face
     if face.has_regions:
         auto = face.union
-    clipped = _roi.clipped_mask(srgb)
-    region = auto & ~clipped
-    skin_px = np.count_nonzero(auto)
-    lost = 100.0 * (skin_px - np.count_nonzero(region)) / skin_px if skin_px else 0.0
-    quality = _quality.assess_quality(decoded, region=auto, face=face.has_regions)
     if calib.mm_per_px is not None:  # the chart knows best
         px_per_mm = 1.0 / calib.mm_per_px
     elif mm_per_px is not None:
         px_per_mm = decoded.scale / mm_per_px
     else:
         px_per_mm = None
+    # With the skin known, three independent steps: the chromophore maps and the alignment
+    # features on a second thread while this one judges clipping and quality (with a cached
+    # baseline, the photo's preparation would otherwise leave one of the two cores idle).
+    want_features = features == "always" or (features == "unless face" and not face.has_regions)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        chromo_job = pool.submit(_timed, _chromo_frame.frame_maps, srgb, calib, auto)
+        features_job = pool.submit(_alignment.prepare_reference, corrected_srgb,
+                                   mask=_alignment_mask(auto, calib.chart_mask)) if want_features else None
+        clipped = _roi.clipped_mask(srgb)
+        region = auto & ~clipped
+        skin_px = np.count_nonzero(auto)
+        lost = 100.0 * (skin_px - np.count_nonzero(region)) / skin_px if skin_px else 0.0
+        quality = _quality.assess_quality(decoded, region=auto, face=face.has_regions)
+        chromo, chromo_s = chromo_job.result()
+        reference = features_job.result() if features_job is not None else None
+    frame = Frame(decoded, corrected_srgb, calib.linear, calib, auto, region, lost, quality, px_per_mm, chromo,
+                  face=face, chromophores_s=chromo_s, faces_s=faces_s)
+    return frame, reference
+
+
+_T = TypeVar("_T")
+
+
+def _timed(fn: Callable[..., _T], *args: Any) -> tuple[_T, float]:
+    """``fn(*args)`` and the seconds it took."""
     t0 = time.perf_counter()
-    chromo = _chromo_frame.frame_maps(srgb, calib, auto)
-    chromo_s = time.perf_counter() - t0
-    return Frame(decoded, corrected_srgb, calib.linear, calib, auto, region, lost, quality, px_per_mm, chromo,
-                 face=face, chromophores_s=chromo_s, faces_s=faces_s)
+    out = fn(*args)
+    return out, time.perf_counter() - t0
 
 
 def prepare_baseline(
@@ -245,11 +269,11 @@ def _prepare_baseline(
     baseline: ImageSource, *, roi: MaskSource | None, chart_corners: Any, mm_per_px: float | None,
     chart_model: str | None, view: str | None = None,
 ) -> PreparedBaseline:
-    frame = _prepare_frame(
+    frame, reference = _prepare_frame(
         baseline, roi=roi, chart_corners=chart_corners, mm_per_px=mm_per_px, what="baseline", chart_model=chart_model,
-        view=view,
+        view=view, features="always",
     )
-    reference = _alignment.prepare_reference(frame.srgb, mask=_alignment_mask(frame))
+    assert reference is not None
     return PreparedBaseline(frame=frame, reference=reference, roi_supplied=roi is not None)
 
 
@@ -260,10 +284,7 @@ def _prepare_photo(
 
     Found on the photo's own thread, while the other thread prepares the baseline.
     """
-    frame = _prepare_frame(source, what="photo", **options)
-    if not with_features or (frame.face is not None and frame.face.has_regions):
-        return frame, None  # faces are aligned by their landmarks
-    return frame, _alignment.prepare_reference(frame.srgb, mask=_alignment_mask(frame))
+    return _prepare_frame(source, what="photo", features="unless face" if with_features else "no", **options)
 
 
 #: The alignment mask reaches this far (share of the long side) beyond the skin, so
@@ -276,21 +297,22 @@ def _matrix_rows(matrix: np.ndarray) -> tuple[tuple[float, float, float], tuple[
     return (a, b, c), (d, e, f)
 
 
-def _alignment_mask(frame: Frame) -> np.ndarray:
+def _alignment_mask(skin: np.ndarray, chart_mask: np.ndarray | None) -> np.ndarray:
     """Skin and its surroundings without the chart (the chart biases a warp)."""
     # A wide dilation at working scale costs seconds; on a 1/8 copy it is milliseconds,
     # and the margin need not be exact.
-    h, w = frame.shape
+    h, w = skin.shape
     small_size = (max(1, w // 8), max(1, h // 8))
-    small = cv2.resize(frame.skin.astype(np.uint8), small_size, interpolation=cv2.INTER_AREA)
+    small = cv2.resize(skin.astype(np.uint8), small_size, interpolation=cv2.INTER_AREA)
     radius = max(1, int(ALIGNMENT_MARGIN * max(small_size)))
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
     grown = cv2.dilate(small, kernel)
     near_skin = cv2.resize(grown, (w, h), interpolation=cv2.INTER_NEAREST) > 0
-    near_skin |= frame.skin
-    if frame.calibration.chart_mask is not None:
-        near_skin &= ~frame.calibration.chart_mask
+    near_skin |= skin
+    if chart_mask is not None:
+        near_skin &= ~chart_mask
     return near_skin
+
 
 def _scale_source(frame: Frame, mm_per_px: float | None) -> str | None:
     """Where the millimetres come from: the chart or the caller (a face's eye distance only

@@ -240,8 +240,15 @@ def face_regions(srgb: np.ndarray, points_xy: np.ndarray) -> FaceRegions:
     pts = np.asarray(points_xy, dtype=np.float64)[:, :2]
     if pts.shape != (468, 2):
         raise ValueError(f"points_xy must have shape (468, 2); got {pts.shape}")
-    shape = srgb.shape[:2]
+    full_shape = srgb.shape[:2]
     eye_span = float(np.linalg.norm(pts[263] - pts[33]))
+    # Worked in the landmarks' box (grown by the widest pen below): the same pixels as on
+    # the whole frame, at a fraction of the cost; the masks are put back on the frame's grid.
+    box = _landmark_box(pts, full_shape, margin_px=FEATURE_MARGIN * eye_span + 4)
+    offset = np.array([box[1].start, box[0].start], np.float64)
+    pts = pts - offset
+    srgb = srgb[box]
+    shape = srgb.shape[:2]
     features = np.zeros(shape, bool)
     for mask in feature_masks(pts, shape, margin_px=FEATURE_MARGIN * eye_span).values():
         features |= mask
@@ -275,4 +282,20 @@ def face_regions(srgb: np.ndarray, points_xy: np.ndarray) -> FaceRegions:
         masks[key] = mask
         claimed |= mask
         reasons[key] = None
-    return FaceRegions(masks=masks, reasons=reasons, features=features)
+    return FaceRegions(masks={k: _on_frame(m, box, full_shape) for k, m in masks.items()}, reasons=reasons,
+                       features=_on_frame(features, box, full_shape))
+
+
+def _landmark_box(points_xy: np.ndarray, shape: tuple[int, int], *, margin_px: float) -> tuple[slice, slice]:
+    """The landmarks' bounding box grown by ``margin_px`` (whole pixels), inside the image."""
+    m = int(np.ceil(margin_px))
+    lo = np.floor(points_xy.min(axis=0)).astype(int) - m
+    hi = np.ceil(points_xy.max(axis=0)).astype(int) + m + 1
+    rows, cols = shape
+    return slice(max(0, lo[1]), min(rows, max(0, hi[1]))), slice(max(0, lo[0]), min(cols, max(0, hi[0])))
+
+
+def _on_frame(mask: np.ndarray, box: tuple[slice, slice], shape: tuple[int, int]) -> np.ndarray:
+    out = np.zeros(shape, bool)
+    out[box] = mask
+    return out

@@ -54,16 +54,20 @@ def shape_ok(mask: np.ndarray, min_area_px: float, max_area_px: float) -> bool:
 
 def component_touching(mask: np.ndarray, anchor: np.ndarray) -> np.ndarray:
     """Connected parts of ``mask`` (holes filled) that touch ``anchor``."""
-    n, labels = cv2.connectedComponents(mask.view(np.uint8), connectivity=8)
-    if n <= 1:
+    starts = anchor & mask
+    if not starts.any():
         return np.zeros_like(mask)
-    keep = np.zeros(n, np.uint8)
-    keep[labels[anchor & mask]] = 1
-    keep[0] = 0
-    if not keep.any():
-        return np.zeros_like(mask)
+    h, w = mask.shape
+    image = np.ascontiguousarray(mask.view(np.uint8))
+    # Flood fills from the anchor cost the parts' size, where labelling the window costs its size.
+    reached = np.zeros((h + 2, w + 2), np.uint8)
+    inner = reached[1:-1, 1:-1]
+    while starts.any():
+        y, x = divmod(int(np.argmax(starts)), w)
+        cv2.floodFill(image, reached, (x, y), 0, 0, 0, 8 | cv2.FLOODFILL_MASK_ONLY | (1 << 8))
+        starts &= inner == 0
     # Filling the outer contours fills the holes (pores or light flecks inside a spot).
-    contours, _ = cv2.findContours(keep[labels], cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    contours, _ = cv2.findContours(inner, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     filled = np.zeros(mask.shape, np.uint8)
     cv2.drawContours(filled, contours, -1, 1, thickness=cv2.FILLED)
     return filled.astype(bool)

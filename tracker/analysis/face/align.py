@@ -286,7 +286,7 @@ def align_faces(photo_srgb: np.ndarray, photo: Face, base_srgb: np.ndarray, base
     h1 /= h1[2, 2]
     h_flow_full = to_full @ from_box @ h_flow @ photo_scale
 
-    map_xy = _dense_map(base_srgb.shape[:2], k, box, flow, weight, h_flow_full, h1)
+    map_xy = _dense_map(base_srgb.shape[:2], (sh, sw), box, flow, weight, h_flow_full, h1)
     return FaceAlignment(
         True,
         None,
@@ -335,29 +335,33 @@ def _homography_map(shape: tuple[int, int], h: np.ndarray, *, offset: tuple[floa
 
 
 def _dense_map(
-    shape: tuple[int, int], k: float, box: tuple[slice, slice], flow: np.ndarray, weight: np.ndarray,
-    h0: np.ndarray, h1: np.ndarray,
+    shape: tuple[int, int], small_shape: tuple[int, int], box: tuple[slice, slice], flow: np.ndarray,
+    weight: np.ndarray, h0: np.ndarray, h1: np.ndarray,
 ) -> np.ndarray:
     """Baseline grid -> photo pixels: warp ``h0`` plus the flow in the regions, ``h1`` outside.
 
-    ``flow`` and ``weight`` cover ``box`` of the reduced grid (scale ``k``). The blend is
-    made on that reduced box and resized onto the full-resolution box (both parts are
-    smooth); outside the box the weight is nil and the map is ``h1``'s alone.
+    ``flow`` and ``weight`` cover ``box`` of the reduced grid (``small_shape``). The
+    blend is made on that reduced box and sampled bilinearly onto the full-resolution
+    pixels it covers (both parts are smooth); outside, the weight is nil and the map
+    is ``h1``'s alone.
     """
     h, w = shape
+    sy, sx = h / small_shape[0], w / small_shape[1]  # full pixels per reduced pixel
     out = _homography_map(shape, np.linalg.inv(h1))
-    sh, sw = flow.shape[:2]
-    # The box on the full-resolution grid (the reduced grid's pixel edges scaled up).
-    y0, y1 = round(box[0].start / k), min(h, round(box[0].stop / k))
-    x0, x1 = round(box[1].start / k), min(w, round(box[1].stop / k))
-    ys, xs = np.mgrid[0:sh, 0:sw].astype(np.float32)
+    bh, bw = flow.shape[:2]
+    ys, xs = np.mgrid[0:bh, 0:bw].astype(np.float32)
     # Centres of the reduced box's pixels in full-resolution baseline pixels.
-    grid = np.stack([(xs + box[1].start + 0.5) / k - 0.5, (ys + box[0].start + 0.5) / k - 0.5], axis=-1)
-    moved = grid + flow / k
-    inside = cv2.perspectiveTransform(moved.reshape(-1, 1, 2), np.linalg.inv(h0)).reshape(sh, sw, 2)
-    outside = cv2.perspectiveTransform(grid.reshape(-1, 1, 2), np.linalg.inv(h1)).reshape(sh, sw, 2)
+    grid = np.stack([(xs + box[1].start + 0.5) * sx - 0.5, (ys + box[0].start + 0.5) * sy - 0.5], axis=-1)
+    moved = grid + flow * np.array([sx, sy], np.float32)
+    inside = cv2.perspectiveTransform(moved.reshape(-1, 1, 2), np.linalg.inv(h0)).reshape(bh, bw, 2)
+    outside = cv2.perspectiveTransform(grid.reshape(-1, 1, 2), np.linalg.inv(h1)).reshape(bh, bw, 2)
     small: np.ndarray = (weight[..., None] * inside + (1.0 - weight[..., None]) * outside).astype(np.float32)
-    if (y1 - y0, x1 - x0) != (sh, sw):
-        small = cv2.resize(small, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
-    out[y0:y1, x0:x1] = small
+    # The full-resolution pixels whose centres fall inside the reduced box, sampled as a
+    # bilinear resize of the whole reduced grid would sample them.
+    y0, y1 = max(0, int(np.ceil(box[0].start * sy))), min(h, int(np.floor(box[0].stop * sy)))
+    x0, x1 = max(0, int(np.ceil(box[1].start * sx))), min(w, int(np.floor(box[1].stop * sx)))
+    to_small = np.array([[1 / sx, 0.0, (x0 + 0.5) / sx - 0.5 - box[1].start],
+                         [0.0, 1 / sy, (y0 + 0.5) / sy - 0.5 - box[0].start]])
+    out[y0:y1, x0:x1] = cv2.warpAffine(small, to_small, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                                       borderMode=cv2.BORDER_REPLICATE)
     return out

@@ -124,29 +124,14 @@ def log_highpass(log_lum: np.ndarray, region: np.ndarray, sigma_px: float) -> np
     blur_w = cv2.GaussianBlur(small_w, (0, 0), s, borderType=cv2.BORDER_REFLECT)
     low: np.ndarray = blur_v / np.maximum(blur_w, 1e-6)
     low = cv2.resize(low, (w, h), interpolation=cv2.INTER_LINEAR)
-    return np.where(region, log_lum - low, np.float32(0.0)).astype(np.float32, copy=False)
+    highpass = np.subtract(log_lum, low, out=low)
+    highpass[~region] = 0.0
+    return highpass
 
 
 _D2 = np.array([1.0, -2.0, 1.0], np.float32)
 _D1 = np.array([-0.5, 0.0, 0.5], np.float32)
 _ONE = np.array([1.0], np.float32)
-
-
-def _derivatives(
-    image: np.ndarray, sigma_px: float, *, gradient: bool
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
-    """Second derivatives (and gradient magnitude) of the image smoothed at ``sigma_px``."""
-    smooth = cv2.GaussianBlur(image, (0, 0), sigma_px, borderType=cv2.BORDER_REFLECT)
-    border = cv2.BORDER_REFLECT
-    dxx = cv2.sepFilter2D(smooth, cv2.CV_32F, _D2, _ONE, borderType=border)
-    dyy = cv2.sepFilter2D(smooth, cv2.CV_32F, _ONE, _D2, borderType=border)
-    dxy = cv2.sepFilter2D(smooth, cv2.CV_32F, _D1, _D1, borderType=border)
-    grad = None
-    if gradient:
-        gx = cv2.sepFilter2D(smooth, cv2.CV_32F, _D1, _ONE, borderType=border)
-        gy = cv2.sepFilter2D(smooth, cv2.CV_32F, _ONE, _D1, borderType=border)
-        grad = cv2.magnitude(gx, gy)
-    return dxx, dyy, dxy, grad
 
 
 def _eigen(dxx: np.ndarray, dyy: np.ndarray, dxy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -158,18 +143,26 @@ def _eigen(dxx: np.ndarray, dyy: np.ndarray, dxy: np.ndarray) -> tuple[np.ndarra
 
 def ridge_strength(highpass: np.ndarray, px_per_mm: float) -> np.ndarray:
     """Depth-weighted dark-line strength, max over :data:`LINE_SIGMAS_MM`, ln units."""
+    border = cv2.BORDER_REFLECT
     best = np.zeros_like(highpass)
+    # One set of whole-image buffers for every scale: in the worker each fresh one is
+    # mapped and page-faulted in (glibc's 4 MB mmap threshold), which cost more than the filters.
+    smooth, dxx, dyy, dxy, gx, gy, trace = (np.empty_like(highpass) for _ in range(7))
     for sigma_mm in LINE_SIGMAS_MM:
         sigma = sigma_mm * px_per_mm
-        dxx, dyy, dxy, grad = _derivatives(highpass, sigma, gradient=True)
-        assert grad is not None  # asked for
+        cv2.GaussianBlur(highpass, (0, 0), sigma, dst=smooth, borderType=border)
+        cv2.sepFilter2D(smooth, cv2.CV_32F, _D2, _ONE, dst=dxx, borderType=border)
+        cv2.sepFilter2D(smooth, cv2.CV_32F, _ONE, _D2, dst=dyy, borderType=border)
+        cv2.sepFilter2D(smooth, cv2.CV_32F, _D1, _D1, dst=dxy, borderType=border)
+        cv2.sepFilter2D(smooth, cv2.CV_32F, _D1, _ONE, dst=gx, borderType=border)
+        cv2.sepFilter2D(smooth, cv2.CV_32F, _ONE, _D1, dst=gy, borderType=border)
+        grad = cv2.magnitude(gx, gy, magnitude=smooth)
         # Dark valley: strong positive curvature across, little along. The
         # slope term cancels the foot of a step (a spot's rim, a shadow's
         # edge), where curvature comes with a slope; a valley floor is flat.
         # With eigenvalues l1 >= l2, l1 - |l2| = min(l1 - l2, l1 + l2): no eigen split needed.
-        # In place: fresh whole-image temporaries cost more than the arithmetic.
-        trace = dxx + dyy
-        spread = cv2.magnitude(np.subtract(dxx, dyy, out=dxx), np.multiply(dxy, 2.0, out=dxy))  # l1 - l2
+        np.add(dxx, dyy, out=trace)
+        spread = cv2.magnitude(np.subtract(dxx, dyy, out=dxx), np.multiply(dxy, 2.0, out=dxy), magnitude=gx)  # l1 - l2
         response = np.minimum(spread, trace, out=spread)
         response *= np.float32(sigma**2)
         response -= np.multiply(grad, np.float32(sigma), out=grad)
@@ -184,11 +177,13 @@ def orientation_coherence(highpass: np.ndarray, px_per_mm: float) -> np.ndarray:
     gx = cv2.sepFilter2D(smooth, cv2.CV_32F, _D1, _ONE, borderType=border)
     gy = cv2.sepFilter2D(smooth, cv2.CV_32F, _ONE, _D1, borderType=border)
     window = COHERENCE_WINDOW_MM * px_per_mm
+    # Products and their blurs in place (see ridge_strength on fresh buffers).
     jxx = cv2.GaussianBlur(gx * gx, (0, 0), window, borderType=border)
     jyy = cv2.GaussianBlur(gy * gy, (0, 0), window, borderType=border)
-    jxy = cv2.GaussianBlur(np.multiply(gx, gy, out=smooth), (0, 0), window, borderType=border)
-    energy = np.maximum(jxx + jyy, np.float32(1e-12))
-    spread = cv2.magnitude(np.subtract(jxx, jyy, out=jxx), np.multiply(jxy, 2.0, out=jxy))
+    jxy = np.multiply(gx, gy, out=smooth)
+    cv2.GaussianBlur(jxy, (0, 0), window, dst=jxy, borderType=border)
+    energy = np.maximum(np.add(jxx, jyy, out=gx), np.float32(1e-12), out=gx)
+    spread = cv2.magnitude(np.subtract(jxx, jyy, out=jxx), np.multiply(jxy, 2.0, out=jxy), magnitude=gy)
     return np.divide(spread, energy, out=spread)
 
 
@@ -221,10 +216,9 @@ def count_pores(highpass: np.ndarray, region: np.ndarray, px_per_mm: float) -> i
     smooths = [cv2.GaussianBlur(highpass, (0, 0), sigma_mm * px_per_mm, borderType=border) for sigma_mm in PORE_SIGMAS_MM]
     # LoG response per scale (one 3x3 Laplacian pass each); the full Hessian is needed
     # only at the few candidate pixels below.
-    responses = [
-        np.multiply(cv2.Laplacian(smooth, cv2.CV_32F, ksize=1, borderType=border), np.float32((sigma_mm * px_per_mm) ** 2))
-        for sigma_mm, smooth in zip(PORE_SIGMAS_MM, smooths, strict=True)
-    ]
+    responses = [cv2.Laplacian(smooth, cv2.CV_32F, ksize=1, borderType=border) for smooth in smooths]
+    for sigma_mm, response in zip(PORE_SIGMAS_MM, responses, strict=True):
+        np.multiply(response, np.float32((sigma_mm * px_per_mm) ** 2), out=response)
     best = np.maximum(responses[0], responses[1])
     for response in responses[2:]:
         np.maximum(best, response, out=best)
@@ -242,17 +236,23 @@ def count_pores(highpass: np.ndarray, region: np.ndarray, px_per_mm: float) -> i
     return round_enough
 
 
-def _at_scale(log_lum: np.ndarray, region: np.ndarray, px_per_mm: float, target_px_per_mm: float) -> tuple[np.ndarray, np.ndarray]:
-    """The log image and region resampled (area average) to ``target_px_per_mm`` when coarser."""
+def _at_scale(
+    log_lum: np.ndarray, region: np.ndarray, px_per_mm: float, target_px_per_mm: float, *, weight: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The log image and region resampled (area average) to ``target_px_per_mm`` when coarser.
+
+    ``weight``: the region as float32 0/1, when the caller has it.
+    """
     if target_px_per_mm >= px_per_mm:
         return log_lum, region
     h, w = region.shape
     size = (max(1, round(w * target_px_per_mm / px_per_mm)), max(1, round(h * target_px_per_mm / px_per_mm)))
     small = cv2.resize(log_lum, size, interpolation=cv2.INTER_AREA)
     # A pixel belongs to the region when most of its area does.
-    small_region = cv2.resize(region.astype(np.float32), size, interpolation=cv2.INTER_AREA) >= 0.5
+    area = cv2.resize(region.astype(np.float32) if weight is None else weight, size, interpolation=cv2.INTER_AREA)
+    small_region = area >= 0.5
     if not small_region.any():
-        small_region = cv2.resize(region.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0
+        small_region = area > 0
     return small, small_region
 
 
@@ -283,10 +283,11 @@ def measure_texture(linear: np.ndarray, region: np.ndarray, *, px_per_mm: float 
     ppm = ASSUMED_PX_PER_MM if px_per_mm is None else float(px_per_mm)
 
     lum = cv2.transform(linear, np.array([[0.2126, 0.7152, 0.0722]], np.float32))
-    log_lum = cv2.log(np.maximum(lum, np.float32(1e-4))).reshape(h, w)
+    log_lum = cv2.log(np.maximum(lum, np.float32(1e-4), out=lum), dst=lum).reshape(h, w)
+    weight = region.astype(np.float32) if ppm > MAX_WORK_PX_PER_MM else None  # resampled at both scales
 
     line_ppm = min(ppm, MAX_WORK_PX_PER_MM)
-    log_line, region_line = _at_scale(log_lum, region, ppm, line_ppm)
+    log_line, region_line = _at_scale(log_lum, region, ppm, line_ppm, weight=weight)
     highpass = log_highpass(log_line, region_line, HIGHPASS_SIGMA_MM * line_ppm)
     _, std = cv2.meanStdDev(highpass, mask=region_line.view(np.uint8))
     roughness = float(std[0, 0])
@@ -302,7 +303,7 @@ def measure_texture(linear: np.ndarray, region: np.ndarray, *, px_per_mm: float 
         reason = f"scale {ppm:.1f} px/mm is below {MIN_PORE_PX_PER_MM:.0f} px/mm: pores are not resolved"
     else:
         pore_ppm = min(ppm, MAX_PORE_PX_PER_MM)
-        log_pore, region_pore = _at_scale(log_lum, region, ppm, pore_ppm)
+        log_pore, region_pore = _at_scale(log_lum, region, ppm, pore_ppm, weight=weight)
         pore_highpass = log_highpass(log_pore, region_pore, HIGHPASS_SIGMA_MM * pore_ppm)
         pore_count, reason = count_pores(pore_highpass, region_pore, pore_ppm), None
         pores_per_cm2 = pore_count / (float(region_pore.sum()) / pore_ppm**2 / 100.0)

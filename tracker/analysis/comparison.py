@@ -325,7 +325,8 @@ def compare_with_baseline(
         # the outline and with it the figures).
         photo_ok = ~(frame.skin & ~frame.region)
         warped_region = _remap(photo_ok.astype(np.uint8), map_xy, nearest=True) > 0
-        warped_tone = _remap(photo_tone, map_xy)
+        # With a chart the tone is read from the corrected colours: the same image, warped once.
+        warped_tone = warped if photo_tone is photo_linear else _remap(photo_tone, map_xy)
         warped_chromo = _remap_chromophores(photo_chromo, map_xy)
         matrix = face_alignment.affine()
     else:
@@ -336,7 +337,7 @@ def compare_with_baseline(
             frame.region.astype(np.uint8), np.asarray(matrix, dtype=np.float64), (base.shape[1], base.shape[0]),
             flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0,
         ) > 0
-        warped_tone = _alignment.warp_to_reference(photo_tone, matrix, base.shape)[0]
+        warped_tone = warped if photo_tone is photo_linear else _alignment.warp_to_reference(photo_tone, matrix, base.shape)[0]
         warped_chromo = _chromo_frame.warp_maps(photo_chromo, matrix, base.shape)
     assert matrix is not None
     common = base.region & valid & warped_region

@@ -186,10 +186,11 @@ def sharpness_ratio(srgb: np.ndarray, *, region: np.ndarray | None = None) -> fl
         grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
         if mask is not None:
             mask = cv2.resize(mask, size, interpolation=cv2.INTER_NEAREST)
-    # In place: fresh whole-image temporaries cost as much as the blurs.
-    fine = np.subtract(grey, cv2.GaussianBlur(grey, (0, 0), 1.0))
-    np.square(fine, out=fine)
-    mid = np.subtract(cv2.GaussianBlur(grey, (0, 0), 2.0), cv2.GaussianBlur(grey, (0, 0), 4.0))
+    # In place, in three buffers: fresh whole-image temporaries cost as much as the blurs.
+    fine = cv2.GaussianBlur(grey, (0, 0), 1.0)
+    np.square(np.subtract(grey, fine, out=fine), out=fine)
+    mid = cv2.GaussianBlur(grey, (0, 0), 2.0)
+    np.subtract(mid, cv2.GaussianBlur(grey, (0, 0), 4.0, dst=grey), out=mid)
     np.square(mid, out=mid)
     # Ignore a frame-border margin where the filters see the replicated edge.
     valid = np.zeros(grey.shape, dtype=bool)

@@ -86,13 +86,17 @@ def erythema_index(linear: np.ndarray) -> np.ndarray:
     [[100.0, nan]]
     """
     linear = check_linear_rgb(linear)
-    r = np.ascontiguousarray(linear[..., 0])
-    g = np.ascontiguousarray(linear[..., 1])
+    # Own contiguous copies of the two channels, worked on in place: in the worker every
+    # fresh whole-image buffer is mmapped and page-faulted in.
+    r = np.array(linear[..., 0], dtype=np.float32, order="C")
+    g = np.array(linear[..., 1], dtype=np.float32, order="C")
     floor = np.float32(MIN_CHANNEL_LINEAR)
+    unusable = ~((r >= MIN_CHANNEL_LINEAR) & (g >= MIN_CHANNEL_LINEAR))
+    ratio = np.divide(np.maximum(r, floor, out=r), np.maximum(g, floor, out=g), out=r)
     # OpenCV's vectorised log: several times numpy's on a 3 MP map.
-    ei = cv2.log(np.maximum(r, floor) / np.maximum(g, floor)).reshape(r.shape)
+    ei: np.ndarray = cv2.log(ratio, dst=g).reshape(g.shape)
     ei *= np.float32(100.0 / np.log(10.0))
-    ei[~((r >= MIN_CHANNEL_LINEAR) & (g >= MIN_CHANNEL_LINEAR))] = np.nan
+    ei[unusable] = np.nan
     return ei
 
 

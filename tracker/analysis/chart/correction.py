@@ -50,11 +50,16 @@ _NEXT_CHANNEL = np.array([[0, 1, 0], [0, 0, 1], [1, 0, 0]], dtype=np.float32)
 
 
 def _root_polynomial_image(cam: np.ndarray, matrix: np.ndarray, root: np.ndarray | None = None) -> np.ndarray:
+    """``matrix @ [cam, cross terms]``; given ``root`` (the square root of ``cam``), both are used up as scratch."""
     out: np.ndarray = cv2.transform(cam, np.ascontiguousarray(matrix[:, :3]))
+    scratch = root is not None
     if root is None:
         root = cv2.sqrt(np.maximum(cam, np.float32(0.0)))
-    cross = cv2.multiply(root, cv2.transform(root, _NEXT_CHANNEL))  # sqrt(RG), sqrt(GB), sqrt(BR)
-    out += cv2.transform(cross, np.ascontiguousarray(matrix[:, 3:]))
+    # Intermediates go into buffers already made: a fresh 3 MP float image costs its page faults too.
+    cross = cv2.transform(root, _NEXT_CHANNEL, dst=cam if scratch else None)
+    cv2.multiply(root, cross, dst=cross)  # sqrt(RG), sqrt(GB), sqrt(BR)
+    cv2.transform(cross, np.ascontiguousarray(matrix[:, 3:]), dst=root)
+    cv2.add(out, root, dst=out)
     return out
 
 
@@ -77,7 +82,8 @@ class FitMethod:
     apply_image : callable
         ``matrix @ features`` for a whole (H, W, 3) float32 image and a float32
         matrix, computed without the feature table (optionally given the image's
-        square root, when a lookup table already made it).
+        square root, when a lookup table already made it: both images are then
+        scratch, overwritten).
     """
 
     name: str
@@ -232,7 +238,8 @@ class ColourCorrection:
             u, v = normalised_coordinates((h, w))
             # The light field, summed in float64 and stored in float32, built at the image's
             # (H, 3W) layout so one division serves all channels.
-            light = np.empty((h, w * 3), dtype=np.float32)
+            # The root image, used up by then, holds it when there is one.
+            light = root.reshape(h, w * 3) if root is not None else np.empty((h, w * 3), dtype=np.float32)
             np.add(np.repeat(1.0 + a * u, 3)[None, :], (b * v)[:, None], out=light, casting="unsafe")
             np.maximum(light, np.float32(0.05), out=light)
             cv2.divide(rows, light, dst=rows)

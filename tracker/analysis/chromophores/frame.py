@@ -32,13 +32,17 @@ MAX_CHART_RESIDUAL = 0.012
 MAX_MAP_PIXELS = 1_000_000
 
 
-def _maps(linear: np.ndarray, region: np.ndarray | None, **chart: np.ndarray) -> ChromophoreMaps:
+def _maps(
+    linear: np.ndarray, region: np.ndarray | None, shape: tuple[int, int], box: tuple[slice, slice], **chart: np.ndarray
+) -> ChromophoreMaps:
+    """The maps of the ``box`` of a frame of ``shape`` (``linear`` and ``region`` are the box's)."""
     h, w = linear.shape[:2]
     factor = int(np.ceil(np.sqrt(h * w / MAX_MAP_PIXELS)))
     if factor <= 1:
-        return chromophore_maps(linear, region=region, **chart)
+        maps = chromophore_maps(linear, region=region, **chart)
+        return _embed(maps, shape, box)
     size = (max(1, w // factor), max(1, h // factor))
-    small = cv2.resize(np.ascontiguousarray(linear, dtype=np.float32), size, interpolation=cv2.INTER_AREA)
+    small = cv2.resize(linear.astype(np.float32, copy=False), size, interpolation=cv2.INTER_AREA)
     small_region = None
     if region is not None:
         small_region = cv2.resize(region.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
@@ -49,16 +53,24 @@ def _maps(linear: np.ndarray, region: np.ndarray | None, **chart: np.ndarray) ->
         return cv2.resize(values, (w, h), interpolation=cv2.INTER_LINEAR)  # NaN spreads: stays unmeasured
 
     def grow_mask(mask: np.ndarray) -> np.ndarray:
-        return cv2.resize(mask.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
+        return cv2.resize(mask.view(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
 
     melanin, blood = grow(maps.melanin_pct), grow(maps.blood_pct)
-    valid = grow_mask(maps.valid) & np.isfinite(melanin) & np.isfinite(blood)
-    melanin[~valid] = np.nan
-    blood[~valid] = np.nan
-    return replace(maps, melanin_pct=melanin, blood_pct=blood, valid=valid, specular=grow_mask(maps.specular))
+    valid = grow_mask(maps.valid)
+    valid &= np.isfinite(melanin)
+    valid &= np.isfinite(blood)
+    invalid = ~valid
+    np.copyto(melanin, np.float32(np.nan), where=invalid)
+    np.copyto(blood, np.float32(np.nan), where=invalid)
+    grown = replace(maps, melanin_pct=melanin, blood_pct=blood, valid=valid, specular=grow_mask(maps.specular))
+    return _embed(grown, shape, box)
 
 
 def _embed(maps: ChromophoreMaps, shape: tuple[int, int], box: tuple[slice, slice]) -> ChromophoreMaps:
+    """The box's maps placed in the whole frame (unmeasured outside the box)."""
+    if maps.valid.shape == tuple(shape):
+        return maps
+
     def full(arr: np.ndarray, fill: float | bool) -> np.ndarray:
         out = np.full(shape, fill, dtype=arr.dtype)
         out[box] = arr
@@ -107,7 +119,7 @@ def frame_maps(
     region = skin[box] if skin[box].any() else None
     chart = calibration.chart
     if chart is None:
-        return _embed(_maps(calibration.linear[box], region), shape, box)
+        return _maps(calibration.linear[box], region, shape, box)
     a, b = calibration.illumination
     u, v = normalised_coordinates(shape)
     centres = np.asarray(chart.patch_centres, dtype=np.float64)
@@ -120,14 +132,12 @@ def frame_maps(
     except ValueError:  # too few usable patches for the spectral fit
         residual = float("inf")
     if residual > MAX_CHART_RESIDUAL or force_corrected:
-        maps = _maps(calibration.linear[box], region)
+        maps = _maps(calibration.linear[box], region, shape, box)
         light = light_check(patches, usable=usable)
-        maps = replace(maps, calibrated=True, mode="corrected", light=light, chart_residual=residual)
-        return _embed(maps, shape, box)
+        return replace(maps, calibrated=True, mode="corrected", light=light, chart_residual=residual)
     plane = (1.0 + a * u[None, box[1]] + b * v[box[0], None]).astype(np.float32)
     linear = srgb_to_linear(srgb[box]) / np.maximum(plane, 0.05)[..., None]
-    maps = _maps(linear, region, patch_linear=patches, patch_usable=usable)
-    return _embed(maps, shape, box)
+    return _maps(linear, region, shape, box, patch_linear=patches, patch_usable=usable)
 
 
 def warp_maps(maps: ChromophoreMaps, matrix: np.ndarray, reference_shape: tuple[int, int]) -> ChromophoreMaps:

@@ -152,12 +152,16 @@ class PixelSolution:
         (1 = lit like the chart); None unless asked for.
     in_gamut : numpy.ndarray
         bool: the pixel's colour lies within :data:`MAX_GAMUT_DISTANCE` of the skin model's gamut.
+    log_linear : numpy.ndarray
+        (H, W, 3) float32, natural log of the linear values (floored at 1e-5), for callers
+        that need other log ratios of the same pixels without a second pass.
     """
 
     melanin_pct: np.ndarray
     blood_pct: np.ndarray
     brightness: np.ndarray | None
     in_gamut: np.ndarray
+    log_linear: np.ndarray
 
 
 def solve_pixels(linear: np.ndarray, inverse: InverseTable, *, with_brightness: bool = False) -> PixelSolution:
@@ -188,8 +192,7 @@ def solve_pixels(linear: np.ndarray, inverse: InverseTable, *, with_brightness: 
     looked = cv2.remap(  # type: ignore[call-overload]
         inverse.table, cells, None, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
     )
-    melanin = np.ascontiguousarray(looked[..., 0])
-    blood = cv2.exp(np.ascontiguousarray(looked[..., 1]))
-    in_gamut = looked[..., 3] <= MAX_GAMUT_DISTANCE
-    brightness = np.exp(logs[..., 1] - looked[..., 2]) if with_brightness else None
-    return PixelSolution(melanin, blood, brightness, in_gamut)
+    melanin, ln_blood, ln_green, distance = cv2.split(looked)
+    in_gamut = distance <= MAX_GAMUT_DISTANCE
+    brightness = np.exp(logs[..., 1] - ln_green) if with_brightness else None
+    return PixelSolution(melanin, cv2.exp(ln_blood), brightness, in_gamut, logs)

@@ -10,6 +10,7 @@ outside the skin gamut) are excluded and their share reported.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 import cv2
 import numpy as np
@@ -41,12 +42,17 @@ def _shading(values: np.ndarray, inside: np.ndarray) -> np.ndarray:
     h, w = values.shape
     step = max(1, round(SHADING_BLOCK_FRACTION * max(h, w)))
     nby, nbx = -(-h // step), -(-w // step)
-    padded = np.full((nby * step, nbx * step), np.nan, dtype=np.float32)
-    padded[:h, :w] = np.where(inside, values, np.nan)
-    blocks = padded.reshape(nby, step, nbx, step).transpose(0, 2, 1, 3).reshape(nby, nbx, -1)
-    # A block's median from a strided subsample: 64-256 pixels are plenty for a level.
-    stride = max(1, blocks.shape[2] // 256)
-    sample = blocks[:, :, ::stride]
+    # A block's median from a strided subsample: 64-256 pixels are plenty for a level. Only
+    # the sampled pixels are read (every ``stride``-th of the block in row-major order), so
+    # the cost does not grow with the image.
+    stride = max(1, step * step // 256)
+    offsets = np.arange(0, step * step, stride)
+    ys = np.arange(nby)[:, None, None] * step + offsets // step
+    xs = np.arange(nbx)[None, :, None] * step + offsets % step
+    ys, xs = np.broadcast_arrays(ys, xs)
+    within = (ys < h) & (xs < w)
+    yc, xc = np.minimum(ys, h - 1), np.minimum(xs, w - 1)
+    sample = np.where(within & inside[yc, xc], values[yc, xc], np.float32(np.nan)).astype(np.float32, copy=False)
     counts = np.isfinite(sample).sum(axis=2)
     level = np.full((nby, nbx), np.nan, dtype=np.float32)
     enough = counts >= max(8, sample.shape[2] // 10)
@@ -61,6 +67,15 @@ def _shading(values: np.ndarray, inside: np.ndarray) -> np.ndarray:
     # Block centres -> pixels (cv2.resize aligns centres with INTER_LINEAR).
     full = cv2.resize(level, (nbx * step, nby * step), interpolation=cv2.INTER_LINEAR)
     return full[:h, :w]
+
+
+@cache
+def _default_table() -> inversion.InverseTable:
+    """The inverse table of the default (chart-less) response: the same for every photo,
+    so it is built once per process (about 13 ms)."""
+    table = inversion.build_inverse_table(response.default_response(), saturation=BLOOD_SATURATION)
+    table.table.setflags(write=False)
+    return table
 
 
 @dataclass(frozen=True)
@@ -147,17 +162,18 @@ def chromophore_maps(
     if patch_linear is None:
         resp = response.default_response()
         light = response.LightCheck(True, float("nan"))
+        table = _default_table()
     else:
         resp = response.fit_response(patch_linear, usable=patch_usable)
         light = response.light_check(patch_linear, usable=patch_usable)
-    table = inversion.build_inverse_table(resp, saturation=BLOOD_SATURATION)
+        table = inversion.build_inverse_table(resp, saturation=BLOOD_SATURATION)
     solution = inversion.solve_pixels(linear, table)
     inside = solution.in_gamut if region is None else solution.in_gamut & region
     # Shine is brighter *and* whiter than the skin around it (a surface reflection adds the
     # light's own colour): judged against the smooth shading of the observed green and of
     # ln(B/R), so that a lit cheek (brighter, same colour) or a darker spot is never shine.
     green = linear[..., 1]
-    whiteness = cv2.transform(cv2.log(np.maximum(linear, np.float32(1e-5))), np.array([[-1.0, 0.0, 1.0]]))  # ln(B/R)
+    whiteness = cv2.transform(solution.log_linear, np.array([[-1.0, 0.0, 1.0]]))  # ln(B/R)
     specular = (green > SPECULAR_BRIGHTNESS * _shading(green, inside)) & (
         whiteness > _shading(whiteness, inside) + SPECULAR_WHITENING
     )

@@ -58,6 +58,59 @@ def _uv(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return log[..., 0] - log[..., 1], log[..., 2] - log[..., 1]
 
 
+def _bounds(a: np.ndarray, b: np.ndarray, c: float, lo: np.ndarray, hi: np.ndarray) -> None:
+    """Narrow [lo, hi] (in place) to the x where a * x + b >= c; an unsatisfiable row gets lo > hi."""
+    flat = a == 0
+    bound = (c - b) / np.where(flat, 1.0, a)
+    np.maximum(lo, np.where(a > 0, bound, -np.inf), out=lo)
+    np.minimum(hi, np.where(a < 0, bound, np.inf), out=hi)
+    lo[flat & (b < c)] = np.inf
+
+
+def _rasterise(xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The (triangle, cell) pairs whose cell centre lies inside the triangle, with barycentric weights.
+
+    ``xs``, ``ys``: (T, 3) triangle corners in cell units. Returns (triangle, px, py, w1, w2)
+    in the order triangle, row, column. Each triangle's rows of its bounding box are
+    narrowed to the columns its three edges allow, and only the cells there take the exact
+    inside test (about a quarter of the cells of the bounding boxes).
+    """
+    ax, ay = xs[:, 0], ys[:, 0]
+    e1x, e1y, e2x, e2y = xs[:, 1] - ax, ys[:, 1] - ay, xs[:, 2] - ax, ys[:, 2] - ay
+    det = e1x * e2y - e2x * e1y
+    ok = np.abs(det) > 1e-12
+    safe = np.where(ok, det, 1.0)
+    x0, x1 = np.ceil(xs.min(axis=1)).astype(int), np.floor(xs.max(axis=1)).astype(int)
+    y0, y1 = np.ceil(ys.min(axis=1)).astype(int), np.floor(ys.max(axis=1)).astype(int)
+    n_rows = np.where(ok & (x1 >= x0), np.maximum(y1 - y0 + 1, 0), 0)
+    row_tri = np.repeat(np.arange(len(xs)), n_rows)
+    row_y = y0[row_tri] + np.arange(n_rows.sum()) - np.repeat(np.cumsum(n_rows) - n_rows, n_rows)
+    # Along a row the weights are affine in x: w1 = a1 x + b1, w2 = a2 x + b2.
+    t, dy = row_tri, row_y - ay[row_tri]
+    a1, b1 = e2y[t] / safe[t], (-ax[t] * e2y[t] - e2x[t] * dy) / safe[t]
+    a2, b2 = -e1y[t] / safe[t], (e1x[t] * dy + ax[t] * e1y[t]) / safe[t]
+    lo, hi = x0[t].astype(np.float64), x1[t].astype(np.float64)
+    _bounds(a1, b1, -1e-6, lo, hi)
+    _bounds(a2, b2, -1e-6, lo, hi)
+    _bounds(-(a1 + a2), -(b1 + b2), -1.0 - 1e-6, lo, hi)
+    # Slack against rounding: a cell for slivers (tiny det, ill-conditioned bounds), else 1e-6.
+    slack = np.where(np.abs(det[t]) < 1e-3, 1.0, 1e-6)
+    start = np.maximum(np.ceil(np.minimum(lo, 1e9) - slack), x0[t]).astype(int)
+    end = np.minimum(np.floor(np.maximum(hi, -1e9) + slack), x1[t]).astype(int)
+    n_cells = np.maximum(end - start + 1, 0)
+    tri = np.repeat(t, n_cells)
+    px = np.repeat(start, n_cells) + np.arange(n_cells.sum()) - np.repeat(np.cumsum(n_cells) - n_cells, n_cells)
+    py = np.repeat(row_y, n_cells)
+    # The exact test, on the candidates only.
+    ax, ay = xs[tri, 0], ys[tri, 0]
+    e1x, e1y, e2x, e2y = xs[tri, 1] - ax, ys[tri, 1] - ay, xs[tri, 2] - ax, ys[tri, 2] - ay
+    safe = safe[tri]
+    w1 = ((px - ax) * e2y - e2x * (py - ay)) / safe
+    w2 = (e1x * (py - ay) - (px - ax) * e1y) / safe
+    inside = (w1 >= -1e-9) & (w2 >= -1e-9) & (w1 + w2 <= 1 + 1e-9)
+    return tri[inside], px[inside], py[inside], w1[inside], w2[inside]
+
+
 def build_inverse_table(response: CameraResponse, *, saturation: float) -> InverseTable:
     """Tabulate the inverse of (m, b) -> (u, v) for one photo's response.
 
@@ -103,22 +156,7 @@ def build_inverse_table(response: CameraResponse, *, saturation: float) -> Inver
     orientation = (xs[:, 1] - xs[:, 0]) * (ys[:, 2] - ys[:, 0]) - (xs[:, 2] - xs[:, 0]) * (ys[:, 1] - ys[:, 0])
     keep = orientation * np.sign(np.median(orientation)) > 0
     corners, xs, ys = corners[keep], xs[keep], ys[keep]
-    x0, x1 = np.ceil(xs.min(axis=1)).astype(int), np.floor(xs.max(axis=1)).astype(int)
-    y0, y1 = np.ceil(ys.min(axis=1)).astype(int), np.floor(ys.max(axis=1)).astype(int)
-    width, height = np.maximum(x1 - x0 + 1, 0), np.maximum(y1 - y0 + 1, 0)
-    counts = width * height
-    tri = np.repeat(np.arange(len(corners)), counts)
-    k = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    px = x0[tri] + k % np.maximum(width[tri], 1)
-    py = y0[tri] + k // np.maximum(width[tri], 1)
-    ax, ay = xs[tri, 0], ys[tri, 0]
-    e1x, e1y, e2x, e2y = xs[tri, 1] - ax, ys[tri, 1] - ay, xs[tri, 2] - ax, ys[tri, 2] - ay
-    det = e1x * e2y - e2x * e1y
-    safe = np.where(np.abs(det) > 1e-12, det, 1.0)
-    w1 = ((px - ax) * e2y - e2x * (py - ay)) / safe
-    w2 = (e1x * (py - ay) - (px - ax) * e1y) / safe
-    inside = (np.abs(det) > 1e-12) & (w1 >= -1e-9) & (w2 >= -1e-9) & (w1 + w2 <= 1 + 1e-9)
-    tri, px, py, w1, w2 = tri[inside], px[inside], py[inside], w1[inside], w2[inside]
+    tri, px, py, w1, w2 = _rasterise(xs, ys)
     vals = values[corners[tri]]
     interpolated = (1 - w1 - w2)[:, None] * vals[:, 0] + w1[:, None] * vals[:, 1] + w2[:, None] * vals[:, 2]
     table = np.full((_INVERSE_CELLS * _INVERSE_CELLS, 4), np.nan)

@@ -30,6 +30,8 @@ MAX_CHART_RESIDUAL = 0.012
 #: to the working scale: 1 MP still resolves 1 mm on a close-up, the averaging lowers the
 #: 8-bit and JPEG chroma noise, and it keeps the maps' cost near a JPEG decode.
 MAX_MAP_PIXELS = 1_000_000
+#: Rows per band of :func:`_camera_linear`.
+_BAND_ROWS = 64
 
 
 def _maps(
@@ -85,6 +87,21 @@ def _embed(maps: ChromophoreMaps, shape: tuple[int, int], box: tuple[slice, slic
     )
 
 
+def _camera_linear(srgb: np.ndarray, row_term: np.ndarray, column_term: np.ndarray) -> np.ndarray:
+    """Linear camera values of ``srgb`` divided by the illumination plane ``row_term + column_term``.
+
+    ``row_term`` (W,) is the plane along a row, ``column_term`` (H,) its offset per row. Done
+    in bands of rows that stay in the CPU cache: on a 3 MP image about half the time of
+    whole-image passes.
+    """
+    out = np.empty(srgb.shape, dtype=np.float32)
+    for top in range(0, srgb.shape[0], _BAND_ROWS):
+        band = slice(top, top + _BAND_ROWS)
+        plane = (row_term[None, :] + column_term[band, None]).astype(np.float32)
+        np.divide(srgb_to_linear(srgb[band]), np.maximum(plane, 0.05)[..., None], out=out[band])
+    return out
+
+
 def frame_maps(
     srgb: np.ndarray, calibration: Calibration, skin: np.ndarray, *, force_corrected: bool = False
 ) -> ChromophoreMaps:
@@ -135,8 +152,7 @@ def frame_maps(
         maps = _maps(calibration.linear[box], region, shape, box)
         light = light_check(patches, usable=usable)
         return replace(maps, calibrated=True, mode="corrected", light=light, chart_residual=residual)
-    plane = (1.0 + a * u[None, box[1]] + b * v[box[0], None]).astype(np.float32)
-    linear = srgb_to_linear(srgb[box]) / np.maximum(plane, 0.05)[..., None]
+    linear = _camera_linear(srgb[box], 1.0 + a * u[box[1]], b * v[box[0]])
     return _maps(linear, region, shape, box, patch_linear=patches, patch_usable=usable)
 
 

@@ -177,6 +177,11 @@ def build_inverse_table(response: CameraResponse, *, saturation: float) -> Inver
     return InverseTable(grid.astype(np.float32), u_range, v_range, float(saturation))
 
 
+#: Rows per band of :func:`solve_pixels`: its temporaries stay small enough to be reused
+#: from the heap instead of being mapped (and page-faulted) afresh for every photo.
+_BAND_ROWS = 64
+
+
 @dataclass(frozen=True)
 class PixelSolution:
     """Per-pixel solution, maps of shape (H, W), float32.
@@ -190,16 +195,16 @@ class PixelSolution:
         (1 = lit like the chart); None unless asked for.
     in_gamut : numpy.ndarray
         bool: the pixel's colour lies within :data:`MAX_GAMUT_DISTANCE` of the skin model's gamut.
-    log_linear : numpy.ndarray
-        (H, W, 3) float32, natural log of the linear values (floored at 1e-5), for callers
-        that need other log ratios of the same pixels without a second pass.
+    log_blue_red : numpy.ndarray
+        ln(B / R) of the linear values (each floored at 1e-5): how close to the light's own
+        white a pixel is, for the shine test.
     """
 
     melanin_pct: np.ndarray
     blood_pct: np.ndarray
     brightness: np.ndarray | None
     in_gamut: np.ndarray
-    log_linear: np.ndarray
+    log_blue_red: np.ndarray
 
 
 def solve_pixels(linear: np.ndarray, inverse: InverseTable, *, with_brightness: bool = False) -> PixelSolution:
@@ -219,18 +224,30 @@ def solve_pixels(linear: np.ndarray, inverse: InverseTable, *, with_brightness: 
     PixelSolution
         Maps of shape (H, W), float32.
     """
-    # OpenCV's vectorised log, one affine transform to both table coordinates and the
-    # remap on the two-channel map: several times numpy's speed on multi-megapixel images.
-    logs = cv2.log(np.maximum(np.ascontiguousarray(linear, dtype=np.float32), np.float32(1e-5)))
+    linear = np.asarray(linear, dtype=np.float32)
+    h, w = linear.shape[:2]
     su = (_INVERSE_CELLS - 1) / (inverse.u_range[1] - inverse.u_range[0])
     sv = (_INVERSE_CELLS - 1) / (inverse.v_range[1] - inverse.v_range[0])
     to_cells = np.array([[su, -su, 0.0, -inverse.u_range[0] * su], [0.0, -sv, sv, -inverse.v_range[0] * sv]])
-    cells = cv2.transform(logs, to_cells)
-    # A two-channel float map needs no second map (the stubs ask for one all the same).
-    looked = cv2.remap(  # type: ignore[call-overload]
-        inverse.table, cells, None, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
-    )
-    melanin, ln_blood, ln_green, distance = cv2.split(looked)
-    in_gamut = distance <= MAX_GAMUT_DISTANCE
-    brightness = np.exp(logs[..., 1] - ln_green) if with_brightness else None
-    return PixelSolution(melanin, cv2.exp(ln_blood), brightness, in_gamut, logs)
+    to_blue_red = np.array([[-1.0, 0.0, 1.0]])
+    melanin, blood, blue_red = (np.empty((h, w), np.float32) for _ in range(3))
+    in_gamut = np.empty((h, w), bool)
+    brightness = np.empty((h, w), np.float32) if with_brightness else None
+    # Band by band (each pixel is independent): OpenCV's vectorised log, one affine transform
+    # to both table coordinates and the remap on the two-channel map, several times numpy's
+    # speed, on temporaries that stay in the CPU cache.
+    for top in range(0, h, _BAND_ROWS):
+        band = slice(top, top + _BAND_ROWS)
+        logs = cv2.log(np.maximum(np.ascontiguousarray(linear[band]), np.float32(1e-5)))
+        cells = cv2.transform(logs, to_cells)
+        # A two-channel float map needs no second map (the stubs ask for one all the same).
+        looked = cv2.remap(  # type: ignore[call-overload]
+            inverse.table, cells, None, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        )
+        melanin[band] = looked[..., 0]
+        blood[band] = cv2.exp(np.ascontiguousarray(looked[..., 1]))
+        np.less_equal(looked[..., 3], MAX_GAMUT_DISTANCE, out=in_gamut[band])
+        blue_red[band] = cv2.transform(logs, to_blue_red)
+        if brightness is not None:
+            brightness[band] = np.exp(logs[..., 1] - looked[..., 2])
+    return PixelSolution(melanin, blood, brightness, in_gamut, blue_red)

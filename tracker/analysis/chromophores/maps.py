@@ -173,7 +173,7 @@ def chromophore_maps(
     # light's own colour): judged against the smooth shading of the observed green and of
     # ln(B/R), so that a lit cheek (brighter, same colour) or a darker spot is never shine.
     green = linear[..., 1]
-    whiteness = cv2.transform(solution.log_linear, np.array([[-1.0, 0.0, 1.0]]))  # ln(B/R)
+    whiteness = solution.log_blue_red
     specular = (green > SPECULAR_BRIGHTNESS * _shading(green, inside)) & (
         whiteness > _shading(whiteness, inside) + SPECULAR_WHITENING
     )

@@ -53,6 +53,10 @@ COHERENCE_GRADIENT_MM: float = 0.15
 COHERENCE_WINDOW_MM: float = 0.5
 COHERENCE_POWER: float = 1.5
 
+#: Margin kept around the region's bounding box, mm: beyond the reach of the widest
+#: filter (the coherence window, 4 sigma = 2 mm) the frame is not looked at.
+BOX_MARGIN_MM: float = 2.5
+
 #: Pores are sought at no more than this scale, px per mm (0.1 mm pits need it).
 MAX_PORE_PX_PER_MM: float = 16.0
 
@@ -171,20 +175,32 @@ def ridge_strength(highpass: np.ndarray, px_per_mm: float) -> np.ndarray:
 
 
 def orientation_coherence(highpass: np.ndarray, px_per_mm: float) -> np.ndarray:
-    """Structure-tensor coherence in [0, 1]: 1 where all gradients share one direction."""
+    """Structure-tensor coherence in [0, 1]: 1 where all gradients share one direction.
+
+    The tensor's integration window (:data:`COHERENCE_WINDOW_MM`, several px) is smooth,
+    so when it is wide enough the tensor is averaged 2x2, integrated at half size and
+    the coherence brought back bilinearly: three wide blurs on a quarter of the pixels.
+    """
     border = cv2.BORDER_REFLECT
     smooth = cv2.GaussianBlur(highpass, (0, 0), max(0.5, COHERENCE_GRADIENT_MM * px_per_mm), borderType=border)
     gx = cv2.sepFilter2D(smooth, cv2.CV_32F, _D1, _ONE, borderType=border)
     gy = cv2.sepFilter2D(smooth, cv2.CV_32F, _ONE, _D1, borderType=border)
     window = COHERENCE_WINDOW_MM * px_per_mm
-    # Products and their blurs in place (see ridge_strength on fresh buffers).
-    jxx = cv2.GaussianBlur(gx * gx, (0, 0), window, borderType=border)
-    jyy = cv2.GaussianBlur(gy * gy, (0, 0), window, borderType=border)
-    jxy = np.multiply(gx, gy, out=smooth)
-    cv2.GaussianBlur(jxy, (0, 0), window, dst=jxy, borderType=border)
-    energy = np.maximum(np.add(jxx, jyy, out=gx), np.float32(1e-12), out=gx)
-    spread = cv2.magnitude(np.subtract(jxx, jyy, out=jxx), np.multiply(jxy, 2.0, out=jxy), magnitude=gy)
-    return np.divide(spread, energy, out=spread)
+    h, w = highpass.shape
+    half = window >= 4.0 and min(h, w) >= 16
+    products = [gx * gx, gy * gy, np.multiply(gx, gy, out=smooth)]
+    if half:
+        size = ((w + 1) // 2, (h + 1) // 2)
+        products = [cv2.resize(p, size, interpolation=cv2.INTER_AREA) for p in products]
+        window /= 2.0
+    # Blurred in place (see ridge_strength on fresh buffers).
+    jxx, jyy, jxy = (cv2.GaussianBlur(p, (0, 0), window, dst=p, borderType=border) for p in products)
+    energy = np.maximum(jxx + jyy, np.float32(1e-12))
+    spread = cv2.magnitude(np.subtract(jxx, jyy, out=jxx), np.multiply(jxy, 2.0, out=jxy))
+    coherence = np.divide(spread, energy, out=spread)
+    if half:
+        return cv2.resize(coherence, (w, h), interpolation=cv2.INTER_LINEAR)
+    return coherence
 
 
 def line_strength(highpass: np.ndarray, px_per_mm: float) -> np.ndarray:
@@ -236,24 +252,29 @@ def count_pores(highpass: np.ndarray, region: np.ndarray, px_per_mm: float) -> i
     return round_enough
 
 
-def _at_scale(
-    log_lum: np.ndarray, region: np.ndarray, px_per_mm: float, target_px_per_mm: float, *, weight: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """The log image and region resampled (area average) to ``target_px_per_mm`` when coarser.
-
-    ``weight``: the region as float32 0/1, when the caller has it.
-    """
+def _at_scale(log_lum: np.ndarray, region: np.ndarray, px_per_mm: float, target_px_per_mm: float) -> tuple[np.ndarray, np.ndarray]:
+    """The log image (area average) and region resampled to ``target_px_per_mm`` when coarser."""
     if target_px_per_mm >= px_per_mm:
         return log_lum, region
     h, w = region.shape
     size = (max(1, round(w * target_px_per_mm / px_per_mm)), max(1, round(h * target_px_per_mm / px_per_mm)))
     small = cv2.resize(log_lum, size, interpolation=cv2.INTER_AREA)
-    # A pixel belongs to the region when most of its area does.
-    area = cv2.resize(region.astype(np.float32) if weight is None else weight, size, interpolation=cv2.INTER_AREA)
-    small_region = area >= 0.5
+    # A pixel belongs to the region when it is mostly inside, the mask sampled bilinearly
+    # (an area average of a whole-frame mask cost as much as the image's).
+    mask = region.view(np.uint8) * np.uint8(255)
+    small_region = cv2.resize(mask, size, interpolation=cv2.INTER_LINEAR) >= 128
     if not small_region.any():
-        small_region = area > 0
+        small_region = cv2.resize(mask, size, interpolation=cv2.INTER_AREA) > 0
     return small, small_region
+
+
+def _bounding_box(region: np.ndarray, *, margin: int) -> tuple[slice, slice]:
+    """Rows and columns of a non-empty region's bounding box grown by ``margin`` px (inside the frame)."""
+    rows = np.flatnonzero(region.any(axis=1))
+    cols = np.flatnonzero(region.any(axis=0))
+    h, w = region.shape
+    return (slice(max(0, rows[0] - margin), min(h, rows[-1] + 1 + margin)),
+            slice(max(0, cols[0] - margin), min(w, cols[-1] + 1 + margin)))
 
 
 def measure_texture(linear: np.ndarray, region: np.ndarray, *, px_per_mm: float | None) -> TextureMeasure:
@@ -279,15 +300,19 @@ def measure_texture(linear: np.ndarray, region: np.ndarray, *, px_per_mm: float 
     linear = check_linear_rgb(linear)
     region = check_region(region, linear.shape[:2])
     check_px_per_mm(px_per_mm)
-    h, w = region.shape
+    full_region = region
     ppm = ASSUMED_PX_PER_MM if px_per_mm is None else float(px_per_mm)
+    # Only the region's bounding box, with a margin beyond every filter's reach, is
+    # worked on: a face's area or a treated patch is often a small part of the frame.
+    box = _bounding_box(region, margin=int(np.ceil(BOX_MARGIN_MM * ppm)))
+    linear, region = linear[box], region[box]
+    h, w = region.shape
 
     lum = cv2.transform(linear, np.array([[0.2126, 0.7152, 0.0722]], np.float32))
     log_lum = cv2.log(np.maximum(lum, np.float32(1e-4), out=lum), dst=lum).reshape(h, w)
-    weight = region.astype(np.float32) if ppm > MAX_WORK_PX_PER_MM else None  # resampled at both scales
 
     line_ppm = min(ppm, MAX_WORK_PX_PER_MM)
-    log_line, region_line = _at_scale(log_lum, region, ppm, line_ppm, weight=weight)
+    log_line, region_line = _at_scale(log_lum, region, ppm, line_ppm)
     highpass = log_highpass(log_line, region_line, HIGHPASS_SIGMA_MM * line_ppm)
     _, std = cv2.meanStdDev(highpass, mask=region_line.view(np.uint8))
     roughness = float(std[0, 0])
@@ -303,16 +328,19 @@ def measure_texture(linear: np.ndarray, region: np.ndarray, *, px_per_mm: float 
         reason = f"scale {ppm:.1f} px/mm is below {MIN_PORE_PX_PER_MM:.0f} px/mm: pores are not resolved"
     else:
         pore_ppm = min(ppm, MAX_PORE_PX_PER_MM)
-        log_pore, region_pore = _at_scale(log_lum, region, ppm, pore_ppm, weight=weight)
+        log_pore, region_pore = _at_scale(log_lum, region, ppm, pore_ppm)
         pore_highpass = log_highpass(log_pore, region_pore, HIGHPASS_SIGMA_MM * pore_ppm)
         pore_count, reason = count_pores(pore_highpass, region_pore, pore_ppm), None
         pores_per_cm2 = pore_count / (float(region_pore.sum()) / pore_ppm**2 / 100.0)
 
-    if lines.shape == (h, w):
+    if lines.shape != (h, w):
+        lines = cv2.resize(lines, (w, h), interpolation=cv2.INTER_LINEAR)
+        lines[~region] = 0.0
+    if lines.shape == full_region.shape:
         line_map = lines  # already 0 outside the region
     else:
-        line_map = cv2.resize(lines, (w, h), interpolation=cv2.INTER_LINEAR)
-        line_map[~region] = 0.0
+        line_map = np.zeros(full_region.shape, np.float32)
+        line_map[box] = lines
     return TextureMeasure(
         roughness=roughness,
         line_density=line_density,

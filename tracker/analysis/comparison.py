@@ -107,7 +107,7 @@ def measure_region(
 
 
 def chromophore_parameters(chromo: ChromophoreMaps, region: np.ndarray) -> dict[str, Any]:
-    """How the chromophore figures were made: mode, chart fit, light check, pixels left out."""
+    """How the chromophore figures were made: mode, chart fit, light and camera checks, pixels left out."""
     n = max(int(np.count_nonzero(region)), 1)
     residual = chromo.chart_residual
     return {
@@ -119,6 +119,9 @@ def chromophore_parameters(chromo: ChromophoreMaps, region: np.ndarray) -> dict[
         "light_line_gain": chromo.light.line_gain if np.isfinite(chromo.light.line_gain) else None,
         "measured_pct": round(100.0 * int(np.count_nonzero(region & chromo.valid)) / n, 2),
         "specular_excluded_pct": round(100.0 * int(np.count_nonzero(region & chromo.specular)) / n, 2),
+        # The camera check's photo figure (None unless inverted spectrally): melanin read for a
+        # 40 % blood reduction of the panel of plausible skins, percent.
+        "panel_crosstalk_pct": None if chromo.panel is None else round(float(chromo.panel.crosstalk_pct), 3),
     }
 
 

@@ -75,14 +75,15 @@ def linear_to_srgb(linear: np.ndarray) -> np.ndarray:
     0.5
     """
     arr = np.asarray(linear)
-    x = np.clip(np.ascontiguousarray(arr, dtype=np.float32).reshape(-1), 0.0, 1.0)
-    # One output buffer, worked in place; the few values below the knee are rewritten after.
-    out = np.maximum(x, np.float32(_ENCODE_KNEE))
+    # One buffer, worked in place; the few values below the knee are set aside first, rewritten last.
+    out = np.clip(np.ascontiguousarray(arr, dtype=np.float32).reshape(-1), 0.0, 1.0)
+    dark = np.flatnonzero(out <= _ENCODE_KNEE)
+    dark_encoded = out[dark] * np.float32(12.92)
+    np.maximum(out, np.float32(_ENCODE_KNEE), out=out)
     cv2.pow(out, 1 / 2.4, dst=out)
     out *= np.float32(1.055)
     out -= np.float32(0.055)
-    dark = np.flatnonzero(x <= _ENCODE_KNEE)
-    out[dark] = x[dark] * np.float32(12.92)
+    out[dark] = dark_encoded
     return out.reshape(arr.shape)
 
 

@@ -47,7 +47,7 @@ def _maps(
     small = cv2.resize(linear.astype(np.float32, copy=False), size, interpolation=cv2.INTER_AREA)
     small_region = None
     if region is not None:
-        small_region = cv2.resize(region.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
+        small_region = cv2.resize(region.view(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
         small_region = small_region if small_region.any() else None
     maps = chromophore_maps(small, region=small_region, **chart)
 
@@ -55,13 +55,16 @@ def _maps(
         return cv2.resize(values, (w, h), interpolation=cv2.INTER_LINEAR)  # NaN spreads: stays unmeasured
 
     def grow_mask(mask: np.ndarray) -> np.ndarray:
-        return cv2.resize(mask.view(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
+        # Nearest neighbours of 0/1 bytes are 0/1 bytes: read back as bool without a copy.
+        return cv2.resize(mask.view(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST).view(bool)
 
     melanin, blood = grow(maps.melanin_pct), grow(maps.blood_pct)
+    # Full-size masks are few and reused: each fresh one is page-faulted in (~2 ms at 3 MP).
     valid = grow_mask(maps.valid)
-    valid &= np.isfinite(melanin)
-    valid &= np.isfinite(blood)
-    invalid = ~valid
+    scratch = np.isfinite(melanin)
+    valid &= scratch
+    valid &= np.isfinite(blood, out=scratch)
+    invalid = np.logical_not(valid, out=scratch)
     np.copyto(melanin, np.float32(np.nan), where=invalid)
     np.copyto(blood, np.float32(np.nan), where=invalid)
     grown = replace(maps, melanin_pct=melanin, blood_pct=blood, valid=valid, specular=grow_mask(maps.specular))

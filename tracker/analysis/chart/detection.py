@@ -143,9 +143,13 @@ def _permute(samples: _Samples, perm: np.ndarray) -> _Samples:
 
 
 def _refine_grid(
-    srgb: np.ndarray, hom: np.ndarray, s: tuple[float, float], *, iterations: int = 2
+    srgb: np.ndarray, hom: np.ndarray, s: tuple[float, float], *, iterations: int = 1
 ) -> tuple[np.ndarray, tuple[float, float]]:
     """Snap the grid to the patches' visible edges.
+
+    One pass is enough: a second moved the corners by 0.2-1.6 px on the real charts,
+    no more than a third moved them again (the measurement's own noise), and the
+    charts' mean CIEDE2000 by under 0.01.
 
     Rectifies the chart with the current homography, finds each patch's edges
     where it meets the dark frame, and refits the homography to the measured
@@ -408,7 +412,7 @@ def detect_chart(
     ``cv2.mcc`` runs on a copy reduced to about 1200 px on the long side (800 px
     first for images of 1600 px or more), which it enlarges only when its short
     side is under 600 px (retrying at other scales, catching its exceptions);
-    the grid is then refined and sampled at full resolution.
+    the grid is then refined once and sampled at full resolution.
     """
     srgb = check_image(srgb, "srgb")
     if corners is not None:

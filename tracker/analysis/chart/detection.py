@@ -31,6 +31,9 @@ _DETECT_LONG_SIDES = (1200, 800, 1600, 600)
 # Photos worked at 1600 px or more try 800 px first: their charts are large enough, and
 # cv2.mcc costs about three times less there than at 1200 px (the largest single step).
 _DETECT_LONG_SIDES_LARGE = (800, 1200, 1600, 600)
+# cv2.mcc enlarges images whose short side is smaller than this (px) before detecting:
+# small photos' charts need it, the 800 px copy of a large photo (600 px high) does not.
+_MCC_MIN_SHORT_SIDE = 600
 # The chart body (frame, logo, ruler) beyond the patch grid, in patch pitches along the
 # 6-patch and the 4-patch direction (Mini: about 0.9 and 0.45; Classic: 0.25 and 0.5).
 _FRAME_MARGIN_PITCH = (1.0, 0.6)
@@ -140,9 +143,13 @@ def _permute(samples: _Samples, perm: np.ndarray) -> _Samples:
 
 
 def _refine_grid(
-    srgb: np.ndarray, hom: np.ndarray, s: tuple[float, float], *, iterations: int = 2
+    srgb: np.ndarray, hom: np.ndarray, s: tuple[float, float], *, iterations: int = 1
 ) -> tuple[np.ndarray, tuple[float, float]]:
     """Snap the grid to the patches' visible edges.
+
+    One pass is enough: a second moved the corners by 0.2-1.6 px on the real charts,
+    no more than a third moved them again (the measurement's own noise), and the
+    charts' mean CIEDE2000 by under 0.01.
 
     Rectifies the chart with the current homography, finds each patch's edges
     where it meets the dark frame, and refits the homography to the measured
@@ -354,6 +361,11 @@ def _mcc_candidates(srgb: np.ndarray, codes: np.ndarray | None = None) -> Iterat
         try:
             detector = cv2.mcc.CCheckerDetector.create()
             detector.setColorChartType(cv2.mcc.MCC24)
+            # cv2.mcc enlarges any image whose short side is under minImageSize (1000 px by
+            # default) to that size: an 800 px copy would cost as much as a 1333 px one.
+            params = detector.getDetectionParams()
+            params.minImageSize = _MCC_MIN_SHORT_SIDE
+            detector.setDetectionParams(params)
             if not detector.process(small, 1):
                 continue
             checkers = list(detector.getListColorChecker())
@@ -398,9 +410,9 @@ def detect_chart(
     Notes
     -----
     ``cv2.mcc`` runs on a copy reduced to about 1200 px on the long side (800 px
-    first for images of 1600 px or more)
-    (retrying at other scales, catching its exceptions); the grid is then
-    refined and sampled at full resolution.
+    first for images of 1600 px or more), which it enlarges only when its short
+    side is under 600 px (retrying at other scales, catching its exceptions);
+    the grid is then refined once and sampled at full resolution.
     """
     srgb = check_image(srgb, "srgb")
     if corners is not None:

@@ -208,7 +208,7 @@ def _prepare_frame(
     # baseline, the photo's preparation would otherwise leave one of the two cores idle).
     want_features = features == "always" or (features == "unless face" and not face.has_regions)
     with ThreadPoolExecutor(max_workers=2) as pool:
-        chromo_job = pool.submit(_timed, _chromo_frame.frame_maps, srgb, calib, auto)
+        chromo_job = pool.submit(_timed, partial(_chromo_frame.frame_maps, codes=decoded.codes), srgb, calib, auto)
         features_job = pool.submit(_alignment.prepare_reference, corrected_srgb,
                                    mask=_alignment_mask(auto, calib.chart_mask)) if want_features else None
         clipped = _roi.clipped_mask(srgb)

@@ -303,7 +303,10 @@ def detect_spots_props(
     region = check_region(region, melanin_map.shape)
     ppm = _check_scale(px_per_mm, min_diameter_mm, max_diameter_mm)
     filled = _fill_outside(melanin_map, region)
-    n = max(1, round(ppm / DETECT_PX_PER_MM))
+    # Sought on a reduced map only when the scale is known: at an assumed scale the reduction
+    # would be a guess, and on the real close-ups without one (PAD-UFES pairs) it merged and
+    # dropped small spots, moving the same lesion's spot area between photos by up to 2.5 points.
+    n = 1 if px_per_mm is None else max(1, round(ppm / DETECT_PX_PER_MM))
     if n > 1:
         reduced = _reduced(filled, region, n)
         if reduced is not None:

@@ -83,12 +83,9 @@ def _box(mask: np.ndarray) -> tuple[slice, slice]:
 
 @dataclass(frozen=True)
 class _Spots:
-    labels: np.ndarray  # over the union's box, 0 outside spots
-    contrast: np.ndarray
     owner: dict[int, str]  # spot label -> region holding its centroid
-    box: tuple[slice, slice]
     in_spots: np.ndarray  # the frame's grid: True in a spot
-    contrast_full: np.ndarray  # the frame's grid: the spots' contrast, 0 outside the union's box
+    contrast: np.ndarray  # the frame's grid: the spots' contrast, 0 outside the union's box
     area_px: np.ndarray  # pixels of each spot label (index = label)
 
 
@@ -107,7 +104,7 @@ def _find_spots(mi: np.ndarray, masks: dict[str, np.ndarray], union: np.ndarray,
     in_spots[box] = labels > 0
     contrast_full = np.zeros(union.shape, np.float32)
     contrast_full[box] = contrast
-    return _Spots(labels, contrast, owner, box, in_spots, contrast_full, np.bincount(labels.ravel()))
+    return _Spots(owner, in_spots, contrast_full, np.bincount(labels.ravel()))
 
 
 def _region_measures(
@@ -129,7 +126,7 @@ def _region_measures(
     values = mi_box[region]
     finite = np.isfinite(values)
     outside = region & ~spots.in_spots[box] & np.isfinite(mi_box)
-    contrast = spots.contrast_full[box]
+    contrast = spots.contrast[box]
     return Measures(
         erythema_index_mean=red.erythema_index_mean,
         red_area_pct=red.red_area_pct,
@@ -191,17 +188,15 @@ def measure_regions(
             continue
         usable[key] = mask
         union |= mask
-    spot_mask = np.zeros(union.shape, bool)
     line_map = np.zeros(union.shape, np.float32)
     if not usable:
-        return out, spot_mask, line_map
+        return out, np.zeros(union.shape, bool), line_map
     mi = _pigment.melanin_index(linear)
     spots = _find_spots(mi, usable, union, px_per_mm)
-    spot_mask[spots.box] = spots.labels > 0
     for key, mask in usable.items():
         measures = _region_measures(key, linear, mask, mi, spots, px_per_mm, line_map)
         out[key] = RegionFigures(round(int(np.count_nonzero(mask)) / scale**2), source, None, measures, mask)
-    return {k: out[k] for k in masks}, spot_mask & union, line_map
+    return {k: out[k] for k in masks}, spots.in_spots & union, line_map
 
 
 def face_figures(regions: dict[str, RegionFigures], linear: np.ndarray) -> Measures:

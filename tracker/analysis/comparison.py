@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from tracker.analysis import alignment as _alignment
+from tracker.analysis.boxes import region_box
 from tracker.analysis import calibration as _calibration
 from tracker.analysis import face_analysis as _faces
 from tracker.analysis.chromophores import ChromophoreMaps, measure_chromophores
@@ -254,8 +255,7 @@ def with_chromophores(measured: _faces.Measured, chromo: ChromophoreMaps) -> _fa
         if known or not region.any():
             return m
         # Within the region's bounding box: the same pixels in the same order, a fraction of the frame.
-        x, y, w, h = cv2.boundingRect(np.ascontiguousarray(region).view(np.uint8))
-        box = (slice(y, y + h), slice(x, x + w))
+        box = region_box(region)
         maps = replace(chromo, melanin_pct=chromo.melanin_pct[box], blood_pct=chromo.blood_pct[box],
                        valid=chromo.valid[box], specular=chromo.specular[box])
         c = measure_chromophores(maps, region[box], spot_mask=None if spot_mask is None else spot_mask[box])

@@ -86,10 +86,10 @@ __all__ = [
 ]
 
 MIN_WORKING_LONG_SIDE_PX = 1600
+MIN_WORKING_PX_PER_MM = 15.0
 #: Which alignment features a frame's preparation computes: a baseline's always (any photo
 #: may be aligned to it), a photo's unless its face is aligned by landmarks, or none.
 Features = Literal["always", "unless face", "no"]
-MIN_WORKING_PX_PER_MM = 15.0
 #: Analyses (and baseline preparations) run one at a time in a process. Each keeps
 #: two cores busy with its own two threads, so a second at the same moment gains
 #: little and doubles the memory: two 12 MP analyses at once took a worker to

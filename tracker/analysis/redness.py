@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from tracker.analysis.boxes import region_box
 from tracker.analysis.checks import check_linear_rgb, check_region
 from tracker.analysis.colour import linear_to_lab
 
@@ -107,13 +108,6 @@ def _grid_sample(linear: np.ndarray, region: np.ndarray, limit: int) -> np.ndarr
     return sample if len(sample) else linear[region]
 
 
-def _bounding_box(region: np.ndarray) -> tuple[slice, slice]:
-    """Rows and columns holding every pixel of a non-empty region."""
-    rows = np.flatnonzero(region.any(axis=1))
-    cols = np.flatnonzero(region.any(axis=0))
-    return slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
-
-
 def measure_redness(linear: np.ndarray, region: np.ndarray, *, ei_map: np.ndarray | None = None) -> RednessMeasure:
     """Mean erythema index, red area and mean a* of the skin in ``region``.
 
@@ -143,7 +137,7 @@ def measure_redness(linear: np.ndarray, region: np.ndarray, *, ei_map: np.ndarra
     linear = check_linear_rgb(linear)
     region = check_region(region, linear.shape[:2])
     if ei_map is None:
-        rows, cols = _bounding_box(region)
+        rows, cols = region_box(region)
         ei_map, ei_region = erythema_index(linear[rows, cols]), region[rows, cols]
     elif ei_map.shape != region.shape:
         raise ValueError(f"ei_map must have shape {region.shape} like the region; got {ei_map.shape}")

@@ -16,9 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import cv2
 import numpy as np
 
+from tracker.analysis.boxes import region_box
 from tracker.analysis import pigment as _pigment
 from tracker.analysis import redness as _redness
 from tracker.analysis import texture as _texture
@@ -73,14 +73,6 @@ def unmeasured_regions(keys: tuple[str, ...], shape: tuple[int, int], *, source:
     return {k: RegionFigures(0, source, reason, Measures.unmeasured(reason), empty) for k in keys}
 
 
-def _box(mask: np.ndarray) -> tuple[slice, slice]:
-    x, y, bw, bh = cv2.boundingRect(np.ascontiguousarray(mask).view(np.uint8))  # of the nonzero pixels
-    h, w = mask.shape
-    y0, y1 = max(0, y - _CROP_MARGIN_PX), min(h, y + bh + _CROP_MARGIN_PX)
-    x0, x1 = max(0, x - _CROP_MARGIN_PX), min(w, x + bw + _CROP_MARGIN_PX)
-    return slice(y0, y1), slice(x0, x1)
-
-
 @dataclass(frozen=True)
 class _Spots:
     owner: dict[int, str]  # spot label -> region holding its centroid
@@ -90,7 +82,7 @@ class _Spots:
 
 
 def _find_spots(mi: np.ndarray, masks: dict[str, np.ndarray], union: np.ndarray, px_per_mm: float | None) -> _Spots:
-    box = _box(union)
+    box = region_box(union, margin_px=_CROP_MARGIN_PX)
     labels, props, contrast = detect_spots_props(mi[box], union[box], px_per_mm=px_per_mm)
     owner = {}
     for p in props:
@@ -111,7 +103,7 @@ def _region_measures(
     key: str, linear: np.ndarray, mask: np.ndarray, mi: np.ndarray, spots: _Spots, px_per_mm: float | None,
     line_map: np.ndarray,
 ) -> Measures:
-    box = _box(mask)
+    box = region_box(mask, margin_px=_CROP_MARGIN_PX)
     crop, region = linear[box], mask[box]
     red = _redness.measure_redness(crop, region)
     tex = _texture.measure_texture(crop, region, px_per_mm=px_per_mm)

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from tracker.analysis.boxes import region_box
 from tracker.analysis.checks import check_linear_rgb, check_px_per_mm, check_region
 
 #: Scale assumed when the caller does not know it, px per mm (as for spots).
@@ -268,15 +269,6 @@ def _at_scale(log_lum: np.ndarray, region: np.ndarray, px_per_mm: float, target_
     return small, small_region
 
 
-def _bounding_box(region: np.ndarray, *, margin: int) -> tuple[slice, slice]:
-    """Rows and columns of a non-empty region's bounding box grown by ``margin`` px (inside the frame)."""
-    rows = np.flatnonzero(region.any(axis=1))
-    cols = np.flatnonzero(region.any(axis=0))
-    h, w = region.shape
-    return (slice(max(0, rows[0] - margin), min(h, rows[-1] + 1 + margin)),
-            slice(max(0, cols[0] - margin), min(w, cols[-1] + 1 + margin)))
-
-
 def measure_texture(linear: np.ndarray, region: np.ndarray, *, px_per_mm: float | None) -> TextureMeasure:
     """Roughness, line density and pore count of the skin in ``region``.
 
@@ -304,7 +296,7 @@ def measure_texture(linear: np.ndarray, region: np.ndarray, *, px_per_mm: float 
     ppm = ASSUMED_PX_PER_MM if px_per_mm is None else float(px_per_mm)
     # Only the region's bounding box, with a margin beyond every filter's reach, is
     # worked on: a face's area or a treated patch is often a small part of the frame.
-    box = _bounding_box(region, margin=int(np.ceil(BOX_MARGIN_MM * ppm)))
+    box = region_box(region, margin_px=BOX_MARGIN_MM * ppm)
     linear, region = linear[box], region[box]
     h, w = region.shape
 

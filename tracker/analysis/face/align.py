@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from tracker.analysis.boxes import region_box
 from tracker.analysis.face import Face
 from tracker.analysis.face.pose import FRONT_MAX_YAW_DEG
 
@@ -243,7 +244,7 @@ def align_faces(photo_srgb: np.ndarray, photo: Face, base_srgb: np.ndarray, base
     # filters): the rest of the frame takes the homography alone.
     span_small = span * k
     all_regions = small_mask(base.regions.masks, tuple(base.regions.masks)) & valid
-    box = _face_box(all_regions, margin_px=FLOW_MARGIN_SHARE * span_small)
+    box = region_box(all_regions, margin_px=FLOW_MARGIN_SHARE * span_small)
     to_box = np.array([[1.0, 0.0, -box[1].start], [0.0, 1.0, -box[0].start], [0.0, 0.0, 1.0]])
     bh, bw = box[0].stop - box[0].start, box[1].stop - box[1].start
     warped = cv2.warpPerspective(photo_small, to_box @ h0_small, (bw, bh), flags=cv2.INTER_LINEAR,
@@ -309,16 +310,6 @@ def _refit(h_flow: np.ndarray, flow: np.ndarray, regions: np.ndarray) -> np.ndar
     ).reshape(-1, 2)
     fitted, _ = cv2.findHomography(photo_pts, base_pts, cv2.RANSAC, 1.0, maxIters=2000, confidence=0.999)
     return h_flow if fitted is None else fitted / fitted[2, 2]
-
-
-def _face_box(regions: np.ndarray, *, margin_px: float) -> tuple[slice, slice]:
-    """The regions' bounding box grown by ``margin_px`` on every side, inside the image."""
-    rows, cols = regions.shape
-    if not regions.any():
-        return slice(0, rows), slice(0, cols)
-    x, y, w, h = cv2.boundingRect(regions.astype(np.uint8))
-    m = int(np.ceil(margin_px))
-    return slice(max(0, y - m), min(rows, y + h + m)), slice(max(0, x - m), min(cols, x + w + m))
 
 
 def _homography_map(shape: tuple[int, int], h: np.ndarray, *, offset: tuple[float, float] = (0.0, 0.0)) -> np.ndarray:

@@ -121,6 +121,11 @@ def test_patient_drags_the_slider_and_reads_the_chart(browser, server, progress_
         transforms = page.eval_on_selector_all(".zoomable", "els => els.map(e => e.style.transform)")
         assert len(set(transforms)) == 1 and "scale(1.5)" in transforms[0]
         assert "Red area: less than at the start." in page.inner_text("main")
+        # The redness map, ticked, is drawn over the later photo from the overlay the worker stored (a JPEG).
+        page.check("[data-overlay=redness]")
+        page.wait_for_function("() => { const i = document.querySelector('.pane-later img[data-layer=redness]');"
+                               " return i && i.complete && i.naturalWidth > 0 && !i.classList.contains('hidden'); }")
+        assert ".jpg" in page.eval_on_selector(".pane-later img[data-layer=redness]", "i => i.src")
         screenshot(page, "progress-compare-slider")
         # Any two photos of the view: the healing photo and the later one, both aligned to the baseline.
         page.select_option("#a", progress_series["healing"])

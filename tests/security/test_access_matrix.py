@@ -9,6 +9,8 @@ and no request from clinic A changes anything of clinic B.
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 
 import pytest
@@ -24,7 +26,8 @@ from .conftest import resources
 
 #: How each URL argument is filled. "object": an id of a record that belongs to a clinic
 #: (tried as own / another patient's / another clinic's / guessed); "secret": a bearer token
-#: (only a guessed one is tried); "static": a file name of the static folder.
+#: (only a guessed one is tried); "static": a file name of the static folder; "word" and
+#: "extension": an overlay's name and its file type.
 ARGUMENTS = {
     "patient_id": "object",
     "series_id": "object",
@@ -36,6 +39,7 @@ ARGUMENTS = {
     "token": "secret",
     "filename": "static",
     "name": "word",
+    "ext": "extension",
 }
 #: Objects whose own file may legitimately not exist yet (an analysis still queued): 404 allowed.
 MAY_BE_MISSING = {"analysis_id"}
@@ -100,8 +104,9 @@ def build_url(rule, values: dict[str, str]) -> str:
     path = rule.rule
     for name in rule.arguments:
         kind = ARGUMENTS[name]
-        value = {"object": values.get(name), "secret": "A" * 43, "static": "css/app.css", "word": "redness"}[kind]
-        path = path.replace(f"<{name}>", value).replace(f"<path:{name}>", value)
+        value = {"object": values.get(name), "secret": "A" * 43, "static": "css/app.css", "word": "redness",
+                 "extension": "jpg"}[kind]
+        path = re.sub(rf"<(?:[^<>:]+:)?{name}>", value, path)  # <name> or <converter:name>
     return path
 
 

@@ -29,7 +29,7 @@ def _disposition(response) -> dict[str, str]:
 def test_no_cache_keeps_private_images_or_downloads(clients, site):
     admin = clients["clinic_admin"]
     gets = [f"/media/{site.photo_id}/thumb.jpg", f"/media/{site.photo_id}/display.jpg",
-            f"/analyses/{site.analysis_id}/redness.png", f"/photos/{site.photo_id}/original",
+            f"/analyses/{site.analysis_id}/redness.jpg", f"/photos/{site.photo_id}/original",
             f"/series/{site.series_id}/chart.csv?view=front", "/clinic/activity.csv"]
     for url in gets:
         response = admin.get(url)

@@ -157,15 +157,20 @@ def make_site(app: Flask) -> Site:
 
 
 def _finished_analysis(session: Session, storage, photo) -> str:
-    """Mark the photo's queued analysis finished with one overlay PNG, as a worker would leave it."""
+    """Mark the photo's queued analysis finished with one overlay JPEG, as a worker would leave it."""
+    import io
     import json
+
+    from PIL import Image
 
     from tracker.models import Analysis
     from tracker.services.analysis import overlay_key
 
     row = session.query(Analysis).filter_by(photo_id=photo.id).first()
-    key = overlay_key(row.id, "redness.png")
-    storage.put_bytes(key, (Path(__file__).parents[2] / "tracker/web/static/img/favicon.svg").read_bytes())
+    key = overlay_key(row.id, "redness.jpg")
+    buf = io.BytesIO()
+    Image.new("RGB", (160, 120), (200, 60, 60)).save(buf, "JPEG")
+    storage.put_bytes(key, buf.getvalue())
     row.state, row.overlay_keys = "done", json.dumps({"redness": key})
     row.result_json = json.dumps({"quality": {"ok": True, "reasons": []}, "comparison": None, "alignment": None})
     session.commit()

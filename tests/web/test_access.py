@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from werkzeug.routing import Rule
 
@@ -22,12 +24,13 @@ def url_for_rule(rule: Rule, site: Site) -> str:
         "filename": "css/app.css",
         "analysis_id": site.analysis_id,
         "name": "redness",
+        "ext": "jpg",  # the overlay the site's analysis stored
     }
     if rule.endpoint == "staff.patient_access":
         values["patient_id"] = site.other_patient_id  # do not lock the signed-in patient out mid-test
     path = rule.rule
-    for name in rule.arguments:
-        path = path.replace(f"<{name}>", values[name]).replace(f"<path:{name}>", values[name])
+    for name in rule.arguments:  # <name> or <converter:name>, e.g. <any(jpg, png):ext>
+        path = re.sub(rf"<(?:[^<>:]+:)?{name}>", values[name], path)
     return path
 
 

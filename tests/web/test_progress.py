@@ -35,14 +35,14 @@ def test_patient_sees_own_progress_pages_and_nothing_of_another_patient(clients,
         assert patient.get(url).status_code == 200, url
     for url in (u.replace(site.series_id, site.other_series_id) for u in own):
         assert patient.get(url).status_code == 404, url
-    assert status(patient, f"/analyses/{site.analysis_id}/redness.png") == 200
+    assert status(patient, f"/analyses/{site.analysis_id}/redness.jpg") == 200
 
 
 def test_technician_of_another_clinic_gets_404_everywhere(app, site):
     other = _other_clinic_tech(app)
     for url in (f"/series/{site.series_id}/compare", f"/series/{site.series_id}/charts",
                 f"/api/series/{site.series_id}/chart.json?view=front", f"/series/{site.series_id}/chart.csv",
-                f"/analyses/{site.analysis_id}/redness.png", f"/photos/{site.photo_id}/region",
+                f"/analyses/{site.analysis_id}/redness.jpg", f"/photos/{site.photo_id}/region",
                 f"/visits/{site.visit_id}/capture"):
         assert status(other, url) == 404, url
 
@@ -79,8 +79,8 @@ def test_clinic_can_hide_overlays_from_patients_only(clients, site, db):
                       ).status_code == 302
     row = db.scalar(select(HealingWindow).where(HealingWindow.treatment_type == "fractional_co2"))
     assert row.days == 10
-    assert status(patient, f"/analyses/{site.analysis_id}/redness.png") == 404
-    assert status(tech, f"/analyses/{site.analysis_id}/redness.png") == 200
+    assert status(patient, f"/analyses/{site.analysis_id}/redness.jpg") == 404
+    assert status(tech, f"/analyses/{site.analysis_id}/redness.jpg") == 200
     bad = admin.post("/clinic/progress-settings", data={"days_erbium": "ten"}, follow_redirects=True)
     assert b"whole numbers of days" in bad.data
     assert patient.post("/clinic/progress-settings", data={}).status_code == 403
@@ -132,7 +132,7 @@ def test_viewing_an_overlay_is_recorded_as_a_view_of_the_photo(clients, site, db
     from tracker.models import AuditEvent
 
     before = db.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "photo.viewed"))
-    assert status(clients["technician"], f"/analyses/{site.analysis_id}/redness.png") == 200
+    assert status(clients["technician"], f"/analyses/{site.analysis_id}/redness.jpg") == 200
     db.expire_all()
     events = db.scalars(select(AuditEvent).where(AuditEvent.action == "photo.viewed")
                         .order_by(AuditEvent.created_at.desc())).all()
@@ -140,7 +140,7 @@ def test_viewing_an_overlay_is_recorded_as_a_view_of_the_photo(clients, site, db
     newest = events[0]
     assert newest.object_id == site.photo_id and newest.detail.get("image") == "overlay"
     # Its other overlays, fetched by the same page, add no line of their own.
-    assert status(clients["technician"], f"/analyses/{site.analysis_id}/redness.png") == 200
+    assert status(clients["technician"], f"/analyses/{site.analysis_id}/redness.jpg") == 200
     assert db.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "photo.viewed")) \
         == before + 1
 
@@ -303,3 +303,36 @@ def test_chart_draws_each_area_of_the_face_from_the_stored_region_figures(client
         [("haemoglobin_index", "1.20", "0.90", "improved")]
     whole = [r for r in rows if r["photo_id"] == later.photo_id and not r["region"]]
     assert [(r["measure"], r["value"]) for r in whole] == [("haemoglobin_index", "1.00")]
+
+
+def test_overlays_are_served_as_stored_jpeg_and_older_png_overlays_still_open(app, clients, site, db):
+    """New overlays are JPEG, one address each; an analysis from before keeps its PNG overlays."""
+    from PIL import Image
+
+    from tracker.services.analysis import overlay_key
+    from tracker.web.context import EXTENSION
+
+    tech = clients["technician"]
+    storage = app.extensions[EXTENSION].storage
+    row = db.get(Analysis, site.analysis_id)
+    stored = storage.read(json.loads(row.overlay_keys)["redness"])
+    full = tech.get(f"/analyses/{site.analysis_id}/redness.jpg")
+    assert full.status_code == 200 and full.mimetype == "image/jpeg" and full.data == stored
+    full.close()
+    # The display size of an overlay that already is a display-size JPEG: the same bytes, not re-encoded.
+    shown = tech.get(f"/analyses/{site.analysis_id}/redness.jpg?size=display")
+    assert shown.mimetype == "image/jpeg" and shown.data == stored
+    assert status(tech, f"/analyses/{site.analysis_id}/redness.png") == 404  # one address per image
+
+    legacy = overlay_key(row.id, "spots.png")
+    png = io.BytesIO()
+    Image.new("RGB", (2000, 1500), (20, 200, 40)).save(png, "PNG")
+    storage.put_bytes(legacy, png.getvalue())
+    row.overlay_keys = json.dumps({**json.loads(row.overlay_keys), "spots": legacy})
+    db.commit()
+    old = tech.get(f"/analyses/{site.analysis_id}/spots.png")
+    assert old.status_code == 200 and old.mimetype == "image/png" and old.data == png.getvalue()
+    old.close()
+    small = tech.get(f"/analyses/{site.analysis_id}/spots.png?size=display")
+    with Image.open(io.BytesIO(small.data)) as im:
+        assert small.mimetype == "image/jpeg" and im.format == "JPEG" and im.size == (1600, 1200)

@@ -118,7 +118,7 @@ class BenchReport:
             f" {self.decode_worker_s / self.decode_s:.2f}x)",
             f"analyze_photo, baseline cold  {self.cold_s * 1000:8.0f} ms  {ratio(self.cold_s):4.1f}x",
             f"analyze_photo, baseline cached{self.cached_s * 1000:8.0f} ms  {ratio(self.cached_s):4.1f}x",
-            f"overlays (4 PNGs)             {self.overlays_s * 1000:8.0f} ms  {ratio(self.overlays_s):4.1f}x",
+            f"overlays (4 JPEGs)            {self.overlays_s * 1000:8.0f} ms  {ratio(self.overlays_s):4.1f}x",
         ]
         if len(self.cpu_s) == 4:
             d, c, k, o = self.cpu_s
@@ -143,7 +143,7 @@ def run_benchmark(
 ) -> BenchReport:
     from tracker.analysis import analyze_photo, prepare_baseline
     from tracker.analysis.decode import return_freed_memory_to_the_system
-    from tracker.analysis.outputs import overlay_pngs
+    from tracker.analysis.outputs import overlay_images
 
     if view not in ("closeup", "front"):
         raise ValueError(f"view must be 'closeup' or 'front', got {view!r}")
@@ -184,7 +184,7 @@ def run_benchmark(
         cached_s = _median_time(lambda: analyze_photo(photo_bytes, baseline=prepared, view=view), repeats, cpu)
 
         progress("timing overlays...")
-        overlays_s = _median_time(lambda: overlay_pngs(last), repeats, cpu)
+        overlays_s = _median_time(lambda: overlay_images(last), repeats, cpu)
 
         result = last.result
         return BenchReport(

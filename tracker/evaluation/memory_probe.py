@@ -25,14 +25,14 @@ SERVE_JOB_THREADS = 2
 
 def _one_job(photo: bytes, baseline: bytes, content_type: str, keep: list[Any], errors: list[str]) -> None:
     from tracker.analysis import analyze_photo, prepare_baseline
-    from tracker.analysis.outputs import overlay_pngs
+    from tracker.analysis.outputs import overlay_images
     from tracker.services.imaging import make_derivatives
 
     try:
         make_derivatives(photo, content_type)
         prepared = prepare_baseline(baseline)
         keep.append(prepared)
-        overlay_pngs(analyze_photo(photo, baseline=prepared))
+        overlay_images(analyze_photo(photo, baseline=prepared))
     except Exception as exc:  # noqa: BLE001 - reported to the parent as text
         errors.append(f"{type(exc).__name__}: {exc}")
 

@@ -1,9 +1,11 @@
 """Display-size versions of stored overlay images, for pages that show them at screen size.
 
-Overlays are stored as full working-scale PNGs (about 3 MB each); the compare page shows
+Overlays made before 2026-12 are stored as PNGs of 2-3 MB each; the compare page shows
 them at most a screen wide, so it gets a JPEG no longer than :data:`DISPLAY_LONG_SIDE`
 (about 0.2-0.3 MB), and the full PNG only when the viewer zooms in. Nothing new is
-stored: versions are made on request and kept in a small in-process cache.
+stored: versions are made on request and kept in a small in-process cache. Overlays
+made since are JPEGs of the display size already, and are served as stored (a second
+JPEG encoding would only lose detail).
 """
 
 from __future__ import annotations
@@ -31,7 +33,10 @@ def display_jpeg(storage: Storage, key: str) -> bytes:
         if key in _cache:
             _cache.move_to_end(key)
             return _cache[key]
-    with Image.open(io.BytesIO(storage.read(key))) as im:
+    stored = storage.read(key)
+    with Image.open(io.BytesIO(stored)) as im:
+        if im.format == "JPEG" and max(im.size) <= DISPLAY_LONG_SIDE:
+            return stored
         rgb = im.convert("RGB")
         rgb.thumbnail((DISPLAY_LONG_SIDE, DISPLAY_LONG_SIDE), Image.Resampling.LANCZOS)
         buf = io.BytesIO()

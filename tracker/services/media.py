@@ -16,6 +16,7 @@ from tracker.storage import Storage
 
 from . import audit
 from .access import get_photo, require_staff
+from .analysis.overlays import image_type
 from .errors import NotFound
 from .progress import overlay_key_for, photo_of_analysis
 
@@ -47,13 +48,18 @@ def photo_image(session: Session, storage: Storage, actor: User, photo_id: str, 
     return MediaFile(key, "image/jpeg")
 
 
-def overlay_image(session: Session, storage: Storage, actor: User, analysis_id: str, name: str) -> MediaFile:
-    """An analysis overlay PNG (patients: unless the clinic hides them). It shows the photo, so it is
-    recorded as a view of it like any other."""
-    key = _stored(storage, overlay_key_for(session, actor, analysis_id, name))
+def overlay_image(session: Session, storage: Storage, actor: User, analysis_id: str, name: str,
+                  extension: str | None = None) -> MediaFile:
+    """An analysis overlay image (patients: unless the clinic hides them), JPEG or, for analyses made
+    before overlays became JPEG, PNG; asked for with another ``extension`` than its own, it does not
+    exist (one address per image). It shows the photo, so it is recorded as a view of it like any other."""
+    key = overlay_key_for(session, actor, analysis_id, name)
+    if extension is not None and not key.endswith("." + extension):
+        raise NotFound("That image does not exist.")
+    key = _stored(storage, key)
     photo = photo_of_analysis(session, analysis_id)
     audit.record_view(session, actor, [photo.id], patient_id=photo.patient_id, page="overlay")
-    return MediaFile(key, "image/png")
+    return MediaFile(key, image_type(key))
 
 
 def original_download(session: Session, storage: Storage, actor: User, photo_id: str) -> MediaFile:

@@ -85,8 +85,9 @@ def _images(point: progress.Point, hide_overlays: bool) -> dict[str, dict[str, s
     def layer(name: str) -> dict[str, str] | None:
         if not aid or name not in keys:
             return None
-        return {"src": url_for("progress.overlay", analysis_id=aid, name=name, size="display"),
-                "full": url_for("progress.overlay", analysis_id=aid, name=name)}
+        ext = "jpg" if keys[name].endswith(".jpg") else "png"  # PNG: analyses made before 2026-12
+        return {"src": url_for("progress.overlay", analysis_id=aid, name=name, ext=ext, size="display"),
+                "full": url_for("progress.overlay", analysis_id=aid, name=name, ext=ext)}
 
     out = {name: None if hide_overlays else layer(name) for name in ("redness", "spots", "lines")}
     if point.kind == "baseline":
@@ -157,12 +158,12 @@ def chart_csv(series_id: str) -> Any:
                     headers={"Content-Disposition": attachment(name), "Cache-Control": "no-store"})
 
 
-@bp.get("/analyses/<analysis_id>/<name>.png")
+@bp.get("/analyses/<analysis_id>/<name>.<any(jpg, png):ext>")
 @signed_in
-def overlay(analysis_id: str, name: str) -> Any:
+def overlay(analysis_id: str, name: str, ext: str) -> Any:
     with unit_of_work() as db:
-        media = media_svc.overlay_image(db, get_storage(), actor(), analysis_id, name)
-    if request.args.get("size") == "display":  # screen size; the full PNG only when zoomed in
+        media = media_svc.overlay_image(db, get_storage(), actor(), analysis_id, name, ext)
+    if request.args.get("size") == "display":  # screen size; the full image only when zoomed in
         return Response(display_images.display_jpeg(get_storage(), media.key), mimetype="image/jpeg")
     return send_media(media, etag=True)
 

@@ -1,4 +1,4 @@
-"""Where an analysis' overlay PNGs are stored, and reading their keys back: the one parser of
+"""Where an analysis' overlay images are stored, and reading their keys back: the one parser of
 ``analyses.overlay_keys`` and ``analyses.overlay_sha256`` (JSON objects, name or key -> text)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from tracker.models import Analysis
 
 
 def overlay_key(analysis_id: str, name: str, attempt: int = 0) -> str:
-    """The storage key of overlay ``name`` ("redness.png", ...) of an analysis. Each attempt writes its
+    """The storage key of overlay ``name`` ("redness.jpg", ...) of an analysis. Each attempt writes its
     own files: a worker that lost its lease (cut off from the database mid-job) can never overwrite the
     files of the attempt that was recorded."""
     return f"analyses/{analysis_id}/{attempt}/{name}" if attempt else f"analyses/{analysis_id}/{name}"
@@ -36,6 +36,11 @@ def overlay_keys(row: Analysis | None) -> dict[str, str]:
 def overlay_hashes(row: Analysis) -> dict[str, str]:
     """Storage key -> SHA-256 of each overlay as written."""
     return parse_overlay_json(row.overlay_sha256)
+
+
+def image_type(key: str) -> str:
+    """The media type of a stored overlay, from its key: JPEG since 2026-12 (earlier analyses: PNG)."""
+    return "image/jpeg" if key.endswith(".jpg") else "image/png"
 
 
 def stored_overlay_keys(raw_values: Iterable[str | None]) -> list[str]:

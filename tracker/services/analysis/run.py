@@ -78,7 +78,7 @@ def run_analysis(session: Session, storage: Storage, analysis_id: str, *, claim:
     """
     from tracker.analysis import analyze_photo
     from tracker.analysis.decode import ImageDecodeError
-    from tracker.analysis.outputs import overlay_pngs, region_mask_pngs
+    from tracker.analysis.outputs import overlay_images, region_mask_pngs
 
     from ..regions import load_mask, revision_for
 
@@ -116,10 +116,10 @@ def run_analysis(session: Session, storage: Storage, analysis_id: str, *, claim:
     result = analysis.to_dict()
     keys, hashes = {}, {}
     # The anatomical regions measured belong to this analysis: stored with its overlays.
-    for name, data in {**overlay_pngs(analysis), **region_mask_pngs(analysis)}.items():
+    for name, data in {**overlay_images(analysis), **region_mask_pngs(analysis)}.items():
         key = overlay_key(row.id, name, claim.attempt)
         storage.put_bytes(key, data)
-        keys[name.removesuffix(".png")] = key
+        keys[name.rpartition(".")[0]] = key  # "redness.jpg" -> "redness"
         hashes[key] = hashlib.sha256(data).hexdigest()
 
     _hold(session, claim, policy)

@@ -311,20 +311,30 @@ def warp_to_reference(
     if interpolation not in _INTERPOLATION:
         raise ValueError(f"interpolation must be one of {sorted(_INTERPOLATION)}; got {interpolation!r}")
     h, w = int(reference_shape[0]), int(reference_shape[1])
+    flag = cv2.INTER_NEAREST if image.dtype == bool else _INTERPOLATION[interpolation]
+    # Valid where the whole interpolation footprint was inside: interpolating a field of
+    # ones with zeros outside gives exactly 1 there and less (or more) near the edge.
+    support = _warp(np.ones(image.shape[:2], np.float32), matrix, (w, h), flag)
+    valid = np.abs(support - 1.0) < 1e-3
+    return warp_image(image, matrix, reference_shape, interpolation=interpolation), valid
+
+
+def warp_image(
+    image: np.ndarray, matrix: np.ndarray, reference_shape: tuple[int, ...], *, interpolation: str = "linear"
+) -> np.ndarray:
+    """:func:`warp_to_reference` without the validity mask: for more images of the same shape under
+    the same warp, whose mask one call has given already (each mask is a warp of its own)."""
+    h, w = int(reference_shape[0]), int(reference_shape[1])
     is_bool = image.dtype == bool
     flag = cv2.INTER_NEAREST if is_bool else _INTERPOLATION[interpolation]
-    src = image.astype(np.uint8) if is_bool else image
+    src = np.ascontiguousarray(image).view(np.uint8) if is_bool else image  # 0/1 bytes stay 0/1 (nearest)
     if src.ndim == 3 and src.shape[2] > 4:
         warped = np.stack([_warp(src[:, :, c], matrix, (w, h), flag) for c in range(src.shape[2])], axis=2)
     else:
         warped = _warp(src, matrix, (w, h), flag)
         if src.ndim == 3 and warped.ndim == 2:
             warped = warped[:, :, None]
-    # Valid where the whole interpolation footprint was inside: interpolating a field of
-    # ones with zeros outside gives exactly 1 there and less (or more) near the edge.
-    support = _warp(np.ones(image.shape[:2], np.float32), matrix, (w, h), flag)
-    valid = np.abs(support - 1.0) < 1e-3
-    return (warped.astype(bool) if is_bool else warped), valid
+    return warped.view(bool) if is_bool else warped
 
 
 # --- internals ---------------------------------------------------------------------------------

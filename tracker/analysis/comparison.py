@@ -340,8 +340,10 @@ def compare_with_baseline(
             frame.region.astype(np.uint8), np.asarray(matrix, dtype=np.float64), (base.shape[1], base.shape[0]),
             flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0,
         ) > 0
-        warped_tone = warped if photo_tone is photo_linear else _alignment.warp_to_reference(photo_tone, matrix, base.shape)[0]
-        warped_chromo = _chromo_frame.warp_maps(photo_chromo, matrix, base.shape)
+        warped_tone = warped if photo_tone is photo_linear else _alignment.warp_image(photo_tone, matrix, base.shape)
+        # The maps are on the photo's grid too: the same warp stays inside the same pixels.
+        assert photo_chromo.valid.shape == photo_linear.shape[:2]
+        warped_chromo = _chromo_frame.warp_maps(photo_chromo, matrix, base.shape, inside=valid)
     assert matrix is not None
     common = base.region & valid & warped_region
     timings["warp_s"] = time.perf_counter() - t1

@@ -229,10 +229,27 @@ def _robust_std(values: np.ndarray) -> float:
     return float(1.4826 * median(np.abs(values - med)))
 
 
+#: Flat pixels per block of :func:`_sample_index` (a block's indices stay in the CPU cache).
+_SAMPLE_BLOCK = 1 << 16
+
+
 def _sample_index(region: np.ndarray) -> np.ndarray:
-    """Flat indices of the region pixels :func:`_robust_std` keeps, so only those are copied."""
-    where = np.flatnonzero(region)
-    return where[:: max(1, where.size // 200_000)]
+    """Flat indices of the region pixels :func:`_robust_std` keeps, so only those are copied:
+    every k-th pixel of the region, k = its size // 200 000 (at least 1).
+
+    Found block by block: all the region's indices at once would be a 24 MB array at 3 MP,
+    for the one in k of them kept (three times the time).
+    """
+    flat = region.reshape(-1)
+    step = max(1, int(np.count_nonzero(flat)) // 200_000)
+    if step == 1:
+        return np.flatnonzero(flat)
+    parts, seen = [], 0
+    for start in range(0, flat.size, _SAMPLE_BLOCK):
+        where = np.flatnonzero(flat[start:start + _SAMPLE_BLOCK])
+        parts.append(where[(-seen) % step::step] + start)  # continuing the count of the blocks before
+        seen += where.size
+    return np.concatenate(parts)
 
 
 def fine_noise_mi(

@@ -169,23 +169,35 @@ def frame_maps(
     return _maps(linear, region, shape, box, patch_linear=patches, patch_usable=usable)
 
 
-def warp_maps(maps: ChromophoreMaps, matrix: np.ndarray, reference_shape: tuple[int, int]) -> ChromophoreMaps:
-    """The maps resampled into the reference (baseline) frame; pixels near invalid ones become invalid."""
-    stack = np.dstack([
-        np.nan_to_num(maps.melanin_pct, nan=0.0),
-        np.nan_to_num(maps.blood_pct, nan=0.0),
-        maps.valid.astype(np.float32),
-    ]).astype(np.float32)
-    warped, inside = _alignment.warp_to_reference(stack, matrix, reference_shape)
-    valid = inside & (warped[..., 2] > 0.999)
-    specular, _ = _alignment.warp_to_reference(maps.specular, matrix, reference_shape)
+def warp_maps(
+    maps: ChromophoreMaps, matrix: np.ndarray, reference_shape: tuple[int, int], *, inside: np.ndarray | None = None
+) -> ChromophoreMaps:
+    """The maps resampled into the reference (baseline) frame; pixels near invalid ones become invalid.
+
+    ``inside``: where a bilinear warp by ``matrix`` of an image of the maps' shape stays inside
+    it (``warp_to_reference``'s mask), when the caller has it already.
+    """
+    # NaN is not measured: carried as 0 with a validity plane, which a pixel warped from
+    # anywhere near an unmeasured one no longer reads as 1. (The maps hold no infinities.)
+    stack = cv2.merge([maps.melanin_pct.astype(np.float32, copy=False), maps.blood_pct.astype(np.float32, copy=False),
+                       maps.valid.view(np.uint8).astype(np.float32)])
+    cv2.patchNaNs(stack, 0.0)
+    if inside is None:
+        warped, inside = _alignment.warp_to_reference(stack, matrix, reference_shape)
+    else:
+        warped = _alignment.warp_image(stack, matrix, reference_shape)
+    melanin, blood, measured = cv2.split(warped)
+    valid = inside & (measured > 0.999)
+    invalid = np.logical_not(valid)
     nan = np.float32(np.nan)
+    np.copyto(melanin, nan, where=invalid)
+    np.copyto(blood, nan, where=invalid)
     return replace(
         maps,
-        melanin_pct=np.where(valid, warped[..., 0], nan),
-        blood_pct=np.where(valid, warped[..., 1], nan),
+        melanin_pct=melanin,
+        blood_pct=blood,
         valid=valid,
-        specular=specular,
+        specular=_alignment.warp_image(maps.specular, matrix, reference_shape),
     )
 
 

@@ -328,6 +328,20 @@ def _scale_source(frame: Frame, mm_per_px: float | None) -> str | None:
 # --- the entry point --------------------------------------------------------------
 
 
+def warm_up() -> float:
+    """Load now what a process's first analysis would otherwise load while a person waits: the
+    colour-science spectra and the chromophore inversion table of the chart-less response (about
+    2 s when two of the first photo's threads built it at once). Returns the seconds it took.
+    """
+    from tracker.analysis.chromophores.maps import default_table
+
+    t0 = time.perf_counter()
+    default_table()
+    return time.perf_counter() - t0
+
+
+
+
 def analyze_photo(
     photo: ImageSource,
     *,

@@ -75,6 +75,9 @@ def worker(cli: CliContext, workers: int, drain: bool, status: bool, niceness: i
     heartbeat = os.environ.get(HEARTBEAT_ENV)
     if heartbeat:  # run by `tracker serve`: tell its supervisor we are alive
         beat_forever(heartbeat)
+    from tracker.analysis.pipeline import warm_up
+
+    logging.getLogger(__name__).info("analysis loaded in %.1f s", warm_up())  # before the first photo, not during it
     missing = queue.requeue_missing_derivatives()
     if missing:
         click.echo(f"Queued previews for {missing} photos that were still waiting for them.")

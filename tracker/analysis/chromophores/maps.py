@@ -70,9 +70,10 @@ def _shading(values: np.ndarray, inside: np.ndarray) -> np.ndarray:
 
 
 @cache
-def _default_table() -> inversion.InverseTable:
+def default_table() -> inversion.InverseTable:
     """The inverse table of the default (chart-less) response: the same for every photo,
-    so it is built once per process (about 13 ms)."""
+    so it is built once per process: about 0.2 s with the spectra it loads, which a worker
+    pays at its start (`pipeline.warm_up`) rather than on its first photo."""
     table = inversion.build_inverse_table(response.default_response(), saturation=BLOOD_SATURATION)
     table.table.setflags(write=False)
     return table
@@ -162,7 +163,7 @@ def chromophore_maps(
     if patch_linear is None:
         resp = response.default_response()
         light = response.LightCheck(True, float("nan"))
-        table = _default_table()
+        table = default_table()
     else:
         resp = response.fit_response(patch_linear, usable=patch_usable)
         light = response.light_check(patch_linear, usable=patch_usable)

@@ -232,3 +232,22 @@ def test_the_demo_front_views_are_accepted_and_recover_the_simulated_truth_regio
             tolerance = 0.1 * abs(want) if calibrated else got["mdc"]
             assert abs(got["value"] - want) <= tolerance, (photo.day, key, got["value"], want, calibrated)
     assert calibrated_pairs >= 1
+
+
+@pytest.mark.real_data
+def test_the_region_masks_stored_with_an_analysis_are_the_regions_it_measured(real_data_dir):
+    """One mask per region with pixels (the app stores them with the overlays); a close-up has no
+    regions and stores none, each region's reason saying why."""
+    from tracker.analysis.outputs import region_mask_pngs
+
+    portrait = analyze_photo(FACES_DIR / PORTRAITS[0])
+    measured = {k for k, r in portrait.to_dict()["regions"].items() if r["area_px"] > 0}
+    stored = region_mask_pngs(portrait)
+    assert measured and {n.removeprefix("region_").removesuffix(".png") for n in stored} == measured
+    for name, png in stored.items():
+        mask = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_UNCHANGED)
+        assert mask.max() == 255, name
+
+    close = analyze_photo(FACES_DIR / PORTRAITS[0], view="closeup")
+    assert region_mask_pngs(close) == {}
+    assert all(r["area_px"] == 0 and r["reason"] for r in close.to_dict()["regions"].values())

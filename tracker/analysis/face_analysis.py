@@ -264,6 +264,8 @@ def measure_frame(
     if note is not None and region.any() and np.isfinite(measures.ita_deg):
         measures = _with_tone(measures, tone_linear, region, note)
     reasons = ff.reasons if ff is not None else dict.fromkeys(REGION_KEYS, "close-up: no anatomical regions")
+    nowhere = np.zeros(region.shape, bool)  # one read-only empty mask for the regions not measured
+    nowhere.setflags(write=False)
     figures = {k: _regional.RegionFigures(0, "drawn", reasons[k] or "not measured", Measures.unmeasured(reasons[k] or ""),
-                                          np.zeros(region.shape, bool)) for k in REGION_KEYS}
+                                          nowhere) for k in REGION_KEYS}
     return Measured(measures, figures, maps, region, round(int(np.count_nonzero(region)) / scale**2))

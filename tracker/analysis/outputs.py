@@ -117,10 +117,15 @@ def _shrink(image: np.ndarray, size: tuple[int, int] | None) -> np.ndarray:
 
 
 def region_mask_pngs(analysis: Analysis) -> dict[str, bytes]:
-    """The anatomical regions measured, one 8-bit mask each at the overlays' size (stored with them)."""
+    """The anatomical regions measured, one 8-bit mask each at the overlays' size (stored with them).
+
+    A region measured nowhere (a close-up has none; a beard may hide one) has no file: its
+    reason is in the result.
+    """
     art = analysis.artifacts
     size = _display_size(art.srgb.shape)
-    return {f"region_{key}.png": _png(_shrink(mask, size).astype(np.uint8) * 255) for key, mask in art.region_masks.items()}
+    return {f"region_{key}.png": _png(_shrink(mask, size).astype(np.uint8) * 255)
+            for key, mask in art.region_masks.items() if mask.any()}
 
 
 def overlay_images(analysis: Analysis) -> dict[str, bytes]:

@@ -264,3 +264,46 @@ def test_crop_box_is_the_measured_region_of_the_redness_overlay(tmp_path):
         {"redness": "analyses/x/redness.png"})))
     left, top, right, bottom = exports.treated_region_box(storage, pair, (300, 200), margin=0.1)
     assert (left, top, right, bottom) == (85, 40, 264, 159)
+
+
+def test_report_chart_axis_labels_never_touch_and_never_read_minus_zero():
+    """When the detectable-change bands set a chart's axis, its values sit close together: the report
+    labels only those that stay legible (the red-area chart printed 0.0 over 0.1, the haemoglobin
+    chart 0.77, 0.52 and 0.26 touching)."""
+    from reportlab.graphics.shapes import String
+
+    from tracker.services.exports.content import ChartPoint, ChartSeries
+    from tracker.services.exports.pdf import chart_drawing
+
+    def labels(values, bands, decimals):
+        days = [dt.date(2026, 1, 1) + dt.timedelta(days=91 * i) for i in range(len(values))]
+        points = [ChartPoint(day, "", v, "unchanged", "baseline" if i == 0 else "progress", band)
+                  for i, (day, v, band) in enumerate(zip(days, values, bands, strict=True))]
+        drawing = chart_drawing(ChartSeries("front", "m", "Measure", "%", decimals, 0.0, points))
+        return [(s.y, s.text) for s in drawing.contents  # the axis labels: right-aligned left of the axis
+                if isinstance(s, String) and s.textAnchor == "end" and s.x < 12 * 72 / 25.4]
+
+    crowded = labels([0.77, 0.78, 0.30, 0.26], [None, (0.0, 5.0), (0.2, 0.4), (0.0, 5.0)], 2)
+    red = labels([0.0, 0.02, 0.06, -0.001], [None, (0.0, 3.0), (0.0, 3.0), (0.0, 3.0)], 1)
+    roomy = labels([20.0, 18.0, 15.0], [None, (19.0, 21.0), (19.0, 21.0)], 1)
+    for shown in (crowded, red, roomy):
+        ys = sorted(y for y, _ in shown)
+        assert shown and all(b - a >= 8.0 for a, b in zip(ys, ys[1:])), shown
+        assert not any(text.startswith("-0") and float(text) == 0 for _, text in shown), shown
+    assert {t for _, t in crowded} >= {"0.26"} and len(roomy) == 3  # room: lowest, middle and highest
+
+
+def test_report_chart_titles_fit_their_chart():
+    """"Pigment-spot area (% of the treated skin)" ran into the next chart's title."""
+    from reportlab.graphics.shapes import String
+    from reportlab.pdfbase import pdfmetrics
+
+    from tracker.services.exports.content import ChartPoint, ChartSeries
+    from tracker.services.exports.pdf import chart_drawing
+
+    point = ChartPoint(dt.date(2026, 1, 1), "", 1.0, "unchanged", "baseline")
+    for label in ("Pigment-spot area", "Haemoglobin index"):
+        drawing = chart_drawing(ChartSeries("front", "m", label, "% of the treated skin", 2, 0.0, [point]))
+        title = next(s for s in drawing.contents if isinstance(s, String) and s.text.startswith(label))
+        assert pdfmetrics.stringWidth(title.text, title.fontName, title.fontSize) <= drawing.width
+        assert title.fontSize >= 5.5  # still legible

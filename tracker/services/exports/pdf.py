@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -270,8 +270,22 @@ def _regions_table(pair: ProgressPair, st: dict[str, ParagraphStyle]) -> Table |
 def _ticks(lo: float, hi: float, decimals: int) -> list[float]:
     """Two to four distinct axis values at the measure's precision (never one label twice)."""
     step = 10.0 ** -decimals
-    values = sorted({round(v, decimals) for v in (lo, (lo + hi) / 2, hi)})
+    values = sorted({round(v, decimals) + 0.0 for v in (lo, (lo + hi) / 2, hi)})  # + 0.0: no "-0.0"
     return [v for i, v in enumerate(values) if i == 0 or v - values[i - 1] >= step / 2]
+
+
+#: Least vertical distance between two axis labels of a chart, points (their font is 6 pt: 2 pt between them).
+_TICK_GAP_PT = 8.0
+
+
+def _spaced(ticks: list[float], y: Callable[[float], float]) -> list[float]:
+    """The lowest and highest ticks, then the middle one, each only where it does not touch a
+    label already placed: when the MDC bands set the axis, the values can sit close together."""
+    placed: list[float] = []
+    for v in ([ticks[0], ticks[-1], *ticks[1:-1]] if ticks else []):
+        if all(abs(y(v) - y(u)) >= _TICK_GAP_PT for u in placed):
+            placed.append(v)
+    return sorted(placed)
 
 
 def chart_drawing(chart: ChartSeries, *, width: float = 57 * mm, height: float = 40 * mm) -> Drawing:
@@ -282,7 +296,10 @@ def chart_drawing(chart: ChartSeries, *, width: float = 57 * mm, height: float =
     left, right, bottom, top = 11 * mm, 2 * mm, 8 * mm, 8 * mm
     pw, ph = width - left - right, height - bottom - top
     unit = f" ({chart.unit})" if chart.unit and chart.unit not in chart.label else ""
-    d.add(String(0, height - 9, f"{chart.label}{unit}", fontName="Body-Bold", fontSize=7, fillColor=INK))
+    title = f"{chart.label}{unit}"
+    # A long title is set smaller rather than run into the next chart's.
+    size = min(7.0, 7.0 * (width - 3) / max(pdfmetrics.stringWidth(title, "Body-Bold", 7), 1.0))
+    d.add(String(0, height - 9, title, fontName="Body-Bold", fontSize=size, fillColor=INK))
     values = [p.value for p in chart.points if p.value is not None]
     if not values:
         d.add(String(left, bottom + ph / 2, "not measured", fontName="Body", fontSize=7, fillColor=MUTED))
@@ -312,7 +329,7 @@ def chart_drawing(chart: ChartSeries, *, width: float = 57 * mm, height: float =
             b_lo, b_hi = max(lo, p.band[0]), min(hi, p.band[1])
             d.add(Rect(x(p.date) - 2.6, y(b_lo), 5.2, max(y(b_hi) - y(b_lo), 0.4), fillColor=BAND, strokeColor=None))
     d.add(Line(left, bottom, left, bottom + ph, strokeColor=MUTED, strokeWidth=0.5))
-    for v in _ticks(min(values), max(values), chart.decimals):
+    for v in _spaced(_ticks(min(values), max(values), chart.decimals), y):
         d.add(String(left - 2, y(v) - 2.5, f"{v:.{chart.decimals}f}", fontName="Body", fontSize=6,
                      fillColor=MUTED, textAnchor="end"))
     line = [p for p in chart.points if p.value is not None and p.kind in ("baseline", "progress")]

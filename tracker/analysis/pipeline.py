@@ -340,8 +340,6 @@ def warm_up() -> float:
     return time.perf_counter() - t0
 
 
-
-
 def analyze_photo(
     photo: ImageSource,
     *,

@@ -16,7 +16,7 @@ from tracker.storage import Storage
 
 from . import audit
 from .access import get_photo, require_staff
-from .analysis.overlays import image_type
+from .analysis.overlays import image_extension, image_type
 from .errors import NotFound
 from .progress import overlay_key_for, photo_of_analysis
 
@@ -54,7 +54,7 @@ def overlay_image(session: Session, storage: Storage, actor: User, analysis_id: 
     before overlays became JPEG, PNG; asked for with another ``extension`` than its own, it does not
     exist (one address per image). It shows the photo, so it is recorded as a view of it like any other."""
     key = overlay_key_for(session, actor, analysis_id, name)
-    if extension is not None and not key.endswith("." + extension):
+    if extension is not None and image_extension(key) != extension:
         raise NotFound("That image does not exist.")
     key = _stored(storage, key)
     photo = photo_of_analysis(session, analysis_id)

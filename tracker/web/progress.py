@@ -12,6 +12,7 @@ from tracker.analysis.measures import MEASURE_BY_KEY
 from tracker.models.vocabulary import STAFF_ROLES, TREATMENT_TYPES
 from tracker.services import access as obj, accounts, audit, display_images, progress, regions, review
 from tracker.services import media as media_svc, series as series_svc
+from tracker.services.analysis import image_extension
 
 from .access import ADMIN, MEDIA, STAFF, role_required
 from .context import actor, get_db, get_storage
@@ -85,7 +86,7 @@ def _images(point: progress.Point, hide_overlays: bool) -> dict[str, dict[str, s
     def layer(name: str) -> dict[str, str] | None:
         if not aid or name not in keys:
             return None
-        ext = "jpg" if keys[name].endswith(".jpg") else "png"  # PNG: analyses made before 2026-12
+        ext = image_extension(keys[name])
         return {"src": url_for("progress.overlay", analysis_id=aid, name=name, ext=ext, size="display"),
                 "full": url_for("progress.overlay", analysis_id=aid, name=name, ext=ext)}
 

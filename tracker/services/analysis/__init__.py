@@ -6,7 +6,7 @@
 - ``leases``: which worker holds a row (atomic claims, renewed leases, the sweep);
 - ``run``: measuring one row's photo and storing the outcome (the ``analyze_photo`` job);
 - ``lookup``: reading rows (latest, finished, quality verdict, live state);
-- ``overlays``: where overlay PNGs are stored, and the one parser of their stored keys.
+- ``overlays``: where overlay images are stored, and the one parser of their stored keys.
 """
 
 from tracker.models.vocabulary import AnalysisState
@@ -39,7 +39,14 @@ from .lookup import (
     result_of,
     series_photo_states,
 )
-from .overlays import overlay_hashes, overlay_key, overlay_keys, parse_overlay_json, stored_overlay_keys
+from .overlays import (
+    image_extension,
+    overlay_hashes,
+    overlay_key,
+    overlay_keys,
+    parse_overlay_json,
+    stored_overlay_keys,
+)
 from .run import run_analysis
 
 __all__ = [
@@ -58,6 +65,7 @@ __all__ = [
     "give_up",
     "latest_analysis",
     "latest_finished",
+    "image_extension",
     "overlay_hashes",
     "overlay_key",
     "overlay_keys",

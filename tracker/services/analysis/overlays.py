@@ -38,9 +38,14 @@ def overlay_hashes(row: Analysis) -> dict[str, str]:
     return parse_overlay_json(row.overlay_sha256)
 
 
+def image_extension(key: str) -> str:
+    """The file type of a stored overlay, from its key: "jpg" since 2026-12 (earlier analyses: "png")."""
+    return "jpg" if key.endswith(".jpg") else "png"
+
+
 def image_type(key: str) -> str:
-    """The media type of a stored overlay, from its key: JPEG since 2026-12 (earlier analyses: PNG)."""
-    return "image/jpeg" if key.endswith(".jpg") else "image/png"
+    """The media type of a stored overlay, from its key (see :func:`image_extension`)."""
+    return "image/jpeg" if image_extension(key) == "jpg" else "image/png"
 
 
 def stored_overlay_keys(raw_values: Iterable[str | None]) -> list[str]:

@@ -25,14 +25,11 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from tracker.analysis import keypoints as _keypoints
 from tracker.analysis import lesion_align as _lesion
 
 __all__ = ["Alignment", "PreparedReference", "align", "prepare_reference", "warp_to_reference"]
 
-SIFT_MAX_SIDE = 640  # px, long side of the image SIFT runs on (SIFT doubles it internally)
-ECC_MAX_SIDE = 800  # px, long side of the image ECC runs on
-SIFT_CONTRAST_THRESHOLD = 0.01  # OpenCV default 0.04 finds almost nothing on smooth skin
-SIFT_MAX_FEATURES = 2000
 RATIO_TEST = 0.8
 RANSAC_THRESHOLD_PX = 3.0  # at the SIFT scale
 MIN_INLIERS = 15
@@ -115,7 +112,17 @@ class PreparedReference:
     lesion: _lesion.LesionView | None = None  # for lining close-ups up by the lesion
 
 
-def prepare_reference(reference_srgb: np.ndarray, *, mask: np.ndarray | None = None) -> PreparedReference:
+def detect_features(reference_srgb: np.ndarray) -> _keypoints.DetectedFeatures:
+    """SIFT over the whole reduced image, before any mask (:func:`prepare_reference` applies it).
+
+    Made as soon as the corrected image exists, while the skin is still being found.
+    """
+    return _keypoints.detect(_keypoints.grey(_check_image(reference_srgb, "reference_srgb")))
+
+
+def prepare_reference(
+    reference_srgb: np.ndarray, *, mask: np.ndarray | None = None, detected: _keypoints.DetectedFeatures | None = None
+) -> PreparedReference:
     """Compute the reference's keypoints, descriptors and ECC image once.
 
     Parameters
@@ -124,19 +131,22 @@ def prepare_reference(reference_srgb: np.ndarray, *, mask: np.ndarray | None = N
         (h, w, 3) float sRGB in [0, 1], the baseline photo.
     mask : np.ndarray of bool, shape (h, w), optional, keyword-only
         Where to look for structure (the skin, without the colour chart).
+    detected : DetectedFeatures, optional, keyword-only
+        :func:`detect_features` of the same image, when made already.
 
     Returns
     -------
     PreparedReference
     """
-    grey = _grey(_check_image(reference_srgb, "reference_srgb"))
-    mask = _check_mask(mask, grey.shape, "mask")
-    levels = _levels(grey)
-    kp, desc, sift_scale = _features(levels, mask)
+    if detected is None:
+        detected = detect_features(reference_srgb)
+    levels = detected.levels
+    mask = _check_mask(mask, detected.shape, "mask")
+    kp, desc, sift_scale = _keypoints.inside(detected, mask)
     ecc_image, ecc_mask, ecc_to_full = _ecc_level(levels, mask)
-    small_mask = _resize_mask(mask, levels.ecc.shape)
+    small_mask = _keypoints.resize_mask(mask, levels.ecc.shape)
     return PreparedReference(
-        shape=grey.shape,
+        shape=detected.shape,
         keypoints_xy=kp,
         descriptors=desc,
         ecc_to_full=ecc_to_full,
@@ -403,61 +413,6 @@ def _check_mask(mask: object, shape: tuple[int, int], name: str) -> np.ndarray |
     return mask  # an (almost) empty mask is an expected failure: it ends as "not enough detail"
 
 
-def _grey(srgb: np.ndarray) -> np.ndarray:
-    return cv2.cvtColor(np.ascontiguousarray(srgb, dtype=np.float32), cv2.COLOR_RGB2GRAY)
-
-
-def _resize(image: np.ndarray, max_side: int) -> tuple[np.ndarray, np.ndarray]:
-    """Downscale to at most ``max_side``; also return the 3x3 small-pixel -> full-pixel matrix."""
-    h, w = image.shape[:2]
-    factor = min(1.0, max_side / max(h, w))
-    if factor >= 1.0:
-        return image, np.eye(3)
-    sw, sh = max(1, round(w * factor)), max(1, round(h * factor))
-    small = cv2.resize(image, (sw, sh), interpolation=cv2.INTER_AREA)
-    # Pixel centres: x_full = (x_small + 0.5) * w / sw - 0.5 (a plain divide is off by up to 1.5 px).
-    fx, fy = w / sw, h / sh
-    return small, np.array([[fx, 0.0, 0.5 * fx - 0.5], [0.0, fy, 0.5 * fy - 0.5], [0.0, 0.0, 1.0]])
-
-
-def _resize_mask(mask: np.ndarray | None, size_hw: tuple[int, int]) -> np.ndarray | None:
-    if mask is None:
-        return None
-    return cv2.resize(mask.astype(np.uint8) * 255, (size_hw[1], size_hw[0]), interpolation=cv2.INTER_NEAREST)
-
-
-@dataclass(frozen=True)
-class _Levels:
-    """The two reduced greys every stage works on (each made once from the full image)."""
-
-    ecc: np.ndarray
-    ecc_to_full: np.ndarray
-    sift: np.ndarray
-    sift_to_full: np.ndarray
-
-
-def _levels(grey: np.ndarray) -> _Levels:
-    ecc, ecc_to_full = _resize(grey, ECC_MAX_SIDE)
-    sift, sift_to_ecc = _resize(ecc, SIFT_MAX_SIDE)  # from the ECC level: one pass over the full image
-    return _Levels(ecc, ecc_to_full, sift, ecc_to_full @ sift_to_ecc)
-
-
-def _features(levels: _Levels, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, float]:
-    small, to_full = levels.sift, levels.sift_to_full
-    u8: np.ndarray = np.clip(small * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    u8 = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(u8)
-    m = _resize_mask(mask, small.shape)
-    if m is not None:
-        m = cv2.erode(m, np.ones((5, 5), np.uint8))  # no keypoints on the mask's own edge
-    sift = cv2.SIFT.create(nfeatures=SIFT_MAX_FEATURES, contrastThreshold=SIFT_CONTRAST_THRESHOLD)
-    keypoints, desc = sift.detectAndCompute(u8, m)
-    if desc is None or not keypoints:
-        return np.zeros((0, 2), np.float32), np.zeros((0, 128), np.float32), 1.0 / to_full[0, 0]
-    xy = np.array([k.pt for k in keypoints], dtype=np.float64)
-    xy_full = xy @ to_full[:2, :2].T + to_full[:2, 2]
-    return xy_full.astype(np.float32), desc.astype(np.float32), 1.0 / to_full[0, 0]
-
-
 def _ratio_matches(desc_m: np.ndarray, desc_r: np.ndarray, kp_m: np.ndarray, kp_r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     # Exact nearest neighbours: FLANN's randomised trees draw from the C library's rand(),
     # which other code advances, so the matches (and the figures) changed from run to run.
@@ -497,9 +452,9 @@ def _bandpass(grey_small: np.ndarray, valid: np.ndarray | None = None) -> np.nda
     return out.astype(np.float32)
 
 
-def _ecc_level(levels: _Levels, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _ecc_level(levels: _keypoints.Levels, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     small, to_full = levels.ecc, levels.ecc_to_full
-    m = _resize_mask(mask, small.shape)
+    m = _keypoints.resize_mask(mask, small.shape)
     image = _bandpass(small, None if m is None else m > 0)
     if m is None:
         m = np.full(small.shape, 255, np.uint8)

@@ -365,6 +365,8 @@ def compare_with_baseline(
             for linear, tone, chromo in ((warped, warped_tone, warped_chromo),
                                          (base_linear, camera_linear(base), base_chromo))
         ]
+        # The overlays' photo, made by whichever thread finishes its side first.
+        srgb_job = pool.submit(linear_to_srgb, warped)
         photo_side, base_side = jobs[0].result(), jobs[1].result()
     photo_side, base_side = with_chromophores(photo_side, warped_chromo), with_chromophores(base_side, base_chromo)
     photo_m, base_m = photo_side.measures, base_side.measures
@@ -452,7 +454,7 @@ def compare_with_baseline(
         regions=_faces.region_results(photo_side.figures),
     )
     artifacts = Artifacts(
-        srgb=linear_to_srgb(warped),
+        srgb=srgb_job.result(),
         region=photo_side.region,
         aligned=True,
         full_size=(base.decoded.full_width, base.decoded.full_height),

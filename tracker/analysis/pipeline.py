@@ -23,7 +23,7 @@ import threading
 import time
 from functools import partial
 import warnings
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
@@ -57,6 +57,7 @@ from tracker.analysis.comparison import (
     quality_summary,
     with_chromophores,
 )
+from tracker.analysis.keypoints import DetectedFeatures
 from tracker.analysis.frames import (
     Analysis,
     AnalysisInputError,
@@ -185,32 +186,36 @@ def _prepare_frame(
     # Skin is found, and photos are aligned, on the corrected image: under a 2700 K
     # cast raw skin chromaticity leaves any skin model. Clipping is judged on the raw one.
     corrected_srgb = linear_to_srgb(calib.linear)
-    auto = _roi.skin_region(corrected_srgb, exclude=calib.chart_mask)
-    drawn = None
-    if roi is not None:
-        drawn = _load_mask(roi, full_size=(decoded.full_width, decoded.full_height), shape=auto.shape, what=what)
-        auto = auto & drawn
-    # A face's skin is its anatomical regions (colour alone takes in hair and background).
-    unusable = calib.chart_mask if calib.chart_mask is not None else np.zeros(auto.shape, bool)
-    t_face = time.perf_counter()
-    face = _faces.locate(corrected_srgb, view=view, drawn=drawn, unusable=unusable)
-    faces_s = time.perf_counter() - t_face
-    if face.has_regions:
-        auto = face.union
-    if calib.mm_per_px is not None:  # the chart knows best
-        px_per_mm = 1.0 / calib.mm_per_px
-    elif mm_per_px is not None:
-        px_per_mm = decoded.scale / mm_per_px
-    else:
-        px_per_mm = None
-    # With the skin known, three independent steps: the chromophore maps and the alignment
-    # features on a second thread while this one judges clipping and quality (with a cached
-    # baseline, the photo's preparation would otherwise leave one of the two cores idle).
-    want_features = features == "always" or (features == "unless face" and not face.has_regions)
     with ThreadPoolExecutor(max_workers=2) as pool:
+        # Alignment features need no skin yet (the mask only drops keypoints): a close-up's, or
+        # a baseline's, are sought on the second core while this thread finds the skin.
+        early = features == "always" or (features == "unless face" and view == _faces.CLOSE_UP_VIEW)
+        detect_job = pool.submit(_alignment.detect_features, corrected_srgb) if early else None
+        auto = _roi.skin_region(corrected_srgb, exclude=calib.chart_mask)
+        drawn = None
+        if roi is not None:
+            drawn = _load_mask(roi, full_size=(decoded.full_width, decoded.full_height), shape=auto.shape, what=what)
+            auto = auto & drawn
+        # A face's skin is its anatomical regions (colour alone takes in hair and background).
+        unusable = calib.chart_mask if calib.chart_mask is not None else np.zeros(auto.shape, bool)
+        t_face = time.perf_counter()
+        face = _faces.locate(corrected_srgb, view=view, drawn=drawn, unusable=unusable)
+        faces_s = time.perf_counter() - t_face
+        if face.has_regions:
+            auto = face.union
+        if calib.mm_per_px is not None:  # the chart knows best
+            px_per_mm = 1.0 / calib.mm_per_px
+        elif mm_per_px is not None:
+            px_per_mm = decoded.scale / mm_per_px
+        else:
+            px_per_mm = None
+        # With the skin known, three independent steps: the chromophore maps and the alignment
+        # features on a second thread while this one judges clipping and quality (with a cached
+        # baseline, the photo's preparation would otherwise leave one of the two cores idle).
+        want_features = features == "always" or (features == "unless face" and not face.has_regions)
         chromo_job = pool.submit(_timed, partial(_chromo_frame.frame_maps, codes=decoded.codes), srgb, calib, auto)
-        features_job = pool.submit(_alignment.prepare_reference, corrected_srgb,
-                                   mask=_alignment_mask(auto, calib.chart_mask)) if want_features else None
+        features_job = pool.submit(_reference, corrected_srgb, _alignment_mask(auto, calib.chart_mask),
+                                   detect_job) if want_features else None
         clipped = _roi.clipped_mask(srgb)
         region = auto & ~clipped
         skin_px = np.count_nonzero(auto)
@@ -221,6 +226,14 @@ def _prepare_frame(
     frame = Frame(decoded, corrected_srgb, calib.linear, calib, auto, region, lost, quality, px_per_mm, chromo,
                   face=face, chromophores_s=chromo_s, faces_s=faces_s)
     return frame, reference
+
+
+def _reference(
+    corrected_srgb: np.ndarray, mask: np.ndarray, detected: Future[DetectedFeatures] | None
+) -> _alignment.PreparedReference:
+    """The alignment features inside ``mask``, from the early detection when there is one."""
+    return _alignment.prepare_reference(corrected_srgb, mask=mask,
+                                        detected=detected.result() if detected is not None else None)
 
 
 _T = TypeVar("_T")

@@ -165,14 +165,18 @@ def return_freed_memory_to_the_system() -> bool:
 
     By default glibc keeps one heap arena per thread and raises its mmap threshold
     after each large free, so the buffers of big decodes made on different threads
-    stay resident: a worker doing two 100 MP PNG jobs at once peaked at 1.76 GB. Two
-    arenas bound that. Buffers of up to :data:`HEAP_BUFFER_LIMIT_BYTES` (every
+    stay resident: a worker doing two 100 MP PNG jobs at once peaked at 1.76 GB. One
+    arena bounds that. Buffers of up to :data:`HEAP_BUFFER_LIMIT_BYTES` (every
     working-scale image) come from the heap and are reused from one analysis step to
     the next; larger ones (a huge decode) are mapped and returned at once, and a free
     top of the heap beyond twice that is trimmed. A 4 MB threshold bounded memory as
     well but mapped, zero-filled and unmapped every working image afresh: about 0.7 s
     of kernel time per analysed 12 MP pair, more than half the user time of the pair.
-    Returns False where this is not glibc.
+    One arena, not two: a second (thread) arena grows in 64 MB heaps that glibc maps and
+    shrinks on its own, so its 12-36 MB working images were faulted in afresh again: 2,000
+    to 30,000 page faults and 40-190 ms of kernel time per 12 MP pair, against about 200
+    faults and 20-40 ms with one (and a lower peak). The threads' large allocations do not
+    contend on its lock measurably. Returns False where this is not glibc.
     """
     try:
         libc = ctypes.CDLL("libc.so.6")
@@ -181,7 +185,7 @@ def return_freed_memory_to_the_system() -> bool:
     m_trim_threshold, m_mmap_threshold, m_arena_max = -1, -3, -8  # from malloc.h
     return (bool(libc.mallopt(m_mmap_threshold, HEAP_BUFFER_LIMIT_BYTES))
             and bool(libc.mallopt(m_trim_threshold, 2 * HEAP_BUFFER_LIMIT_BYTES))
-            and bool(libc.mallopt(m_arena_max, 2)))
+            and bool(libc.mallopt(m_arena_max, 1)))
 
 
 def decode_image(

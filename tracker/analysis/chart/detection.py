@@ -5,6 +5,7 @@ the full image), orient it from the patch colours and sample its patches in line
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import cv2
@@ -337,49 +338,72 @@ def _chart_mask(shape: tuple[int, int], hom: np.ndarray, s: tuple[float, float])
 
 
 def _mcc_candidates(srgb: np.ndarray, codes: np.ndarray | None = None) -> Iterator[np.ndarray]:
-    """Initial grid homographies (canonical -> image px) from cv2.mcc at a few working scales."""
+    """Initial grid homographies (canonical -> image px) from cv2.mcc at a few working scales.
+
+    The first scale finds most charts. When it finds none (most often: there is no chart), the
+    other scales run two at a time on a small pool, and their candidates still come out in
+    the scales' order, so the detection is the same as one scale after another.
+    """
     h, w = srgb.shape[:2]
     long_side = max(h, w)
     order = _DETECT_LONG_SIDES_LARGE if long_side >= 1600 else _DETECT_LONG_SIDES
-    sides = list(dict.fromkeys(min(t, long_side) if t >= 1200 else t for t in order))
+    sides = [side for side in dict.fromkeys(min(t, long_side) if t >= 1200 else t for t in order)
+             if side <= 1.5 * long_side]  # upsampling a small photo only invents detail
     # 8-bit codes are the rounded image already; resizing works channel by channel, so the
     # reduced copy is converted to BGR after resizing, not the whole image before.
     rgb = codes if codes is not None and codes.dtype == np.uint8 and codes.shape == srgb.shape else (
         np.clip(srgb, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
-    for side in sides:
-        if side > 1.5 * long_side:
-            continue  # upsampling a small photo only invents detail
-        scale = side / long_side
-        if abs(scale - 1.0) < 1e-3:
-            small = rgb
-        else:
-            interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
-            size = (max(int(round(w * scale)), 1), max(int(round(h * scale)), 1))
-            small = cv2.resize(rgb, size, interpolation=interp)
-        sx, sy = w / small.shape[1], h / small.shape[0]
-        small = cv2.cvtColor(small, cv2.COLOR_RGB2BGR)
-        try:
-            detector = cv2.mcc.CCheckerDetector.create()
-            detector.setColorChartType(cv2.mcc.MCC24)
-            # cv2.mcc enlarges any image whose short side is under minImageSize (1000 px by
-            # default) to that size: an 800 px copy would cost as much as a 1333 px one.
-            params = detector.getDetectionParams()
-            params.minImageSize = _MCC_MIN_SHORT_SIDE
-            detector.setDetectionParams(params)
-            if not detector.process(small, 1):
-                continue
-            checkers = list(detector.getListColorChecker())
-        except cv2.error:
-            continue  # the detector throws on some inputs: try another scale
-        for checker in checkers:
-            quads = np.asarray(checker.getColorCharts(), dtype=np.float64).reshape(-1, 4, 2)
-            if len(quads) != N_PATCHES:
-                continue
-            # Pixel centres: (x + 0.5) * scale - 0.5 maps the reduced image back to full size.
-            centres = (quads.mean(axis=1) + 0.5) * [sx, sy] - 0.5
-            hom, _ = cv2.findHomography(_GRID_XY.astype(np.float32), centres.astype(np.float32), 0)
-            if hom is not None:
-                yield hom
+    if not sides:
+        return
+    yield from _mcc_at(rgb, sides[0])
+    if len(sides) == 1:
+        return
+    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="mcc")
+    try:
+        for job in [pool.submit(_mcc_at, rgb, side) for side in sides[1:]]:
+            yield from job.result()
+    finally:
+        # A chart found at one scale leaves the later ones unread: they are not waited for.
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _mcc_at(rgb: np.ndarray, side: int) -> list[np.ndarray]:
+    """The grid homographies ``cv2.mcc`` finds on a copy of ``rgb`` reduced to ``side`` px."""
+    h, w = rgb.shape[:2]
+    long_side = max(h, w)
+    scale = side / long_side
+    if abs(scale - 1.0) < 1e-3:
+        small = rgb
+    else:
+        interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+        size = (max(int(round(w * scale)), 1), max(int(round(h * scale)), 1))
+        small = cv2.resize(rgb, size, interpolation=interp)
+    sx, sy = w / small.shape[1], h / small.shape[0]
+    small = cv2.cvtColor(small, cv2.COLOR_RGB2BGR)
+    try:
+        detector = cv2.mcc.CCheckerDetector.create()
+        detector.setColorChartType(cv2.mcc.MCC24)
+        # cv2.mcc enlarges any image whose short side is under minImageSize (1000 px by
+        # default) to that size: an 800 px copy would cost as much as a 1333 px one.
+        params = detector.getDetectionParams()
+        params.minImageSize = _MCC_MIN_SHORT_SIDE
+        detector.setDetectionParams(params)
+        if not detector.process(small, 1):
+            return []
+        checkers = list(detector.getListColorChecker())
+    except cv2.error:
+        return []  # the detector throws on some inputs: the caller tries another scale
+    found = []
+    for checker in checkers:
+        quads = np.asarray(checker.getColorCharts(), dtype=np.float64).reshape(-1, 4, 2)
+        if len(quads) != N_PATCHES:
+            continue
+        # Pixel centres: (x + 0.5) * scale - 0.5 maps the reduced image back to full size.
+        centres = (quads.mean(axis=1) + 0.5) * [sx, sy] - 0.5
+        hom, _ = cv2.findHomography(_GRID_XY.astype(np.float32), centres.astype(np.float32), 0)
+        if hom is not None:
+            found.append(hom)
+    return found
 
 
 def detect_chart(

@@ -283,6 +283,31 @@ def _remap(image: np.ndarray, map_xy: np.ndarray, *, nearest: bool = False) -> n
     return np.asarray(out)
 
 
+def _warp_tone_and_region(
+    frame: Frame, photo_linear: np.ndarray, matrix: np.ndarray, shape: tuple[int, int]
+) -> tuple[np.ndarray | None, np.ndarray]:
+    """The photo's tone image (None when it is ``photo_linear``, warped already) and its region, warped."""
+    photo_tone = camera_linear(frame)
+    tone = None if photo_tone is photo_linear else _alignment.warp_image(photo_tone, matrix, shape)
+    region = cv2.warpAffine(
+        frame.region.astype(np.uint8), np.asarray(matrix, dtype=np.float64), (shape[1], shape[0]),
+        flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0,
+    ) > 0
+    return tone, region
+
+
+def _measure_side(
+    linear: np.ndarray, tone: np.ndarray | None, base: Frame, *, common: np.ndarray, px_per_mm: float | None,
+    calibrated: bool, chromo: ChromophoreMaps, masks: dict[str, np.ndarray] | None,
+) -> _faces.Measured:
+    """One photo's figures over the common region (``tone`` None: the baseline's own, made on this thread)."""
+    return _faces.measure_frame(
+        linear, common, base.face, px_per_mm=px_per_mm, scale=base.scale,
+        tone_linear=camera_linear(base) if tone is None else tone, calibrated=calibrated,
+        measure_region=partial(measure_region, chromo=chromo), masks=masks,
+    )
+
+
 def compare_with_baseline(
     frame: Frame,
     prepared: PreparedBaseline,
@@ -317,8 +342,8 @@ def compare_with_baseline(
             photo_chromo = _chromo_frame.frame_maps(frame.decoded.srgb, frame.calibration, frame.skin, force_corrected=True)
         else:
             base_chromo = _chromo_frame.frame_maps(base.decoded.srgb, base.calibration, base.skin, force_corrected=True)
-    photo_tone = camera_linear(frame)
     if face_alignment is not None and face_alignment.map_xy is not None:
+        photo_tone = camera_linear(frame)
         # Faces: the landmark warp refined densely inside the regions (a map, not a matrix).
         map_xy = face_alignment.map_xy
         warped = _remap(photo_linear, map_xy)
@@ -335,15 +360,15 @@ def compare_with_baseline(
     else:
         assert aligned is not None and aligned.matrix is not None
         matrix = aligned.matrix
-        warped, valid = _alignment.warp_to_reference(photo_linear, matrix, base.shape)
-        warped_region = cv2.warpAffine(
-            frame.region.astype(np.uint8), np.asarray(matrix, dtype=np.float64), (base.shape[1], base.shape[0]),
-            flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0,
-        ) > 0
-        warped_tone = warped if photo_tone is photo_linear else _alignment.warp_image(photo_tone, matrix, base.shape)
-        # The maps are on the photo's grid too: the same warp stays inside the same pixels.
-        assert photo_chromo.valid.shape == photo_linear.shape[:2]
-        warped_chromo = _chromo_frame.warp_maps(photo_chromo, matrix, base.shape, inside=valid)
+        # Four warps under one matrix: the tone image and the region on a second thread.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            others = pool.submit(_warp_tone_and_region, frame, photo_linear, matrix, base.shape)
+            warped, valid = _alignment.warp_to_reference(photo_linear, matrix, base.shape)
+            # The maps are on the photo's grid too: the same warp stays inside the same pixels.
+            assert photo_chromo.valid.shape == photo_linear.shape[:2]
+            warped_chromo = _chromo_frame.warp_maps(photo_chromo, matrix, base.shape, inside=valid)
+            tone_or_none, warped_region = others.result()
+        warped_tone = warped if tone_or_none is None else tone_or_none
     assert matrix is not None
     common = base.region & valid & warped_region
     timings["warp_s"] = time.perf_counter() - t1
@@ -359,11 +384,9 @@ def compare_with_baseline(
     t2 = time.perf_counter()
     with ThreadPoolExecutor(max_workers=2) as pool:
         jobs = [
-            pool.submit(_faces.measure_frame, linear, common, base.face, px_per_mm=px_per_mm, scale=base.scale,
-                        tone_linear=tone, calibrated=calibrated, measure_region=partial(measure_region, chromo=chromo),
-                        masks=masks)
-            for linear, tone, chromo in ((warped, warped_tone, warped_chromo),
-                                         (base_linear, camera_linear(base), base_chromo))
+            pool.submit(_measure_side, linear, tone, base, common=common, px_per_mm=px_per_mm, calibrated=calibrated,
+                        chromo=chromo, masks=masks)
+            for linear, tone, chromo in ((warped, warped_tone, warped_chromo), (base_linear, None, base_chromo))
         ]
         # The overlays' photo, made by whichever thread finishes its side first.
         srgb_job = pool.submit(linear_to_srgb, warped)

@@ -85,3 +85,16 @@ def test_same_lesion_photographed_twice_is_aligned_and_compared(real_data_dir: P
     # No colour reference in either photo: no verdict on exposure-dependent indices.
     assert comparison["calibrated"] is False
     assert comparison["delta"]["melanin_index_mean"]["verdict"] == "not comparable"
+
+
+@pytest.mark.real_data
+def test_a_declared_close_up_of_a_naevus_under_a_grey_cast_is_measured_not_refused(real_data_dir: Path):
+    # PAT_100_393_595: the whole frame is skin, greyed by the phone's white balance. Read as the
+    # naevus alone, the photo was refused ("skin region too small") and its partner photo of the
+    # same naevus read 26 EI redder; measured as the skin it is, the naevus is one spot in it.
+    result = analyze_photo(real_data_dir / "pad_ufes_20/PAT_100_393_595.png", view="closeup").to_dict()
+
+    assert result["quality"]["ok"] is True, result["quality"]["reasons"]
+    assert result["roi"]["area_px"] >= 0.95 * 300 * 300
+    assert result["pigment"]["spot_count"] == 1
+    assert 5.0 < result["pigment"]["spot_area_pct"] < 12.0  # the naevus, about 8 % of the frame

@@ -204,3 +204,37 @@ def test_arguments_are_checked() -> None:
         skin_region(img, exclude=np.zeros((20, 20), np.uint8))
     with pytest.raises(ValueError, match="low"):
         clipped_mask(img, high=0.5, low=0.6)
+
+
+def _cast_close_up(surround: tuple[float, float, float], *, h: int = 400, w: int = 400) -> tuple[np.ndarray, np.ndarray]:
+    """A pink-brown lesion (in the skin prior) in the middle of a frame of another colour; (srgb, lesion)."""
+    srgb = _textured(surround, h, w, 11)
+    lesion_colour = _textured((0.55, 0.38, 0.36), h, w, 12)
+    yy, xx = np.mgrid[0:h, 0:w]
+    lesion = ((xx - w / 2) / (0.16 * w)) ** 2 + ((yy - h / 2) / (0.22 * h)) ** 2 <= 1
+    return np.where(lesion[:, :, None], lesion_colour, srgb).astype(np.float32), lesion
+
+
+def test_a_declared_close_up_under_a_grey_cast_is_skin_to_the_edges_not_the_lesion_alone() -> None:
+    # Fair skin photographed with a grey-green white balance: R/G just below the skin prior.
+    srgb, lesion = _cast_close_up((0.70, 0.68, 0.64))
+    assert skin_region(srgb).mean() < 0.2  # undeclared, the lesion alone is taken for the skin
+    region = skin_region(srgb, close_up=True)
+    assert region.mean() > 0.95
+    assert region[lesion].all()
+
+
+def test_a_declared_close_up_does_not_take_a_blue_cloth_for_skin() -> None:
+    srgb, lesion = _cast_close_up((0.40, 0.50, 0.70))
+    region = skin_region(srgb, close_up=True)
+    assert region.mean() < 0.2
+    assert region[lesion].mean() > 0.9
+
+
+@pytest.mark.parametrize("name", ["PAT_100_393_595", "PAT_117_179_983"])
+def test_real_close_ups_under_a_cast_measure_the_skin_around_the_lesion(real_data_dir: Path, name: str) -> None:
+    # Smartphone close-ups (PAD-UFES-20) whose grey white balance put the skin just below the
+    # prior: the analysis measured the naevus (and refused the photo as "too small") or the
+    # carcinoma alone. A person sees skin to every edge.
+    srgb = decode_image(str(real_data_dir / "pad_ufes_20" / f"{name}.png")).srgb
+    assert skin_region(srgb, close_up=True).mean() > 0.95

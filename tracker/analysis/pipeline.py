@@ -180,18 +180,20 @@ def _prepare_frame(
     decoded = _decode.decode_image(source, reduce=reduce)
     srgb = decoded.srgb
     corners = _parse_corners(chart_corners, scale=decoded.scale, what=f"{what} chart corners")
-    calib = _calibration.calibrate(
-        srgb, chart_corners=corners, chart_model=chart_model or DEFAULT_CHART, codes=decoded.codes
-    )
-    # Skin is found, and photos are aligned, on the corrected image: under a 2700 K
-    # cast raw skin chromaticity leaves any skin model. Clipping is judged on the raw one.
-    corrected_srgb = linear_to_srgb(calib.linear)
     with ThreadPoolExecutor(max_workers=2) as pool:
+        # Clipping is judged on the raw image, on the second core while this one calibrates.
+        clipped_job = pool.submit(_roi.clipped_mask, srgb)
+        calib = _calibration.calibrate(
+            srgb, chart_corners=corners, chart_model=chart_model or DEFAULT_CHART, codes=decoded.codes
+        )
+        # Skin is found, and photos are aligned, on the corrected image: under a 2700 K
+        # cast raw skin chromaticity leaves any skin model.
+        corrected_srgb = linear_to_srgb(calib.linear)
         # Alignment features need no skin yet (the mask only drops keypoints): a close-up's, or
         # a baseline's, are sought on the second core while this thread finds the skin.
         early = features == "always" or (features == "unless face" and view == _faces.CLOSE_UP_VIEW)
         detect_job = pool.submit(_alignment.detect_features, corrected_srgb) if early else None
-        auto = _roi.skin_region(corrected_srgb, exclude=calib.chart_mask)
+        auto = _roi.skin_region(corrected_srgb, exclude=calib.chart_mask, close_up=view == _faces.CLOSE_UP_VIEW)
         drawn = None
         if roi is not None:
             drawn = _load_mask(roi, full_size=(decoded.full_width, decoded.full_height), shape=auto.shape, what=what)
@@ -210,14 +212,13 @@ def _prepare_frame(
         else:
             px_per_mm = None
         # With the skin known, three independent steps: the chromophore maps and the alignment
-        # features on a second thread while this one judges clipping and quality (with a cached
-        # baseline, the photo's preparation would otherwise leave one of the two cores idle).
+        # features on a second thread while this one judges quality (with a cached baseline, the
+        # photo's preparation would otherwise leave one of the two cores idle).
         want_features = features == "always" or (features == "unless face" and not face.has_regions)
         chromo_job = pool.submit(_timed, partial(_chromo_frame.frame_maps, codes=decoded.codes), srgb, calib, auto)
         features_job = pool.submit(_reference, corrected_srgb, _alignment_mask(auto, calib.chart_mask),
                                    detect_job) if want_features else None
-        clipped = _roi.clipped_mask(srgb)
-        region = auto & ~clipped
+        region = auto & ~clipped_job.result()
         skin_px = np.count_nonzero(auto)
         lost = 100.0 * (skin_px - np.count_nonzero(region)) / skin_px if skin_px else 0.0
         quality = _quality.assess_quality(decoded, region=auto, face=face.has_regions)

@@ -35,6 +35,12 @@ _CORE_RADIUS = 0.3  # (u, v) distance from the colour mode that defines the typi
 # Width of the generic skin locus in (u, v) that weights the colour mode.
 _LOCUS_WIDTH = 0.5
 _MIN_PRIOR_SHARE = 0.2  # share of the usable centre in the skin prior needed to seed from the prior
+# A declared close-up's skin under a cast: a region from the prior covering less than this share
+# of the frame, away from its edges, is re-seeded from the frame's most common colour when that
+# colour lies here (just below the prior's redness; neither blue nor green).
+_MAX_ISLAND_SHARE = 0.5
+_CAST_U = (-0.3, _PRIOR_U[0])
+_CAST_V = (-0.3, 0.8)
 
 
 def _check_srgb(srgb: object, name: str = "srgb") -> np.ndarray:
@@ -106,7 +112,7 @@ def clipped_mask(srgb: np.ndarray, *, high: float = 0.98, low: float = 0.02) -> 
     return dilated
 
 
-def skin_region(srgb: np.ndarray, *, exclude: np.ndarray | None = None) -> np.ndarray:
+def skin_region(srgb: np.ndarray, *, exclude: np.ndarray | None = None, close_up: bool = False) -> np.ndarray:
     """The skin to measure: skin-coloured, connected, holes filled, unmeasurable pixels removed.
 
     Parameters
@@ -115,6 +121,9 @@ def skin_region(srgb: np.ndarray, *, exclude: np.ndarray | None = None) -> np.nd
         (h, w, 3) float sRGB in [0, 1].
     exclude : np.ndarray of bool, shape (h, w), optional, keyword-only
         Pixels that must not be measured whatever their colour (the colour chart).
+    close_up : bool, keyword-only
+        The photo was declared a close-up: skin to the frame's edges. A region that is an
+        island inside the frame is then re-seeded from the frame's most common colour.
 
     Returns
     -------
@@ -189,8 +198,29 @@ def skin_region(srgb: np.ndarray, *, exclude: np.ndarray | None = None) -> np.nd
         u_floor = -np.inf
     if (seeds & central).sum() < 16:
         return np.zeros((h, w), dtype=bool)
+    skin = _grown(u, v, logy, usable, small_exclude, _dominant_colour(u, v, seeds, centre), u_floor, centre)
+    if close_up and _border_fraction(skin) < _CLOSE_UP_BORDER and skin.mean() < _MAX_ISLAND_SHARE:
+        # A declared close-up is skin to the frame's edges. A small island seeded from the prior
+        # is a lesion that kept a skin-like colour while a cast (a grey or green white balance)
+        # took the skin around it just out of the prior: the skin is then the frame's most common
+        # colour, when that colour is such a cast (a blue or green cloth is not).
+        # (Real smartphone close-ups: a naevus and a carcinoma photo measured the lesion alone.)
+        core = _dominant_colour(u, v, usable, np.ones_like(centre), locus=False)
+        cast_u, cast_v = float(np.median(u[core])), float(np.median(v[core]))
+        if _CAST_U[0] <= cast_u <= _CAST_U[1] and _CAST_V[0] <= cast_v <= _CAST_V[1]:
+            around = _grown(u, v, logy, usable, small_exclude, core, -np.inf, centre)
+            if _border_fraction(around) >= _CLOSE_UP_BORDER and around.sum() > skin.sum():
+                skin = _fill_holes(around | skin, close_up=True) & ~small_exclude
 
-    core = _dominant_colour(u, v, seeds, centre)
+    skin = cv2.resize(skin.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR) >= 0.5
+    return skin & ~full_unusable
+
+
+def _grown(
+    u: np.ndarray, v: np.ndarray, logy: np.ndarray, usable: np.ndarray, small_exclude: np.ndarray,
+    core: np.ndarray, u_floor: float, centre: np.ndarray,
+) -> np.ndarray:
+    """Skin around the typical colour of ``core``: one-sided tolerances, cleaned, holes filled."""
     mu, su = _robust_centre_spread(u[core])
     mv, sv = _robust_centre_spread(v[core])
     my = float(np.median(logy[core]))
@@ -208,6 +238,7 @@ def skin_region(srgb: np.ndarray, *, exclude: np.ndarray | None = None) -> np.nd
         # or shadow; dark spots inside the skin come back with the holes filled below.
         skin &= logy >= my - _DARKER
 
+    sh, sw = skin.shape
     r = max(1, round(0.01 * max(sh, sw)))
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
     skin = cv2.morphologyEx(skin.astype(np.uint8), cv2.MORPH_OPEN, kernel).astype(bool)
@@ -216,18 +247,20 @@ def skin_region(srgb: np.ndarray, *, exclude: np.ndarray | None = None) -> np.nd
     # Fill holes ignoring the chart, then take the chart out again.
     skin = _fill_holes(skin | (small_exclude & ndi.binary_dilation(skin, iterations=2)), close_up=close_up)
     skin &= ~small_exclude
-
-    skin = cv2.resize(skin.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR) >= 0.5
-    return skin & ~full_unusable
+    return skin
 
 
-def _dominant_colour(u: np.ndarray, v: np.ndarray, seeds: np.ndarray, centre: np.ndarray) -> np.ndarray:
+def _dominant_colour(
+    u: np.ndarray, v: np.ndarray, seeds: np.ndarray, centre: np.ndarray, *, locus: bool = True
+) -> np.ndarray:
     """Seed pixels near the centre-weighted mode of (u, v): the photo's typical skin colour."""
     bins = 0.05
     # A soft generic skin-locus weight keeps a large uniform background (yellow bokeh,
     # a wall) from outvoting the more varied skin near the centre.
-    locus = np.exp(-0.5 * (((u - 0.8) / _LOCUS_WIDTH) ** 2 + ((v - 0.35) / _LOCUS_WIDTH) ** 2))
-    uu, vv, ww = u[seeds], v[seeds], (centre * locus)[seeds]
+    weight = centre
+    if locus:
+        weight = centre * np.exp(-0.5 * (((u - 0.8) / _LOCUS_WIDTH) ** 2 + ((v - 0.35) / _LOCUS_WIDTH) ** 2))
+    uu, vv, ww = u[seeds], v[seeds], weight[seeds]
     lo_u, lo_v = float(uu.min()), float(vv.min())
     iu = ((uu - lo_u) / bins).astype(np.int32)
     iv = ((vv - lo_v) / bins).astype(np.int32)

@@ -109,7 +109,7 @@ REAL_DIR = Path(__file__).resolve().parents[3] / "shared" / "data" / "real" / "p
 
 
 def real_pair_report(folder: Path = REAL_DIR) -> list[dict[str, object]]:
-    """What the pipeline reports for real repeat photos of one lesion (no chart in them).
+    """What the pipeline reports for real repeat photos of one lesion (no chart in them), declared close-ups.
 
     They were taken minutes apart with different framing and light, so they show how
     often real repeats align and how far uncalibrated figures move; too few to
@@ -121,7 +121,7 @@ def real_pair_report(folder: Path = REAL_DIR) -> list[dict[str, object]]:
         return []
     report = []
     for baseline, photo in REAL_PAIRS:
-        result = analyze_photo(folder / photo, baseline=folder / baseline).to_dict()
+        result = analyze_photo(folder / photo, baseline=folder / baseline, view="closeup").to_dict()
         entry: dict[str, object] = {"baseline": baseline, "photo": photo, "aligned": bool(result["alignment"]["ok"])}
         if result["comparison"] is not None:
             delta = result["comparison"]["delta"]

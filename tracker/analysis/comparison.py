@@ -283,6 +283,21 @@ def _remap(image: np.ndarray, map_xy: np.ndarray, *, nearest: bool = False) -> n
     return np.asarray(out)
 
 
+def _remap_region_tone_maps(
+    frame: Frame, photo_linear: np.ndarray, chromo: ChromophoreMaps, map_xy: np.ndarray
+) -> tuple[np.ndarray | None, np.ndarray, ChromophoreMaps]:
+    """A face photo's region, tone image (None when it is ``photo_linear``) and maps along ``map_xy``."""
+    # The baseline's regions decide where a face is measured; the photo only takes out its
+    # own clipped pixels (its hair and skin tests, rerun under another light, would move
+    # the outline and with it the figures).
+    photo_ok = ~(frame.skin & ~frame.region)
+    region = _remap(photo_ok.astype(np.uint8), map_xy, nearest=True) > 0
+    # With a chart the tone is read from the corrected colours: the same image, warped once.
+    photo_tone = camera_linear(frame)
+    tone = None if photo_tone is photo_linear else _remap(photo_tone, map_xy)
+    return tone, region, _remap_chromophores(chromo, map_xy)
+
+
 def _warp_tone_and_region(
     frame: Frame, photo_linear: np.ndarray, matrix: np.ndarray, shape: tuple[int, int]
 ) -> tuple[np.ndarray | None, np.ndarray]:
@@ -343,19 +358,15 @@ def compare_with_baseline(
         else:
             base_chromo = _chromo_frame.frame_maps(base.decoded.srgb, base.calibration, base.skin, force_corrected=True)
     if face_alignment is not None and face_alignment.map_xy is not None:
-        photo_tone = camera_linear(frame)
-        # Faces: the landmark warp refined densely inside the regions (a map, not a matrix).
+        # Faces: the landmark warp refined densely inside the regions (a map, not a matrix). The
+        # region, tone and maps are remapped on a second thread while the colours are.
         map_xy = face_alignment.map_xy
-        warped = _remap(photo_linear, map_xy)
-        valid = _remap(np.ones(frame.shape, np.float32), map_xy) > 0.999
-        # The baseline's regions decide where a face is measured; the photo only takes out its
-        # own clipped pixels (its hair and skin tests, rerun under another light, would move
-        # the outline and with it the figures).
-        photo_ok = ~(frame.skin & ~frame.region)
-        warped_region = _remap(photo_ok.astype(np.uint8), map_xy, nearest=True) > 0
-        # With a chart the tone is read from the corrected colours: the same image, warped once.
-        warped_tone = warped if photo_tone is photo_linear else _remap(photo_tone, map_xy)
-        warped_chromo = _remap_chromophores(photo_chromo, map_xy)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            face_job = pool.submit(_remap_region_tone_maps, frame, photo_linear, photo_chromo, map_xy)
+            warped = _remap(photo_linear, map_xy)
+            valid = _remap(np.ones(frame.shape, np.float32), map_xy) > 0.999
+            face_tone, warped_region, warped_chromo = face_job.result()
+        warped_tone = warped if face_tone is None else face_tone
         matrix = face_alignment.affine()
     else:
         assert aligned is not None and aligned.matrix is not None

@@ -103,7 +103,7 @@ def erythema_index(linear: np.ndarray) -> np.ndarray:
 
 def _grid_sample(linear: np.ndarray, region: np.ndarray, limit: int) -> np.ndarray:
     """Region pixels on a regular grid, about ``limit`` of them at most, shape (N, 3)."""
-    step = max(1, int(np.sqrt(region.sum() / limit)))
+    step = max(1, int(np.sqrt(np.count_nonzero(region) / limit)))
     sample = linear[::step, ::step][region[::step, ::step]]
     return sample if len(sample) else linear[region]
 

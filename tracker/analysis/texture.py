@@ -323,7 +323,7 @@ def measure_texture(linear: np.ndarray, region: np.ndarray, *, px_per_mm: float 
         log_pore, region_pore = _at_scale(log_lum, region, ppm, pore_ppm)
         pore_highpass = log_highpass(log_pore, region_pore, HIGHPASS_SIGMA_MM * pore_ppm)
         pore_count, reason = count_pores(pore_highpass, region_pore, pore_ppm), None
-        pores_per_cm2 = pore_count / (float(region_pore.sum()) / pore_ppm**2 / 100.0)
+        pores_per_cm2 = pore_count / (float(np.count_nonzero(region_pore)) / pore_ppm**2 / 100.0)
 
     if lines.shape != (h, w):
         lines = cv2.resize(lines, (w, h), interpolation=cv2.INTER_LINEAR)

@@ -89,7 +89,7 @@ def skin_tone(linear: np.ndarray, region: np.ndarray) -> SkinTone:
     linear = check_linear_rgb(linear)
     region = check_region(region, linear.shape[:2])
     # A regular grid of region pixels: medians need no more than ~50 000 of them.
-    step = max(1, int(np.sqrt(region.sum() / _SAMPLE_PIXELS)))
+    step = max(1, int(np.sqrt(np.count_nonzero(region) / _SAMPLE_PIXELS)))
     pixels = linear[::step, ::step][region[::step, ::step]]
     if len(pixels) == 0:
         pixels = linear[region]

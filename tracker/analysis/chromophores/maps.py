@@ -244,7 +244,7 @@ def measure_chromophores(
     """
     region = check_region(region, maps.valid.shape)
     use = region & maps.valid
-    n_region = int(region.sum())
+    n_region = int(np.count_nonzero(region))
     nan = float("nan")
 
     def mean(values: np.ndarray, mask: np.ndarray) -> float:
@@ -255,6 +255,6 @@ def measure_chromophores(
         haemoglobin_index=mean(maps.blood_pct, use),
         melanin_density=mean(maps.melanin_pct, use),
         background_melanin_density=background,
-        measured_pct=100.0 * int(use.sum()) / n_region,
-        specular_excluded_pct=100.0 * int((region & maps.specular).sum()) / n_region,
+        measured_pct=100.0 * int(np.count_nonzero(use)) / n_region,
+        specular_excluded_pct=100.0 * int(np.count_nonzero(region & maps.specular)) / n_region,
     )

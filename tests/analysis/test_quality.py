@@ -94,6 +94,26 @@ def test_overexposed_photo_fails_with_an_exposure_reason(real_data_dir: Path) ->
     assert any(r.startswith("overexposed") and "% of the skin is clipped" in r for r in report.reasons), report.reasons
 
 
+def test_a_red_channel_clipped_alone_is_named_and_a_white_blow_out_is_not() -> None:
+    # Warm skin under a strong light: R at the top, G and B well below. The face looks well
+    # exposed to a person, so the refusal says which channel is saturated, and why it matters.
+    warm = np.clip(_smooth_skin() * 0.2 + np.float32([0.99, 0.62, 0.52]), 0, 1).astype(np.float32)
+    reasons = assess_quality(_as_decoded(warm)).reasons
+    assert any(r.startswith("overexposed") and "its red channel is saturated" in r for r in reasons), reasons
+    white = np.full_like(warm, 0.995)
+    reasons = assess_quality(_as_decoded(white)).reasons
+    assert any(r.startswith("overexposed") for r in reasons) and not any("channel" in r for r in reasons), reasons
+
+
+@pytest.mark.real_data
+def test_a_real_portrait_with_its_red_channel_saturated_is_refused_saying_so(real_data_dir: Path) -> None:
+    from tracker.analysis import analyze_photo
+
+    result = analyze_photo(real_data_dir / "interfaces_cc0_faces" / "interfaces_016.jpg", view="front").to_dict()
+    assert result["quality"]["ok"] is False
+    assert any("its red channel is saturated" in r for r in result["quality"]["reasons"]), result["quality"]["reasons"]
+
+
 @pytest.mark.real_data
 def test_underexposed_photo_fails_with_an_exposure_reason(real_data_dir: Path) -> None:
     srgb = _close_up(real_data_dir, "PAT_430_848_476.png")

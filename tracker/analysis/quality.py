@@ -34,6 +34,10 @@ MAX_CLIPPED_PCT = 5.0
 SHARPNESS_MAX_SIDE = 1600
 _HIGH = 0.98
 _LOW = 0.02
+# A clipped pixel whose other two channels stay below this has one channel clipped alone; when that
+# is so for this share of the clipped skin, the refusal names the channel.
+_LONE_CHANNEL_BELOW = 0.9
+_LONE_CHANNEL_SHARE = 0.6
 _MIN_REGION_PX = 10_000
 _MIN_REGION_FRACTION = 0.03
 # Heavier compression than these (libjpeg quality) loses chroma the colour measures need.
@@ -129,9 +133,12 @@ def assess_quality(image: DecodedImage, *, region: np.ndarray | None = None, fac
             "move closer or frame the treated area"
         )
 
-    over_pct, under_pct = _exposure(srgb, mask, region is not None)
+    over_pct, under_pct, lone_channel = _exposure(srgb, mask, region is not None)
     if over_pct > MAX_CLIPPED_PCT:
-        reasons.append(f"overexposed: {over_pct:.0f} % of the skin is clipped: reduce the light or exposure and retake")
+        # Say why a face that looks well exposed is refused: its colour, not its brightness, clipped.
+        which = (f" (its {lone_channel} channel is saturated, though the skin may look well exposed: its colour "
+                 "cannot be measured there)") if lone_channel else ""
+        reasons.append(f"overexposed: {over_pct:.0f} % of the skin is clipped{which}: reduce the light or exposure and retake")
     if under_pct > MAX_CLIPPED_PCT:
         reasons.append(f"underexposed: {under_pct:.0f} % of the skin is crushed to black: add light and retake")
 
@@ -205,8 +212,9 @@ def sharpness_ratio(srgb: np.ndarray, *, region: np.ndarray | None = None) -> fl
     return float(np.sqrt(fine[valid].mean() / mid_energy))
 
 
-def _exposure(srgb: np.ndarray, mask: np.ndarray, is_region: bool) -> tuple[float, float]:
-    """% of the judged area with a clipped (>= 0.98) or crushed (<= 0.02) channel.
+def _exposure(srgb: np.ndarray, mask: np.ndarray, is_region: bool) -> tuple[float, float, str | None]:
+    """% of the judged area with a clipped (>= 0.98) or crushed (<= 0.02) channel, and the channel
+    clipped alone in most of the clipped pixels, if any.
 
     Counted on a copy at most 800 px on its long side (nearest-neighbour, so each
     pixel keeps its own verdict): percentages, not pixels, are what is reported.
@@ -236,6 +244,18 @@ def _exposure(srgb: np.ndarray, mask: np.ndarray, is_region: bool) -> tuple[floa
         high_area = filled | (high & near)
         low_area = filled
     n_high, n_low = np.count_nonzero(high_area), np.count_nonzero(low_area)
-    over = 100.0 * np.count_nonzero(high & high_area) / n_high if n_high else 0.0
+    clipped = high & high_area
+    over = 100.0 * np.count_nonzero(clipped) / n_high if n_high else 0.0
     under = 100.0 * np.count_nonzero(low & low_area) / n_low if n_low else 0.0
-    return over, under
+    return over, under, _lone_clipped_channel(srgb[clipped])
+
+
+def _lone_clipped_channel(pixels: np.ndarray) -> str | None:
+    """The one channel clipped in most clipped pixels, while the other two are well below it
+    (warm skin under a strong light: the face looks well exposed, its red channel is not)."""
+    if len(pixels) == 0:
+        return None
+    alone = (pixels >= _HIGH) & (np.sort(pixels, axis=1)[:, 1:2] < _LONE_CHANNEL_BELOW)
+    shares = alone.mean(axis=0)
+    best = int(np.argmax(shares))
+    return ("red", "green", "blue")[best] if shares[best] >= _LONE_CHANNEL_SHARE else None

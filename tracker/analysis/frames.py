@@ -40,6 +40,7 @@ class Frame:
     chromophores: ChromophoreMaps  # melanin and blood maps, same frame
     face: FaceFrame | None = None  # the face and its regions; None for a declared close-up
     chromophores_s: float = 0.0  # time spent on the chromophore maps
+    chromophores_cpu_s: float = 0.0  # CPU time of their thread in them (OpenCV's own threads not counted)
     faces_s: float = 0.0  # time spent finding the face, its landmarks and regions
 
     @property

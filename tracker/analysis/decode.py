@@ -174,9 +174,10 @@ def return_freed_memory_to_the_system() -> bool:
     of kernel time per analysed 12 MP pair, more than half the user time of the pair.
     One arena, not two: a second (thread) arena grows in 64 MB heaps that glibc maps and
     shrinks on its own, so its 12-36 MB working images were faulted in afresh again: 2,000
-    to 30,000 page faults and 40-190 ms of kernel time per 12 MP pair, against about 200
-    faults and 20-40 ms with one (and a lower peak). The threads' large allocations do not
-    contend on its lock measurably. Returns False where this is not glibc.
+    to 30,000 page faults and 40-190 ms of kernel time per 12 MP pair, against 200-1,100
+    faults and 33-65 ms with one (30-100 and 17-31 ms with a prepared baseline), and a lower
+    peak. The threads' large allocations do not contend on its lock measurably. Returns False
+    where this is not glibc.
     """
     try:
         libc = ctypes.CDLL("libc.so.6")

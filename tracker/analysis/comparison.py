@@ -269,18 +269,14 @@ def with_chromophores(measured: _faces.Measured, chromo: ChromophoreMaps) -> _fa
 
 def _remap_chromophores(maps: ChromophoreMaps, map_xy: np.ndarray) -> ChromophoreMaps:
     """The maps resampled along a dense map into the baseline's frame (faces)."""
-    # As chromophores.frame.warp_maps: NaN carried as 0 beside a validity plane (the maps hold no
-    # infinities), planes merged and split by OpenCV rather than stacked and sliced.
-    stack = cv2.merge([maps.melanin_pct.astype(np.float32, copy=False), maps.blood_pct.astype(np.float32, copy=False),
-                       maps.valid.view(np.uint8).astype(np.float32)])
-    cv2.patchNaNs(stack, 0.0)
-    melanin, blood, measured = cv2.split(_remap(stack, map_xy))
-    valid = measured > 0.999
-    invalid = np.logical_not(valid)
-    np.copyto(melanin, np.float32(np.nan), where=invalid)
-    np.copyto(blood, np.float32(np.nan), where=invalid)
-    return replace(maps, melanin_pct=melanin, blood_pct=blood, valid=valid,
-                   specular=_remap(maps.specular.view(np.uint8), map_xy, nearest=True) > 0)
+    return _chromo_frame.resample_maps(maps, lambda image: _remap_any(image, map_xy))
+
+
+def _remap_any(image: np.ndarray, map_xy: np.ndarray) -> np.ndarray:
+    """Bilinear for values, nearest (and bool again) for a bool mask."""
+    if image.dtype == bool:
+        return _remap(np.ascontiguousarray(image).view(np.uint8), map_xy, nearest=True) > 0
+    return _remap(image, map_xy)
 
 
 def _remap(image: np.ndarray, map_xy: np.ndarray, *, nearest: bool = False) -> np.ndarray:

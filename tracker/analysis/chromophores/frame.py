@@ -8,6 +8,7 @@ bounding box only, and warped into the baseline's frame for a comparison.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import cv2
@@ -170,35 +171,36 @@ def frame_maps(
 
 
 def warp_maps(
-    maps: ChromophoreMaps, matrix: np.ndarray, reference_shape: tuple[int, int], *, inside: np.ndarray | None = None
+    maps: ChromophoreMaps, matrix: np.ndarray, reference_shape: tuple[int, int], *, inside: np.ndarray
 ) -> ChromophoreMaps:
     """The maps resampled into the reference (baseline) frame; pixels near invalid ones become invalid.
 
     ``inside``: where a bilinear warp by ``matrix`` of an image of the maps' shape stays inside
-    it (``warp_to_reference``'s mask), when the caller has it already.
+    it (the mask :func:`tracker.analysis.alignment.warp_to_reference` gives with the photo's warp).
     """
-    # NaN is not measured: carried as 0 with a validity plane, which a pixel warped from
+    return resample_maps(maps, lambda image: _alignment.warp_image(image, matrix, reference_shape), inside=inside)
+
+
+def resample_maps(
+    maps: ChromophoreMaps, resample: Callable[[np.ndarray], np.ndarray], *, inside: np.ndarray | None = None
+) -> ChromophoreMaps:
+    """The maps through ``resample`` (bilinear for float images, nearest for bool ones: a warp or a
+    dense remap into another frame); pixels near invalid ones, or outside ``inside``, become invalid.
+    """
+    # NaN is not measured: carried as 0 with a validity plane, which a pixel resampled from
     # anywhere near an unmeasured one no longer reads as 1. (The maps hold no infinities.)
     stack = cv2.merge([maps.melanin_pct.astype(np.float32, copy=False), maps.blood_pct.astype(np.float32, copy=False),
                        maps.valid.view(np.uint8).astype(np.float32)])
     cv2.patchNaNs(stack, 0.0)
-    if inside is None:
-        warped, inside = _alignment.warp_to_reference(stack, matrix, reference_shape)
-    else:
-        warped = _alignment.warp_image(stack, matrix, reference_shape)
-    melanin, blood, measured = cv2.split(warped)
-    valid = inside & (measured > 0.999)
+    melanin, blood, measured = cv2.split(resample(stack))
+    valid = measured > 0.999
+    if inside is not None:
+        valid &= inside
     invalid = np.logical_not(valid)
     nan = np.float32(np.nan)
     np.copyto(melanin, nan, where=invalid)
     np.copyto(blood, nan, where=invalid)
-    return replace(
-        maps,
-        melanin_pct=melanin,
-        blood_pct=blood,
-        valid=valid,
-        specular=_alignment.warp_image(maps.specular, matrix, reference_shape),
-    )
+    return replace(maps, melanin_pct=melanin, blood_pct=blood, valid=valid, specular=resample(maps.specular))
 
 
 def spectral_pair(*maps: ChromophoreMaps) -> bool:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tracker.analysis.boxes import region_box
 from tracker.analysis.checks import check_linear_rgb, check_region
 from tracker.analysis.colour import linear_to_lab
 
@@ -90,7 +91,11 @@ def skin_tone(linear: np.ndarray, region: np.ndarray) -> SkinTone:
     region = check_region(region, linear.shape[:2])
     # A regular grid of region pixels: medians need no more than ~50 000 of them.
     step = max(1, int(np.sqrt(np.count_nonzero(region) / _SAMPLE_PIXELS)))
-    pixels = linear[::step, ::step][region[::step, ::step]]
+    # Only the region's box is read (a face region is a small part of the frame), starting on
+    # the frame's sampling grid: the same pixels, in the same order, as the whole frame's.
+    rows, cols = region_box(region)
+    r0, c0 = rows.start - rows.start % step, cols.start - cols.start % step
+    pixels = linear[r0 : rows.stop : step, c0 : cols.stop : step][region[r0 : rows.stop : step, c0 : cols.stop : step]]
     if len(pixels) == 0:
         pixels = linear[region]
     lab = linear_to_lab(pixels[:, None, :].astype(np.float32))[:, 0, :]

@@ -321,7 +321,9 @@ def test_warp_of_a_mask_stays_a_mask() -> None:
 def test_warp_arguments_are_checked() -> None:
     img = np.zeros((10, 10, 3), np.float32)
     with pytest.raises(ValueError, match="matrix"):
-        warp_to_reference(img, np.eye(3), (10, 10))
+        warp_to_reference(img, np.eye(4)[:3], (10, 10))
+    with pytest.raises(ValueError, match="matrix"):
+        warp_to_reference(img, np.full((3, 3), np.nan), (10, 10))
     with pytest.raises(ValueError, match="interpolation"):
         warp_to_reference(img, np.eye(3)[:2], (10, 10), interpolation="bicubic")
     with pytest.raises(ValueError, match="reference_shape"):

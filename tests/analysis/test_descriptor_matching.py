@@ -22,7 +22,7 @@ from tracker.analysis.decode import decode_image
 def _brute_force(desc_m: np.ndarray, desc_r: np.ndarray, kp_m: np.ndarray, kp_r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The reference: OpenCV's brute-force 2-NN, ratio test, then the closest match per reference keypoint."""
     pairs = cv2.BFMatcher(cv2.NORM_L2).knnMatch(desc_m, desc_r, k=2)
-    good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < alignment.RATIO_TEST * p[1].distance]
+    good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < keypoints.RATIO_TEST * p[1].distance]
     best: dict[int, cv2.DMatch] = {}
     for g in good:
         if g.trainIdx not in best or g.distance < best[g.trainIdx].distance:
@@ -33,7 +33,7 @@ def _brute_force(desc_m: np.ndarray, desc_r: np.ndarray, kp_m: np.ndarray, kp_r:
 
 def _assert_same_matches(mov: alignment.PreparedReference, ref: alignment.PreparedReference) -> int:
     expected = _brute_force(mov.descriptors, ref.descriptors, mov.keypoints_xy, ref.keypoints_xy)
-    found = alignment._ratio_matches(mov.descriptors, ref.descriptors, mov.keypoints_xy, ref.keypoints_xy)
+    found = keypoints.ratio_matches(mov.descriptors, ref.descriptors, mov.keypoints_xy, ref.keypoints_xy)
     np.testing.assert_array_equal(found[0], expected[0])  # same matches, in the same order
     np.testing.assert_array_equal(found[1], expected[1])
     return len(found[0])
@@ -68,5 +68,5 @@ def test_descriptors_that_are_not_whole_numbers_match_as_brute_force() -> None:
 
 def test_too_few_reference_descriptors_give_no_match() -> None:
     desc = np.full((5, 128), 3.0, np.float32)
-    src, dst = alignment._ratio_matches(desc, desc[:1], np.zeros((5, 2), np.float32), np.zeros((1, 2), np.float32))
+    src, dst = keypoints.ratio_matches(desc, desc[:1], np.zeros((5, 2), np.float32), np.zeros((1, 2), np.float32))
     assert src.shape == (0, 2) and dst.shape == (0, 2)

@@ -27,10 +27,10 @@ import numpy as np
 
 from tracker.analysis import keypoints as _keypoints
 from tracker.analysis import lesion_align as _lesion
+from tracker.analysis import perspective as _perspective
 
 __all__ = ["Alignment", "PreparedReference", "align", "prepare_reference", "warp_to_reference"]
 
-RATIO_TEST = 0.8
 RANSAC_THRESHOLD_PX = 3.0  # at the SIFT scale
 MIN_INLIERS = 15
 RANSAC_SEED = 20241202
@@ -63,7 +63,8 @@ class Alignment:
         Why the photo could not be aligned, in words for the technician; None when ok.
     matrix : np.ndarray or None
         2x3 float64 affine mapping a pixel (x, y) of the moving image to its
-        position in the reference image; None when not ok.
+        position in the reference image; None when not ok. With a ``homography``,
+        the affine that agrees with it at the centre of the moving image.
     residual_px : float or None
         RMS distance, in reference pixels, between the SIFT inlier matches in
         the reference and their moving keypoints mapped by ``matrix``
@@ -72,7 +73,7 @@ class Alignment:
         ECC correlation coefficient, in [0, 1], of the band-passed images over
         the overlap after the warp: ~1 for the same scene, < 0.35 refused.
     inliers : int
-        SIFT matches consistent with the coarse similarity.
+        SIFT matches consistent with the coarse similarity (or with the homography).
     matches : int
         SIFT matches that passed the ratio test.
     scale : float or None
@@ -81,6 +82,9 @@ class Alignment:
         Rotation from moving to reference, degrees, counter-clockwise positive in image axes.
     overlap : float or None
         Share of the reference (inside its mask) that the warped photo covers, [0, 1].
+    homography : np.ndarray or None
+        3x3 moving -> reference when the camera turned between the photos (see
+        :mod:`tracker.analysis.perspective`): warp with it rather than ``matrix``.
     """
 
     ok: bool
@@ -93,6 +97,12 @@ class Alignment:
     scale: float | None = None
     rotation_deg: float | None = None
     overlap: float | None = None
+    homography: np.ndarray | None = None
+
+    @property
+    def warp(self) -> np.ndarray | None:
+        """The moving -> reference warp to resample with: the homography, else the affine."""
+        return self.homography if self.homography is not None else self.matrix
 
 
 @dataclass(frozen=True, eq=False)
@@ -213,7 +223,7 @@ def align(
     if len(kp) < MIN_INLIERS or len(ref.keypoints_xy) < MIN_INLIERS:
         return _refuse("not enough detail to match: is the skin in focus and filling the frame?", 0, 0)
 
-    src, dst = _ratio_matches(desc, ref.descriptors, kp, ref.keypoints_xy)
+    src, dst = _keypoints.ratio_matches(desc, ref.descriptors, kp, ref.keypoints_xy)
     n_matches = len(src)
     if n_matches < MIN_INLIERS:
         return _by_lesion(mov, ref, _refuse(_DIFFERENT, 0, n_matches))
@@ -230,6 +240,9 @@ def align(
     bad = _implausible(coarse, mov.shape, ref.shape)
     if bad:
         return _refuse(bad, inliers, n_matches)
+    turned = _turned_camera(mov, ref, src, dst, threshold, inliers, n_matches)
+    if turned is not None:
+        return turned
 
     fine, similarity = _refine_ecc(mov, ref, coarse)
     if fine is None:
@@ -291,7 +304,7 @@ def warp_to_reference(
         (h, w) or (h, w, c) array, float or integer; a bool mask is warped
         with nearest-neighbour interpolation and returned as bool.
     matrix : np.ndarray
-        2x3 affine from :class:`Alignment` (moving pixel -> reference pixel).
+        2x3 affine or 3x3 homography, :attr:`Alignment.warp` (moving pixel -> reference pixel).
     reference_shape : tuple
         (height, width[, ...]) of the reference.
     interpolation : {"nearest", "linear", "cubic", "lanczos"}, keyword-only
@@ -314,8 +327,8 @@ def warp_to_reference(
     if not isinstance(image, np.ndarray) or image.ndim not in (2, 3) or min(image.shape[:2]) < 1:
         raise ValueError(f"image must be an (h, w) or (h, w, c) array; got {getattr(image, 'shape', type(image))}")
     matrix = np.asarray(matrix, dtype=np.float64)
-    if matrix.shape != (2, 3) or not np.isfinite(matrix).all():
-        raise ValueError(f"matrix must be a finite 2x3 affine; got shape {matrix.shape}")
+    if matrix.shape not in ((2, 3), (3, 3)) or not np.isfinite(matrix).all():
+        raise ValueError(f"matrix must be a finite 2x3 affine or 3x3 homography; got shape {matrix.shape}")
     if len(reference_shape) < 2 or int(reference_shape[0]) < 1 or int(reference_shape[1]) < 1:
         raise ValueError(f"reference_shape must be (height, width, ...); got {reference_shape!r}")
     if interpolation not in _INTERPOLATION:
@@ -350,6 +363,38 @@ def warp_image(
 # --- internals ---------------------------------------------------------------------------------
 
 _DIFFERENT = "could not match this photo to the baseline: different area or patient, or too different a pose?"
+
+
+def _turned_camera(
+    mov: PreparedReference, ref: PreparedReference, src: np.ndarray, dst: np.ndarray, threshold: float,
+    affine_inliers: int, n_matches: int,
+) -> Alignment | None:
+    """The homography alignment when the camera turned between the photos, else None (the affine stands).
+
+    Adopted only when it holds clearly more matches than the affine and passes every check
+    the affine must pass (see :mod:`tracker.analysis.perspective`).
+    """
+    fit = _perspective.fit_homography(src, dst, threshold, affine_inliers, seed=RANSAC_SEED)
+    if fit is None:
+        return None
+    coarse, held = fit
+    h, similarity = _perspective.refine_homography(
+        ref.ecc_image, mov.ecc_image, ref.ecc_mask, mov.ecc_mask, ref.ecc_to_full, mov.ecc_to_full, coarse
+    )
+    if h is None or similarity < MIN_SIMILARITY:
+        return None
+    residual = float(np.sqrt(np.mean(np.sum((_perspective.transfer(h, src[held]) - dst[held]) ** 2, axis=1))))
+    mh, mw = mov.shape
+    local = _perspective.local_affine(h, ((mw - 1) / 2.0, (mh - 1) / 2.0))
+    if residual > MAX_FINE_RESIDUAL * threshold or _implausible(local, mov.shape, ref.shape) is not None:
+        return None
+    overlap = _overlap(h, mov.shape, ref)
+    if overlap < MIN_OVERLAP:
+        return None
+    scale, rotation = _scale_rotation(local)
+    return Alignment(ok=True, reason=None, matrix=local, residual_px=residual, similarity=similarity,
+                     inliers=int(held.sum()), matches=n_matches, scale=scale, rotation_deg=rotation,
+                     overlap=overlap, homography=h)
 
 
 def _confirmed(mov: PreparedReference, ref: PreparedReference, m: np.ndarray) -> float | None:
@@ -411,65 +456,6 @@ def _check_mask(mask: object, shape: tuple[int, int], name: str) -> np.ndarray |
     if mask.dtype != bool:
         raise TypeError(f"{name} must be a bool array; got dtype {mask.dtype}")
     return mask  # an (almost) empty mask is an expected failure: it ends as "not enough detail"
-
-
-#: SIFT descriptors are whole numbers up to 255 (OpenCV rounds them to bytes). Between such
-#: vectors every partial sum of a squared distance, or of ``|b|² - 2 a·b + |a|²``, is a whole
-#: number below 2**24, exact in float32 in any order: a matrix product then gives exactly the
-#: distances ``cv2.BFMatcher`` sums one by one.
-_EXACT_FLOAT32_LIMIT = float(2**24)
-
-
-def _two_nearest(desc_m: np.ndarray, desc_r: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For each moving descriptor: the index of its nearest reference descriptor, the L2
-    distance to it and to the second nearest (float32), as ``BFMatcher.knnMatch(k=2)`` finds them.
-
-    Whole-number descriptors take one matrix product (a third of the time; the same float32
-    distances, see above); others go through ``cv2.BFMatcher``. On a tie for the nearest, the
-    two distances are equal and the ratio test drops the match either way.
-    """
-    n_m, n_r = len(desc_m), len(desc_r)
-    if n_m == 0 or n_r < 2:
-        return np.zeros(0, np.intp), np.zeros(0, np.float32), np.zeros(0, np.float32)
-    a, b = np.ascontiguousarray(desc_m, np.float32), np.ascontiguousarray(desc_r, np.float32)
-    top = float(max(np.abs(a).max(), np.abs(b).max()))
-    exact = (2.0 * a.shape[1] * top * top < _EXACT_FLOAT32_LIMIT
-             and bool(np.all(a == np.round(a))) and bool(np.all(b == np.round(b))))
-    if not exact:
-        pairs = cv2.BFMatcher(cv2.NORM_L2).knnMatch(a, b, k=2)
-        first = np.array([p[0].trainIdx for p in pairs], np.intp)
-        d1 = np.array([p[0].distance for p in pairs], np.float32)
-        d2 = np.array([p[1].distance if len(p) == 2 else np.inf for p in pairs], np.float32)
-        return first, d1, d2
-    # |a - b|² = |a|² + (|b|² - 2 a·b): the bracket ranks the reference descriptors.
-    partial = np.einsum("ij,ij->i", b, b)[None, :] - 2.0 * (a @ b.T)
-    rows = np.arange(n_m)
-    first = np.argmin(partial, axis=1)
-    nearest = partial[rows, first]
-    partial[rows, first] = np.inf
-    second = partial.min(axis=1)
-    own = np.einsum("ij,ij->i", a, a)
-    return first, np.sqrt(nearest + own), np.sqrt(second + own)
-
-
-def _ratio_matches(desc_m: np.ndarray, desc_r: np.ndarray, kp_m: np.ndarray, kp_r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    # Exact nearest neighbours: FLANN's randomised trees draw from the C library's rand(),
-    # which other code advances, so the matches (and the figures) changed from run to run.
-    first, d1, d2 = _two_nearest(desc_m, desc_r)
-    good = np.flatnonzero(d1.astype(np.float64) < RATIO_TEST * d2.astype(np.float64))
-    # One reference keypoint answers at most one moving keypoint: many-to-one matches
-    # (a frame corner, a blown highlight) otherwise form a degenerate "consensus".
-    # The closest moving keypoint keeps it (the first on a tie), in the order references first answer.
-    best: dict[int, int] = {}
-    for q in good.tolist():
-        t = int(first[q])
-        if t not in best or d1[q] < d1[best[t]]:
-            best[t] = q
-    if not best:
-        return np.zeros((0, 2), np.float32), np.zeros((0, 2), np.float32)
-    src = kp_m[list(best.values())]
-    dst = kp_r[list(best.keys())]
-    return src, dst
 
 
 def _bandpass(grey_small: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray:
@@ -552,11 +538,11 @@ def _implausible(m: np.ndarray, moving_shape: tuple[int, ...], reference_shape: 
 
 
 def _overlap(m: np.ndarray, moving_shape: tuple[int, int], ref: PreparedReference) -> float:
-    """Share of the reference mask (at the ECC scale) covered by the warped moving frame."""
+    """Share of the reference mask (at the ECC scale) covered by the warped moving frame (``m``: 2x3 or 3x3)."""
     mh, mw = moving_shape
     corners = np.array([[0, 0], [mw - 1, 0], [mw - 1, mh - 1], [0, mh - 1]], np.float64)
-    to_small = np.linalg.inv(ref.ecc_to_full) @ _as3(m)
-    poly = corners @ to_small[:2, :2].T + to_small[:2, 2]
+    to_small = np.linalg.inv(ref.ecc_to_full) @ (m if m.shape == (3, 3) else _as3(m))
+    poly = _perspective.transfer(to_small, corners)
     frame = np.zeros(ref.ecc_mask.shape, np.uint8)
     cv2.fillConvexPoly(frame, np.round(poly * 16).astype(np.int32), 1, lineType=cv2.LINE_8, shift=4)
     mask = ref.ecc_mask > 0
@@ -564,5 +550,7 @@ def _overlap(m: np.ndarray, moving_shape: tuple[int, int], ref: PreparedReferenc
 
 
 def _warp(image: np.ndarray, matrix: np.ndarray, size_wh: tuple[int, int], flag: int) -> np.ndarray:
-    return cv2.warpAffine(image, np.asarray(matrix, np.float64), size_wh, flags=flag,
-                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    m = np.asarray(matrix, np.float64)
+    if m.shape == (3, 3):
+        return cv2.warpPerspective(image, m, size_wh, flags=flag, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    return cv2.warpAffine(image, m, size_wh, flags=flag, borderMode=cv2.BORDER_CONSTANT, borderValue=0)

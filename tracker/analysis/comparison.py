@@ -303,14 +303,11 @@ def _remap_region_tone_maps(
 def _warp_tone_and_region(
     frame: Frame, photo_linear: np.ndarray, matrix: np.ndarray, shape: tuple[int, int]
 ) -> tuple[np.ndarray | None, np.ndarray]:
-    """The photo's tone image (None when it is ``photo_linear``, warped already) and its region, warped."""
+    """The photo's tone image (None when it is ``photo_linear``, warped already) and its region, warped
+    (``matrix``: the 2x3 affine or 3x3 homography of the alignment)."""
     photo_tone = camera_linear(frame)
     tone = None if photo_tone is photo_linear else _alignment.warp_image(photo_tone, matrix, shape)
-    region = cv2.warpAffine(
-        frame.region.astype(np.uint8), np.asarray(matrix, dtype=np.float64), (shape[1], shape[0]),
-        flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0,
-    ) > 0
-    return tone, region
+    return tone, _alignment.warp_image(frame.region, matrix, shape)
 
 
 def _measure_side(
@@ -371,15 +368,16 @@ def compare_with_baseline(
         warped_tone = warped if face_tone is None else face_tone
         matrix = face_alignment.affine()
     else:
-        assert aligned is not None and aligned.matrix is not None
+        assert aligned is not None and aligned.matrix is not None and aligned.warp is not None
         matrix = aligned.matrix
+        warp = aligned.warp  # the homography when the camera turned between the photos
         # Four warps under one matrix: the tone image and the region on a second thread.
         with ThreadPoolExecutor(max_workers=1) as pool:
-            others = pool.submit(_warp_tone_and_region, frame, photo_linear, matrix, base.shape)
-            warped, valid = _alignment.warp_to_reference(photo_linear, matrix, base.shape)
+            others = pool.submit(_warp_tone_and_region, frame, photo_linear, warp, base.shape)
+            warped, valid = _alignment.warp_to_reference(photo_linear, warp, base.shape)
             # The maps are on the photo's grid too: the same warp stays inside the same pixels.
             assert photo_chromo.valid.shape == photo_linear.shape[:2]
-            warped_chromo = _chromo_frame.warp_maps(photo_chromo, matrix, base.shape, inside=valid)
+            warped_chromo = _chromo_frame.warp_maps(photo_chromo, warp, base.shape, inside=valid)
             tone_or_none, warped_region = others.result()
         warped_tone = warped if tone_or_none is None else tone_or_none
     assert matrix is not None

@@ -1,4 +1,4 @@
-"""The reduced greys of a photo and its SIFT keypoints, for :mod:`tracker.analysis.alignment`.
+"""The reduced greys of a photo, its SIFT keypoints and their matches, for :mod:`tracker.analysis.alignment`.
 
 SIFT runs on a 640 px CLAHE-equalised grey (it doubles it internally), ECC on an 800 px one,
 both made once from the full image. Keypoints are detected over the whole image and kept
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-__all__ = ["DetectedFeatures", "Levels", "detect", "grey", "inside", "levels", "reduce", "resize_mask"]
+__all__ = ["RATIO_TEST", "DetectedFeatures", "Levels", "detect", "grey", "inside", "levels", "ratio_matches", "reduce", "resize_mask"]
 
 SIFT_MAX_SIDE = 640  # px, long side of the image SIFT runs on (SIFT doubles it internally)
 ECC_MAX_SIDE = 800  # px, long side of the image ECC runs on
@@ -117,3 +117,66 @@ def inside(detected: DetectedFeatures, mask: np.ndarray | None) -> tuple[np.ndar
     xy = xy32.astype(np.float64)
     xy_full = xy @ to_full[:2, :2].T + to_full[:2, 2]
     return xy_full.astype(np.float32), desc.astype(np.float32), 1.0 / to_full[0, 0]
+
+
+#: Lowe's ratio test: the nearest descriptor must be this much closer than the second.
+RATIO_TEST = 0.8
+
+#: SIFT descriptors are whole numbers up to 255 (OpenCV rounds them to bytes). Between such
+#: vectors every partial sum of a squared distance, or of ``|b|² - 2 a·b + |a|²``, is a whole
+#: number below 2**24, exact in float32 in any order: a matrix product then gives exactly the
+#: distances ``cv2.BFMatcher`` sums one by one.
+_EXACT_FLOAT32_LIMIT = float(2**24)
+
+
+def _two_nearest(desc_m: np.ndarray, desc_r: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each moving descriptor: the index of its nearest reference descriptor, the L2
+    distance to it and to the second nearest (float32), as ``BFMatcher.knnMatch(k=2)`` finds them.
+
+    Whole-number descriptors take one matrix product (a third of the time; the same float32
+    distances, see above); others go through ``cv2.BFMatcher``. On a tie for the nearest, the
+    two distances are equal and the ratio test drops the match either way.
+    """
+    n_m, n_r = len(desc_m), len(desc_r)
+    if n_m == 0 or n_r < 2:
+        return np.zeros(0, np.intp), np.zeros(0, np.float32), np.zeros(0, np.float32)
+    a, b = np.ascontiguousarray(desc_m, np.float32), np.ascontiguousarray(desc_r, np.float32)
+    top = float(max(np.abs(a).max(), np.abs(b).max()))
+    exact = (2.0 * a.shape[1] * top * top < _EXACT_FLOAT32_LIMIT
+             and bool(np.all(a == np.round(a))) and bool(np.all(b == np.round(b))))
+    if not exact:
+        pairs = cv2.BFMatcher(cv2.NORM_L2).knnMatch(a, b, k=2)
+        first = np.array([p[0].trainIdx for p in pairs], np.intp)
+        d1 = np.array([p[0].distance for p in pairs], np.float32)
+        d2 = np.array([p[1].distance if len(p) == 2 else np.inf for p in pairs], np.float32)
+        return first, d1, d2
+    # |a - b|² = |a|² + (|b|² - 2 a·b): the bracket ranks the reference descriptors.
+    partial = np.einsum("ij,ij->i", b, b)[None, :] - 2.0 * (a @ b.T)
+    rows = np.arange(n_m)
+    first = np.argmin(partial, axis=1)
+    nearest = partial[rows, first]
+    partial[rows, first] = np.inf
+    second = partial.min(axis=1)
+    own = np.einsum("ij,ij->i", a, a)
+    return first, np.sqrt(nearest + own), np.sqrt(second + own)
+
+
+def ratio_matches(desc_m: np.ndarray, desc_r: np.ndarray, kp_m: np.ndarray, kp_r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Moving and reference keypoints of the matches that pass the ratio test, one per reference keypoint."""
+    # Exact nearest neighbours: FLANN's randomised trees draw from the C library's rand(),
+    # which other code advances, so the matches (and the figures) changed from run to run.
+    first, d1, d2 = _two_nearest(desc_m, desc_r)
+    good = np.flatnonzero(d1.astype(np.float64) < RATIO_TEST * d2.astype(np.float64))
+    # One reference keypoint answers at most one moving keypoint: many-to-one matches
+    # (a frame corner, a blown highlight) otherwise form a degenerate "consensus".
+    # The closest moving keypoint keeps it (the first on a tie), in the order references first answer.
+    best: dict[int, int] = {}
+    for q in good.tolist():
+        t = int(first[q])
+        if t not in best or d1[q] < d1[best[t]]:
+            best[t] = q
+    if not best:
+        return np.zeros((0, 2), np.float32), np.zeros((0, 2), np.float32)
+    src = kp_m[list(best.values())]
+    dst = kp_r[list(best.keys())]
+    return src, dst

@@ -488,8 +488,15 @@ def _analyze(
         if aligned.ok and aligned.matrix is not None:
             full_matrix = full_res_matrix(aligned.matrix, photo_scale=frame.scale, baseline_scale=base.scale)
             residual = aligned.residual_px / base.scale if aligned.residual_px is not None else None
+            full_h = None
+            if aligned.homography is not None:
+                # Full-resolution photo px -> working photo px -> working baseline px -> full baseline px.
+                h = np.diag([1 / base.scale, 1 / base.scale, 1.0]) @ aligned.homography @ np.diag(
+                    [frame.scale, frame.scale, 1.0])
+                full_h = tuple(tuple(float(v) for v in row) for row in h / h[2, 2])
             alignment_summary = AlignmentSummary(
                 True, None, _matrix_rows(full_matrix), residual, aligned.similarity, aligned.inliers, "features",
+                homography=full_h,
             )
             return compare_with_baseline(frame, prepared, aligned, alignment_summary, parameters, timings, t0)
         alignment_summary = AlignmentSummary(

@@ -213,6 +213,9 @@ class AlignmentSummary:
     similarity: float | None
     inliers: int
     method: str | None = None  # "features" (close-ups) or "face landmarks + dense refinement"
+    # 3x3 photo px -> baseline px, full resolution, when the camera turned between the photos
+    # (the warp used; ``matrix`` is then the affine that agrees with it at the photo's centre).
+    homography: tuple[tuple[float, ...], ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -223,16 +226,21 @@ class AlignmentSummary:
             "similarity": _clean(self.similarity),
             "inliers": int(self.inliers),
             "method": self.method,
+            # Only when there is one: results from before it read as they did.
+            **({"homography": [[float(v) for v in row] for row in self.homography]} if self.homography is not None else {}),
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AlignmentSummary:
         m = data.get("matrix")
         matrix = (tuple(float(v) for v in m[0]), tuple(float(v) for v in m[1])) if m else None
+        h = data.get("homography")
+        homography = tuple(tuple(float(v) for v in row) for row in h) if h else None
         return cls(ok=bool(data.get("ok")), reason=data.get("reason"), matrix=matrix,  # type: ignore[arg-type]
                    residual_px=_float(data.get("residual_px"), None), similarity=_float(data.get("similarity"), None),
                    inliers=int(data.get("inliers") or 0),
-                   method=data.get("method") if isinstance(data.get("method"), str) else None)
+                   method=data.get("method") if isinstance(data.get("method"), str) else None,
+                   homography=homography)
 
 
 @dataclass(frozen=True)

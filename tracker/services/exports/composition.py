@@ -54,8 +54,12 @@ def aligned_image(storage: Storage, pair: ProgressPair) -> Image.Image:
 
     moving = np.asarray(_upright_rgb(storage.read(pair.later.original_key)))
     size = (pair.baseline.width, pair.baseline.height)
-    warped = cv2.warpAffine(moving, np.asarray(alignment.matrix, dtype=np.float64), size,
-                            flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+    if alignment.homography is not None:  # the camera turned between the photos
+        warped = cv2.warpPerspective(moving, np.asarray(alignment.homography, dtype=np.float64), size,
+                                     flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+    else:
+        warped = cv2.warpAffine(moving, np.asarray(alignment.matrix, dtype=np.float64), size,
+                                flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
     return Image.fromarray(warped)
 
 

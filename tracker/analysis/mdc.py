@@ -96,5 +96,12 @@ def region_mdc_table(region: str, *, calibrated: bool) -> dict[str, float]:
 
 
 def mdc_provenance() -> dict[str, Any]:
-    """Where the stored MDC figures came from: version, data, number of pairs."""
-    return {k: v for k, v in _table().items() if k not in ("calibrated", "uncalibrated")}
+    """Where the stored MDC figures came from: version, data, number of pairs (each result carries
+    it; the raw repeat differences stay in ``data/mdc.json``)."""
+    return {k: _without_differences(v) for k, v in _table().items() if k not in ("calibrated", "uncalibrated")}
+
+
+def _without_differences(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_differences(v) for k, v in value.items() if k != "differences"}
+    return value

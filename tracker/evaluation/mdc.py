@@ -32,6 +32,7 @@ import numpy as np
 from tracker.analysis.mdc import DIRECTIONS
 from tracker.analysis.measures import COLOUR_KEYS, MEASURE_BY_KEY
 from tracker.analysis.version import ANALYSIS_VERSION
+from tracker.evaluation.repeats import repeat_comparisons
 
 #: Seeds never used by tests or tuning (those use < 1000).
 ESTIMATION_SEEDS = range(5000, 5030)
@@ -159,9 +160,6 @@ def real_repeat_differences(
     """
     import cv2
 
-    from tracker.analysis import analyze_photo
-    from tracker.simulate.recapture import random_recapture, recapture
-
     photos = []
     for path in sorted(folder.glob("*.png")) if folder.is_dir() else []:
         bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
@@ -169,22 +167,16 @@ def real_repeat_differences(
             photos.append(np.ascontiguousarray(bgr[:, :, ::-1], dtype=np.float32) / 255.0)
     if not photos:
         return None
-    rng = np.random.default_rng(REAL_REPEAT_SEED + (1 if light else 0))
     diffs: dict[str, list[float]] = {k: [] for k in DIRECTIONS}
-    total, refused, done = len(photos) * REAL_REPEATS_PER_PHOTO, 0, 0
-    for srgb in photos:
-        for _ in range(REAL_REPEATS_PER_PHOTO):
-            base = recapture(srgb, random_recapture(rng, light=light))
-            photo = recapture(srgb, random_recapture(rng, light=light))
-            result = analyze_photo(photo, baseline=base, view="closeup").to_dict()
-            done += 1
-            progress(done, total)
-            if result["comparison"] is None:
-                refused += 1
-                continue
-            for measure, change in result["comparison"]["delta"].items():
-                if measure in diffs and change["value"] is not None:
-                    diffs[measure].append(float(change["value"]))
+    total, refused = len(photos) * REAL_REPEATS_PER_PHOTO, 0
+    for comparison in repeat_comparisons(photos, seed=REAL_REPEAT_SEED + (1 if light else 0), light=light,
+                                         per_original=REAL_REPEATS_PER_PHOTO, view="closeup", progress=progress):
+        if comparison is None:
+            refused += 1
+            continue
+        for measure, change in comparison["delta"].items():
+            if measure in diffs and change["value"] is not None:
+                diffs[measure].append(float(change["value"]))
     return RepeatDifferences(not light, total, refused, diffs)
 
 

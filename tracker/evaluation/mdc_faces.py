@@ -29,6 +29,7 @@ import numpy as np
 from tracker.analysis.face import REGION_KEYS
 from tracker.analysis.mdc import DIRECTIONS
 from tracker.analysis.version import ANALYSIS_VERSION
+from tracker.evaluation.repeats import repeat_comparisons
 
 FACES_DIR = Path(__file__).resolve().parents[3] / "shared" / "data" / "real" / "interfaces_cc0_faces"
 MDC_FACE_FILE = Path(__file__).resolve().parents[1] / "analysis" / "data" / "mdc_face.json"
@@ -50,30 +51,19 @@ def repeat_differences(
     *, light: bool, folder: Path = FACES_DIR, progress: Callable[[int, int], None] = lambda i, n: None
 ) -> tuple[dict[str, dict[str, list[float]]], int, int]:
     """Differences (photo - baseline) per region ("face" for the union) and measure, pairs, refused."""
-    from tracker.analysis import analyze_photo
-    from tracker.simulate.recapture import random_recapture, recapture
-
-    rng = np.random.default_rng(SEED + (1 if light else 0))
     diffs: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     portraits = _portraits(folder)
     total, refused = len(portraits) * PAIRS_PER_PORTRAIT, 0
-    done = 0
-    for srgb in portraits:
-        for _ in range(PAIRS_PER_PORTRAIT):
-            base = recapture(srgb, random_recapture(rng, light=light))
-            photo = recapture(srgb, random_recapture(rng, light=light))
-            result = analyze_photo(photo, baseline=base, view="front").to_dict()
-            done += 1
-            progress(done, total)
-            comparison = result["comparison"]
-            if comparison is None:
-                refused += 1
-                continue
-            scopes = {"face": comparison["delta"], **{k: r["delta"] for k, r in comparison["regions"].items()}}
-            for scope, delta in scopes.items():
-                for measure, change in delta.items():
-                    if change["value"] is not None:
-                        diffs[scope][measure].append(float(change["value"]))
+    for comparison in repeat_comparisons(portraits, seed=SEED + (1 if light else 0), light=light,
+                                         per_original=PAIRS_PER_PORTRAIT, view="front", progress=progress):
+        if comparison is None:
+            refused += 1
+            continue
+        scopes = {"face": comparison["delta"], **{k: r["delta"] for k, r in comparison["regions"].items()}}
+        for scope, delta in scopes.items():
+            for measure, change in delta.items():
+                if change["value"] is not None:
+                    diffs[scope][measure].append(float(change["value"]))
     return diffs, total, refused
 
 

@@ -200,6 +200,26 @@ def test_a_close_up_photo_page_has_no_table_of_face_areas(clients, site, db):
     assert "By area of the face" not in page and reason not in page
 
 
+def test_photo_page_says_when_the_camera_was_turned_against_the_baseline(clients, site, db):
+    """A close-up lined up by a homography tells the technician to hold the camera square next time."""
+    row = db.get(Analysis, site.analysis_id)
+    turned = {"ok": True, "reason": None, "matrix": [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], "residual_px": 0.8,
+              "similarity": 0.9, "inliers": 120, "method": "features",
+              "homography": [[1.0, 0.02, 3.0], [-0.01, 1.0, 2.0], [2e-5, 1e-5, 1.0]]}
+    row.result_json = json.dumps({"quality": {"ok": True, "reasons": []}, "alignment": turned,
+                                  "comparison": {"delta": {}, "notes": [], "regions": {}}})
+    db.commit()
+    page = clients["technician"].get(f"/photos/{site.photo_id}").get_data(as_text=True)
+    assert "the camera was turned against the baseline" in page and "Hold it square" in page
+
+    row.result_json = json.dumps({"quality": {"ok": True, "reasons": []},
+                                  "alignment": {k: v for k, v in turned.items() if k != "homography"},
+                                  "comparison": {"delta": {}, "notes": [], "regions": {}}})
+    db.commit()
+    page = clients["technician"].get(f"/photos/{site.photo_id}").get_data(as_text=True)
+    assert "the camera was turned" not in page and "residual 0.8 px" in page
+
+
 FACE = {"found": True, "landmark_count": 468, "view": "front", "pose_deg": {"yaw": 2.0, "pitch": 1.0, "roll": 0.5}}
 REGION_KEYS = ("forehead", "cheek_left", "cheek_right", "nose", "chin", "perioral", "periorbital_left",
                "periorbital_right")

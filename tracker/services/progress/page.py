@@ -102,6 +102,8 @@ class PhotoMeasures:
     superseded_by: str | None = None
     retake_of: list[PhotoRetake] = field(default_factory=list)
     regions: list[RegionChanges] = field(default_factory=list)  # a face photo's anatomical regions
+    #: Lined up by a homography: the camera was turned against the baseline (advice for the next photo).
+    camera_turned: bool = False
     #: The baseline's own figures (measure, as shown).
     own: list[tuple[MeasureSpec, str]] = field(default_factory=list)
 
@@ -136,6 +138,7 @@ def photo_measures(session: Session, actor: User, photo_id: str) -> PhotoMeasure
         quality_reasons=list(res.quality.reasons) if res is not None else [],
         alignment_ok=align.ok if align is not None else None, alignment_reason=align.reason if align else None,
         residual_px=align.residual_px if align is not None else None, changes=changes(pt),
+        camera_turned=bool(align is not None and align.ok and align.homography is not None),
         notes=comparison_notes(pt), retake_reason=retake_reason,
         healing_reason=pt.reason if pt.kind == "healing" else None,
         superseded_by=retake.retake_photo_id if retake else None, retake_of=retake_of,

@@ -203,6 +203,12 @@ def full_res_matrix(matrix: np.ndarray, *, photo_scale: float, baseline_scale: f
     return full
 
 
+def full_res_homography(h: np.ndarray, *, photo_scale: float, baseline_scale: float) -> np.ndarray:
+    """Working-scale photo->baseline homography to full-resolution photo->baseline (normalised)."""
+    full = np.diag([1.0 / baseline_scale, 1.0 / baseline_scale, 1.0]) @ h @ np.diag([photo_scale, photo_scale, 1.0])
+    return full / full[2, 2]
+
+
 def _matrix_scale(matrix: np.ndarray) -> float:
     return float(np.sqrt(abs(np.linalg.det(np.asarray(matrix)[:, :2]))))
 

@@ -52,6 +52,7 @@ from tracker.analysis.comparison import (
     compare_with_baseline,
     face_alignment,
     faces_decide,
+    full_res_homography,
     full_res_matrix,
     measure_region,
     quality_summary,
@@ -490,10 +491,8 @@ def _analyze(
             residual = aligned.residual_px / base.scale if aligned.residual_px is not None else None
             full_h = None
             if aligned.homography is not None:
-                # Full-resolution photo px -> working photo px -> working baseline px -> full baseline px.
-                h = np.diag([1 / base.scale, 1 / base.scale, 1.0]) @ aligned.homography @ np.diag(
-                    [frame.scale, frame.scale, 1.0])
-                full_h = tuple(tuple(float(v) for v in row) for row in h / h[2, 2])
+                h = full_res_homography(aligned.homography, photo_scale=frame.scale, baseline_scale=base.scale)
+                full_h = tuple(tuple(float(v) for v in row) for row in h)
             alignment_summary = AlignmentSummary(
                 True, None, _matrix_rows(full_matrix), residual, aligned.similarity, aligned.inliers, "features",
                 homography=full_h,

@@ -49,17 +49,14 @@ def aligned_image(storage: Storage, pair: ProgressPair) -> Image.Image:
     if alignment is None or not alignment.ok or alignment.matrix is None:
         raise ValidationFailed(f"{pair.label}: the later photo could not be aligned to the baseline, so no "
                                "aligned comparison can be made. Retake the photo.")
-    import cv2
     import numpy as np
 
+    from tracker.analysis.alignment import warp_image
+
     moving = np.asarray(_upright_rgb(storage.read(pair.later.original_key)))
-    size = (pair.baseline.width, pair.baseline.height)
-    if alignment.homography is not None:  # the camera turned between the photos
-        warped = cv2.warpPerspective(moving, np.asarray(alignment.homography, dtype=np.float64), size,
-                                     flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-    else:
-        warped = cv2.warpAffine(moving, np.asarray(alignment.matrix, dtype=np.float64), size,
-                                flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+    # The homography when the camera turned between the photos, else the affine.
+    warp = alignment.homography if alignment.homography is not None else alignment.matrix
+    warped = warp_image(moving, np.asarray(warp, dtype=np.float64), (pair.baseline.height, pair.baseline.width))
     return Image.fromarray(warped)
 
 

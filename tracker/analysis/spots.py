@@ -421,6 +421,10 @@ def _find(
             spot_contrast = grown.plateau - grown.background
             if grown.plateau - grown.ring_high < MIN_RING_PROMINENCE * spot_contrast:
                 continue
+            # The body is a part of the outline: an outline below the smallest spot has none
+            # (most peaks on a face are pixel-sized mottling; drop_arms would only say so slower).
+            if np.count_nonzero(grown.mask) < min_area:
+                continue
             body = drop_arms(grown.mask, seed, min_area, max_area)
             if body is None or spot_contrast < _min_contrast(body.sum(), mottling, ppm):
                 continue

@@ -182,3 +182,35 @@ def test_mdc_table_was_estimated_for_this_analysis_version():
     calibrated, uncalibrated = mdc_table(calibrated=True), mdc_table(calibrated=False)
     assert all(v > 0 for v in calibrated.values()), calibrated
     assert all(uncalibrated[k] >= calibrated[k] for k in calibrated)
+    # Small photos: never narrower than full-size ones, measure by measure, widening as they shrink,
+    # and estimated on real ones.
+    for cal in (True, False):
+        bands = [mdc_table(calibrated=cal, long_side_px=side) for side in (4000, 1000, 979, 548, 300, 200)]
+        for wider, narrower in zip(bands[1:], bands[:-1], strict=True):
+            assert all(wider[k] >= narrower[k] for k in narrower), cal
+        assert bands[0] == bands[1] == mdc_table(calibrated=cal)
+        assert any(bands[4][k] > 2 * bands[0][k] for k in bands[0]), cal
+        assert bands[4] == bands[5]
+    assert provenance["pairs"]["uncalibrated"]["real_small_photos"]["pairs"] >= 60
+
+
+def test_a_pair_holding_a_small_photo_is_judged_against_the_small_photo_band_and_says_so():
+    # Thumbnails (400 x 300 px, as a messaging app sends them) of two photos: the wider band, and a note naming them.
+    import cv2
+
+    from tracker.analysis.mdc import mdc_table
+    from tracker.simulate import encode_jpeg
+
+    sc = scene(12)
+    (base_cap, base_jpeg), (photo_cap, _) = shoot(sc, seed=1), shoot(sc, seed=2, **POSE)
+    thumbs = [encode_jpeg(cv2.resize(c.srgb, (400, 300), interpolation=cv2.INTER_AREA), quality=90)
+              for c in (base_cap, photo_cap)]
+    small = analyze_photo(thumbs[1], baseline=thumbs[0]).result
+    assert small.comparison is not None
+    assert small.mdc == mdc_table(calibrated=False, long_side_px=400)
+    assert small.mdc["pigment_load"] > 1.5 * mdc_table(calibrated=False)["pigment_load"]
+    note = next(n for n in small.comparison.notes if n.startswith("small photo: "))
+    assert "this photo (400 x 300 px) and the baseline (400 x 300 px)" in note and "original" in note
+    full = analyze_photo(base_jpeg, baseline=base_jpeg).result
+    assert full.comparison is not None and full.mdc == mdc_table(calibrated=False)
+    assert not any(n.startswith("small photo") for n in full.comparison.notes)

@@ -307,3 +307,33 @@ def test_report_chart_titles_fit_their_chart():
         title = next(s for s in drawing.contents if isinstance(s, String) and s.text.startswith(label))
         assert pdfmetrics.stringWidth(title.text, title.fontName, title.fontSize) <= drawing.width
         assert title.fontSize >= 5.5  # still legible
+
+
+def test_an_analysis_without_its_stored_aligned_image_is_warped_again_from_the_original(analysed):
+    # Older analyses may lack the stored "aligned" image: the export then warps the later photo's
+    # original by the stored alignment (the front view's affine, the close-up's), and must give the
+    # same picture. The stored one is colour-corrected and the original is not, so the geometry is
+    # compared (grey-level correlation), not the colours.
+    from tracker.services.exports.composition import aligned_image
+
+    a = analysed
+    pairs = [p for p in exports.progress_pairs(a.session, a.series) if p.later is not None]
+    assert {p.view for p in pairs} >= {"front", "closeup"}
+    for pair in pairs:
+        stored = np.asarray(aligned_image(a.storage, pair), dtype=np.float32).mean(axis=2)
+        keys = pair.analysis.overlay_keys
+        pair.analysis.overlay_keys = json.dumps({k: v for k, v in json.loads(keys).items() if k != "aligned"})
+        try:
+            again = aligned_image(a.storage, pair)
+        finally:
+            pair.analysis.overlay_keys = keys
+            a.session.rollback()
+        assert again.size == (pair.baseline.width, pair.baseline.height)
+        size = stored.shape[1], stored.shape[0]
+        warped = np.asarray(again.resize(size, Image.Resampling.BOX), dtype=np.float32).mean(axis=2)
+        with Image.open(io.BytesIO(a.storage.read(pair.later.original_key))) as im:
+            unwarped = np.asarray(im.convert("RGB").resize(size, Image.Resampling.BOX), dtype=np.float32).mean(axis=2)
+        inside = (stored > 3) & (warped > 3)  # both hold photo there, not the warp's black fill
+        assert inside.mean() > 0.8, pair.view
+        same, unaligned = (float(np.corrcoef(x[inside], stored[inside])[0, 1]) for x in (warped, unwarped))
+        assert same > 0.85 and same > unaligned + 0.1, (pair.view, same, unaligned)

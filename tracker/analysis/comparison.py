@@ -31,6 +31,7 @@ from tracker.analysis.frames import Analysis, Artifacts, Frame, PreparedBaseline
 from tracker.analysis.mdc import (
     DIRECTIONS,
     EXPOSURE_DEPENDENT,
+    is_small_photo,
     mdc_table,
     region_mdc_table,
 )
@@ -104,7 +105,22 @@ def measure_region(
         background_melanin_density=chromo_m.background_melanin_density,
     )
     maps = {"erythema_map": ei_map, "spot_mask": pig.spot_mask, "line_map": tex.line_map}
+    if tex.hair_mask is not None:
+        maps["hair_mask"] = tex.hair_mask
     return measures, {**maps, **chromo_maps}
+
+
+#: Hair over more than this share of the measured skin (percent) is named in the comparison's notes.
+HAIR_NOTE_PCT = 1.0
+
+
+def hair_pct(maps: dict[str, np.ndarray], region: np.ndarray) -> float | None:
+    """Share of ``region`` where hair was filled in before texture was measured, percent (None: not sought)."""
+    hair = maps.get("hair_mask")
+    n = int(np.count_nonzero(region))
+    if hair is None or hair.shape != region.shape or n == 0:
+        return None
+    return round(100.0 * int(np.count_nonzero(hair & region)) / n, 2)
 
 
 def chromophore_parameters(chromo: ChromophoreMaps, region: np.ndarray) -> dict[str, Any]:
@@ -330,6 +346,15 @@ def _measure_side(
     )
 
 
+def _small_photo_note(photo: Frame, base: Frame) -> str:
+    """Which photo of the pair is small, and what that costs (a wider band) and what to do."""
+    small = [(label, f.decoded) for label, f in (("this photo", photo), ("the baseline", base))
+             if is_small_photo(f.decoded.full_width, f.decoded.full_height)]
+    which = " and ".join(f"{label} ({d.full_width:,} x {d.full_height:,} px)" for label, d in small)
+    return (f"small photo: {which}. Spots and texture vary more between repeat photos this small, so the"
+            " detectable change is wider; upload the camera's original photo for finer verdicts")
+
+
 def compare_with_baseline(
     frame: Frame,
     prepared: PreparedBaseline,
@@ -415,7 +440,10 @@ def compare_with_baseline(
     maps = photo_side.maps
     timings["measure_s"] = time.perf_counter() - t2
 
-    mdc = region_mdc_table("face", calibrated=calibrated) if faces else mdc_table(calibrated=calibrated)
+    # A pair is as noisy as its smaller photo.
+    long_side = min(max(f.decoded.full_width, f.decoded.full_height) for f in (frame, base))
+    mdc = (region_mdc_table("face", calibrated=calibrated, long_side_px=long_side) if faces
+           else mdc_table(calibrated=calibrated, long_side_px=long_side))
     pv, bv = _measure_values(photo_m), _measure_values(base_m)
     # The light rule. A spiky light (from either chart's residuals) stops every colour
     # measure. The colour-temperature rule stops the legacy chart-corrected measures, and
@@ -439,10 +467,13 @@ def compare_with_baseline(
         _judge(k, pv[k], bv[k], mdc=mdc[k], calibrated=calibrated, light_problem=light_problem(k)) for k in keys
     )
     parameters["chromophores"] = chromophore_parameters(warped_chromo, photo_side.region)
+    hair = {"photo": hair_pct(photo_side.maps, photo_side.region), "baseline": hair_pct(base_side.maps, base_side.region)}
+    if any(v is not None for v in hair.values()):
+        parameters["hair_pct"] = hair
     region_changes = {}
     if faces and face_alignment is not None:
         region_changes = _faces.compare_regions(
-            photo_side.figures, base_side.figures, calibrated=calibrated, measures=keys,
+            photo_side.figures, base_side.figures, calibrated=calibrated, long_side_px=long_side, measures=keys,
             not_comparable=face_alignment.not_comparable or {},
             judge=lambda k, p, b, m: _judge(k, p, b, mdc=m, calibrated=calibrated, light_problem=light_problem(k)),
         )
@@ -456,8 +487,15 @@ def compare_with_baseline(
         notes.append("legacy colour measures (EI, MI, spots, red area) not compared: " + legacy_problem)
     if not calibrated:
         notes.append("uncalibrated: at least one photo has no colour reference, so the detectable change is wider")
+    if any(is_small_photo(f.decoded.full_width, f.decoded.full_height) for f in (frame, base)):
+        notes.append(_small_photo_note(frame, base))
     for key, why in sorted((face_alignment.not_comparable or {}).items() if face_alignment is not None else []):
         notes.append(f"{key.replace('_', ' ')} texture {why}")
+    hairy = [f"{label} {pct:.0f} %" for label, pct in (("this photo", hair["photo"]), ("the baseline", hair["baseline"]))
+             if pct is not None and pct > HAIR_NOTE_PCT]
+    if hairy:
+        notes.append(f"hair covers part of the skin ({', '.join(hairy)}): it was filled in before roughness and lines"
+                     " were measured, so that hair, or a shave, does not read as lines")
     base_region_px = int(np.count_nonzero(base.region))
     common_px = int(np.count_nonzero(photo_side.region))
     if base_region_px and common_px < MIN_COMMON_SHARE * base_region_px:

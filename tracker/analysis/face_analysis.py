@@ -185,6 +185,7 @@ def compare_regions(
     base: dict[str, _regional.RegionFigures],
     *,
     calibrated: bool,
+    long_side_px: int | None = None,
     judge: Judge,
     not_comparable: dict[str, str],
     measures: tuple[str, ...],
@@ -197,7 +198,7 @@ def compare_regions(
     out = {}
     for key in REGION_KEYS:
         p, b = photo[key], base[key]
-        mdc = region_mdc_table(key, calibrated=calibrated)
+        mdc = region_mdc_table(key, calibrated=calibrated, long_side_px=long_side_px)
         changes = []
         for measure in measures:
             pv, bv = _value(p.measures, measure), _value(b.measures, measure)

@@ -80,6 +80,7 @@ class Artifacts:
     region_masks: dict[str, np.ndarray] = field(default_factory=dict)  # anatomical regions measured, working scale
     haemoglobin_map: np.ndarray | None = None  # blood volume fraction, %, NaN where not measured
     melanin_map: np.ndarray | None = None  # epidermal melanin fraction, %, NaN where not measured
+    hair_mask: np.ndarray | None = None  # hair filled in before texture (close-ups; None for faces)
 
 
 @dataclass(frozen=True)

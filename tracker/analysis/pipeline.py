@@ -49,6 +49,7 @@ from tracker.analysis.comparison import (
     calibration_summary,
     camera_linear,
     chromophore_parameters,
+    hair_pct,
     compare_with_baseline,
     face_alignment,
     faces_decide,
@@ -511,6 +512,8 @@ def _analyze(
     measured = with_chromophores(measured, frame.chromophores)
     measures, maps = measured.measures, measured.maps
     parameters["chromophores"] = chromophore_parameters(frame.chromophores, measured.region)
+    if (hair := hair_pct(maps, measured.region)) is not None:
+        parameters["hair_pct"] = {"photo": hair}
     timings["measure_s"] = time.perf_counter() - t2
     calibrated = frame.calibration.calibrated
     result = AnalysisResult(
@@ -528,7 +531,7 @@ def _analyze(
         roi_area_px=measured.area_px,
         roi_lost_to_clipping_pct=frame.lost_to_clipping_pct,
         measures=measures,
-        mdc=mdc_table(calibrated=calibrated),
+        mdc=mdc_table(calibrated=calibrated, long_side_px=max(frame.decoded.full_width, frame.decoded.full_height)),
         directions=dict(DIRECTIONS),
         comparison=None,
         timings_s={**timings, "total_s": time.perf_counter() - t0},

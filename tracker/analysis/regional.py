@@ -106,7 +106,10 @@ def _region_measures(
     box = region_box(mask, margin_px=_CROP_MARGIN_PX)
     crop, region = linear[box], mask[box]
     red = _redness.measure_redness(crop, region)
-    tex = _texture.measure_texture(crop, region, px_per_mm=px_per_mm)
+    # A face's regions leave hair alone: they already keep out brows, lips and covered chins, and
+    # filling the hair at a hairline or a beard's edge, found in one repeat photo and not the next,
+    # widened the forehead's line-density band 4x (tracker mdc-estimate-faces).
+    tex = _texture.measure_texture(crop, region, px_per_mm=px_per_mm, fill_hair=False)
     tone = _tone.skin_tone(crop, region)
     line_map[box] = np.where(region, tex.line_map, line_map[box])
     # Pigment: the union's spots whose centroid is in this region (their whole area counts here).

@@ -31,9 +31,13 @@ import numpy as np
 
 from tracker.analysis.boxes import region_box
 from tracker.analysis.checks import check_linear_rgb, check_px_per_mm, check_region
+from tracker.analysis.hair import without_hair
 
 #: Scale assumed when the caller does not know it, px per mm (as for spots).
 ASSUMED_PX_PER_MM: float = 15.0
+
+#: Below this share of the region free of hair, texture is read over the whole region (hair filled).
+MIN_HAIRLESS_SHARE: float = 0.25
 
 #: Texture is computed at no more than this scale, px per mm: fine enough for
 #: 0.1 mm lines and pores, and it bounds the cost on large photos.
@@ -103,6 +107,9 @@ class TextureMeasure:
         Pore density over the region, per cm^2; None with ``pore_count``.
     px_per_mm_used : float
         Scale the sizes were derived from (15 when ``px_per_mm`` was None).
+    hair_mask : ndarray, shape (H, W), bool
+        Hair found on the skin (:mod:`tracker.analysis.hair`), filled with the skin around it
+        before roughness and lines were measured, at the input size.
     """
 
     roughness: float
@@ -112,6 +119,7 @@ class TextureMeasure:
     line_map: np.ndarray = field(repr=False)
     pores_per_cm2: float | None = None
     px_per_mm_used: float = ASSUMED_PX_PER_MM
+    hair_mask: np.ndarray | None = field(default=None, repr=False)
 
 
 def log_highpass(log_lum: np.ndarray, region: np.ndarray, sigma_px: float) -> np.ndarray:
@@ -269,7 +277,9 @@ def _at_scale(log_lum: np.ndarray, region: np.ndarray, px_per_mm: float, target_
     return small, small_region
 
 
-def measure_texture(linear: np.ndarray, region: np.ndarray, *, px_per_mm: float | None) -> TextureMeasure:
+def measure_texture(
+    linear: np.ndarray, region: np.ndarray, *, px_per_mm: float | None, fill_hair: bool = True
+) -> TextureMeasure:
     """Roughness, line density and pore count of the skin in ``region``.
 
     Parameters
@@ -281,6 +291,9 @@ def measure_texture(linear: np.ndarray, region: np.ndarray, *, px_per_mm: float 
     px_per_mm : float or None
         Working scale, px per mm. None assumes 15 px/mm for the filter sizes
         (the pipeline records it) and leaves ``pore_count`` None.
+    fill_hair : bool
+        Find dark hair in the region and fill it with the skin around it before measuring
+        (:mod:`tracker.analysis.hair`); its pixels are left out of the figures.
 
     Returns
     -------
@@ -305,12 +318,22 @@ def measure_texture(linear: np.ndarray, region: np.ndarray, *, px_per_mm: float 
 
     line_ppm = min(ppm, MAX_WORK_PX_PER_MM)
     log_line, region_line = _at_scale(log_lum, region, ppm, line_ppm)
+    # Hair is a thin dark line too: filled with the skin around it, it reads as neither lines nor roughness.
+    if fill_hair:
+        log_line, hair = without_hair(log_line, line_ppm, inside=region_line)
+    else:
+        hair = np.zeros(region_line.shape, bool)
     highpass = log_highpass(log_line, region_line, HIGHPASS_SIGMA_MM * line_ppm)
-    _, std = cv2.meanStdDev(highpass, mask=region_line.view(np.uint8))
+    # The skin under a hair is unseen: its filled pixels are left out of the figures (counted in,
+    # they would dilute lines and roughness by the hair's share), unless hair hides most of the skin.
+    measured = region_line & ~hair
+    if np.count_nonzero(measured) < MIN_HAIRLESS_SHARE * np.count_nonzero(region_line):
+        measured = region_line
+    _, std = cv2.meanStdDev(highpass, mask=measured.view(np.uint8))
     roughness = float(std[0, 0])
     lines = line_strength(highpass, line_ppm)
     lines[~region_line] = 0.0
-    line_density = float(cv2.mean(lines, mask=region_line.view(np.uint8))[0])
+    line_density = float(cv2.mean(lines, mask=measured.view(np.uint8))[0])
 
     pores_per_cm2 = None
     if px_per_mm is None:
@@ -333,6 +356,10 @@ def measure_texture(linear: np.ndarray, region: np.ndarray, *, px_per_mm: float 
     else:
         line_map = np.zeros(full_region.shape, np.float32)
         line_map[box] = lines
+    if hair.shape != (h, w):
+        hair = cv2.resize(hair.view(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST).view(bool)
+    hair_mask = np.zeros(full_region.shape, bool)
+    hair_mask[box] = hair & region  # (hair is already inside the region at the line scale)
     return TextureMeasure(
         roughness=roughness,
         line_density=line_density,
@@ -341,4 +368,5 @@ def measure_texture(linear: np.ndarray, region: np.ndarray, *, px_per_mm: float 
         line_map=line_map,
         pores_per_cm2=pores_per_cm2,
         px_per_mm_used=ppm,
+        hair_mask=hair_mask,
     )

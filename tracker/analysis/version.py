@@ -4,4 +4,4 @@ Stored with every result, so that results never change silently and a chart
 never mixes figures from two versions.
 """
 
-ANALYSIS_VERSION = "1.4.1"
+ANALYSIS_VERSION = "1.5.0"

@@ -16,6 +16,10 @@ one (for a colour measure with a chart, their root sum of squares, as the face t
 the real photos hold no chart, so their repeats show pose and compression, the simulated
 ones the chart correction's spread between lights).
 
+PAD-UFES also holds 300 px thumbnails: their repeats moved pigment load up to 6 times the
+full-size band. A pair whose smaller photo is under 1,000 px gets a band moving towards a
+separate, wider table (``small_photos``), estimated the same way on those photos.
+
 Run ``tracker mdc-estimate`` to rewrite ``tracker/analysis/data/mdc.json``.
 """
 
@@ -29,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tracker.analysis.mdc import DIRECTIONS
+from tracker.analysis.mdc import DIRECTIONS, FULL_SIZE_LONG_SIDE_PX
 from tracker.analysis.measures import COLOUR_KEYS, MEASURE_BY_KEY
 from tracker.analysis.version import ANALYSIS_VERSION
 from tracker.evaluation.repeats import repeat_comparisons
@@ -148,28 +152,33 @@ REAL_REPEAT_SEED = 7000
 #: Only close-ups at least this large (px, long side) stand for a clinic's: PAD-UFES also holds
 #: 300 px thumbnails, whose texture and spots, resampled by a few percent, move several times
 #: more (line density 2.5x, spot area 2.5x, pigment load 4x) than those of its 1,150-1,730 px photos.
-REAL_MIN_LONG_SIDE_PX = 1000
+#: Those give the separate band of small photos (``small_photos`` in the file), with their own seeds.
+REAL_MIN_LONG_SIDE_PX = FULL_SIZE_LONG_SIDE_PX
+REAL_SMALL_REPEAT_SEED = 7100
 
 
 def real_repeat_differences(
-    *, light: bool, folder: Path = REAL_DIR, progress: Callable[[int, int], None] = lambda i, n: None
+    *, light: bool, small: bool = False, folder: Path = REAL_DIR,
+    progress: Callable[[int, int], None] = lambda i, n: None,
 ) -> RepeatDifferences | None:
     """Two simulated repeat captures of each real close-up, compared: their differences (None without the photos).
 
     ``light`` varies exposure and white balance as well as pose, framing and JPEG quality.
+    ``small`` takes the photos under :data:`REAL_MIN_LONG_SIDE_PX` instead of those at or above it.
     """
     import cv2
 
     photos = []
     for path in sorted(folder.glob("*.png")) if folder.is_dir() else []:
         bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if bgr is not None and max(bgr.shape[:2]) >= REAL_MIN_LONG_SIDE_PX:
+        if bgr is not None and (max(bgr.shape[:2]) < REAL_MIN_LONG_SIDE_PX) == small:
             photos.append(np.ascontiguousarray(bgr[:, :, ::-1], dtype=np.float32) / 255.0)
     if not photos:
         return None
     diffs: dict[str, list[float]] = {k: [] for k in DIRECTIONS}
     total, refused = len(photos) * REAL_REPEATS_PER_PHOTO, 0
-    for comparison in repeat_comparisons(photos, seed=REAL_REPEAT_SEED + (1 if light else 0), light=light,
+    seed = (REAL_SMALL_REPEAT_SEED if small else REAL_REPEAT_SEED) + (1 if light else 0)
+    for comparison in repeat_comparisons(photos, seed=seed, light=light,
                                          per_original=REAL_REPEATS_PER_PHOTO, view="closeup", progress=progress):
         if comparison is None:
             refused += 1
@@ -194,10 +203,22 @@ def _wider(simulated: dict[str, float], real: dict[str, float], *, calibrated: b
     return out
 
 
+def _summary(rep: RepeatDifferences) -> dict[str, object]:
+    """A real-photo estimate as the file keeps it: its pairs, refusals, band and every difference."""
+    return {
+        "pairs": rep.pairs,
+        "refused": rep.refused,
+        "mdc": {k: float(f"{v:.4g}") for k, v in rep.mdc95().items()},
+        "differences": {k: [float(f"{x:.4g}") for x in v] for k, v in rep.differences.items()},
+    }
+
+
 def estimate_and_write(*, path: Path = MDC_FILE, progress: Callable[[str], None] = print) -> dict[str, object]:
-    """Estimate calibrated and uncalibrated MDC95 tables and store them with the version."""
-    tables = {}
-    meta = {}
+    """Estimate calibrated and uncalibrated MDC95 tables, and the wider ones of small photos, and store them
+    with the version."""
+    tables: dict[str, dict[str, float]] = {}
+    small_tables: dict[str, dict[str, float]] = {}
+    meta: dict[str, dict[str, object]] = {}
     for calibrated in (True, False):
         label = "calibrated" if calibrated else "uncalibrated"
         rep = repeat_differences(
@@ -221,12 +242,18 @@ def estimate_and_write(*, path: Path = MDC_FILE, progress: Callable[[str], None]
             "simulated_mdc": {k: float(f"{v:.4g}") for k, v in simulated.items()},
         }
         if real is not None:
-            meta[label]["real_close_ups"] = {
-                "pairs": real.pairs,
-                "refused": real.refused,
-                "mdc": {k: float(f"{v:.4g}") for k, v in real.mdc95().items()},
-                "differences": {k: [float(f"{x:.4g}") for x in v] for k, v in real.differences.items()},
-            }
+            meta[label]["real_close_ups"] = _summary(real)
+        small = real_repeat_differences(
+            light=not calibrated, small=True,
+            progress=lambda i, n, label=label: progress(f"{label}: real small photo pair {i}/{n}"),
+        )
+        if small is not None:
+            # Never narrower than the full-size band, nor without a chart than with one.
+            band = _wider(tables[label], small.mdc95(), calibrated=calibrated)
+            if not calibrated:
+                band = {k: max(v, small_tables["calibrated"][k]) for k, v in band.items()}
+            small_tables[label] = {k: float(f"{v:.4g}") for k, v in band.items()}
+            meta[label]["real_small_photos"] = _summary(small)
     payload = {
         "analysis_version": ANALYSIS_VERSION,
         "method": "MDC95 = 2.77 x RMS(repeat difference) / sqrt(2) over simulated repeat captures "
@@ -235,10 +262,15 @@ def estimate_and_write(*, path: Path = MDC_FILE, progress: Callable[[str], None]
         f"{REAL_REPEATS_PER_PHOTO} repeat captures of each real PAD-UFES close-up of >= {REAL_MIN_LONG_SIDE_PX} px "
         "(pose +-4 deg, zoom 0.95-1.05, "
         "JPEG q85-95; exposure 0.75-1.15 and white balance for the uncalibrated table), "
-        f"seeds {REAL_REPEAT_SEED}-{REAL_REPEAT_SEED + 1} (colour measures with a chart: both in quadrature)",
+        f"seeds {REAL_REPEAT_SEED}-{REAL_REPEAT_SEED + 1} (colour measures with a chart: both in quadrature); "
+        f"small_photos (a pair holding a photo under {REAL_MIN_LONG_SIDE_PX} px): the wider of each table and the band "
+        f"of the same repeat captures of the real close-ups under that size, seeds {REAL_SMALL_REPEAT_SEED}-"
+        f"{REAL_SMALL_REPEAT_SEED + 1}",
         "pairs": meta,
         "real_pairs": real_pair_report(),
         **tables,
     }
+    if small_tables:
+        payload["small_photos"] = small_tables
     path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
     return payload

@@ -356,3 +356,17 @@ def test_overlays_are_served_as_stored_jpeg_and_older_png_overlays_still_open(ap
     small = tech.get(f"/analyses/{site.analysis_id}/spots.png?size=display")
     with Image.open(io.BytesIO(small.data)) as im:
         assert small.mimetype == "image/jpeg" and im.format == "JPEG" and im.size == (1600, 1200)
+
+
+def test_photo_page_names_a_small_photo_and_hair_in_the_comparison_notes(clients, site, db):
+    """The analysis' notes on a thumbnail-sized photo and on hair reach the technician's photo page."""
+    row = db.get(Analysis, site.analysis_id)
+    hair = ("hair covers part of the skin (this photo 9 %): it was filled in before roughness and lines were"
+            " measured, so that hair, or a shave, does not read as lines")
+    small = "small photo: this photo (300 x 300 px). Spots and texture vary more"
+    row.result_json = json.dumps({"quality": {"ok": True, "reasons": []}, "alignment": {"ok": True, "reason": None},
+                                  "comparison": {"delta": {}, "notes": [small, hair], "regions": {}}})
+    db.commit()
+    page = clients["technician"].get(f"/photos/{site.photo_id}").get_data(as_text=True)
+    notes = page.split('class="comparison-notes"')[1].split("</ul>")[0]
+    assert "small photo: this photo (300 x 300 px)" in notes and "hair covers part of the skin" in notes

@@ -346,10 +346,12 @@ def _measure_side(
     )
 
 
-def _small_photo_note(photo: Frame, base: Frame) -> str:
-    """Which photo of the pair is small, and what that costs (a wider band) and what to do."""
+def _small_photo_note(photo: Frame, base: Frame) -> str | None:
+    """Which photo of the pair is small, what that costs (a wider band) and what to do; None when neither is."""
     small = [(label, f.decoded) for label, f in (("this photo", photo), ("the baseline", base))
              if is_small_photo(f.decoded.full_width, f.decoded.full_height)]
+    if not small:
+        return None
     which = " and ".join(f"{label} ({d.full_width:,} x {d.full_height:,} px)" for label, d in small)
     return (f"small photo: {which}. Spots and texture vary more between repeat photos this small, so the"
             " detectable change is wider; upload the camera's original photo for finer verdicts")
@@ -487,8 +489,8 @@ def compare_with_baseline(
         notes.append("legacy colour measures (EI, MI, spots, red area) not compared: " + legacy_problem)
     if not calibrated:
         notes.append("uncalibrated: at least one photo has no colour reference, so the detectable change is wider")
-    if any(is_small_photo(f.decoded.full_width, f.decoded.full_height) for f in (frame, base)):
-        notes.append(_small_photo_note(frame, base))
+    if (small_note := _small_photo_note(frame, base)) is not None:
+        notes.append(small_note)
     for key, why in sorted((face_alignment.not_comparable or {}).items() if face_alignment is not None else []):
         notes.append(f"{key.replace('_', ' ')} texture {why}")
     hairy = [f"{label} {pct:.0f} %" for label, pct in (("this photo", hair["photo"]), ("the baseline", hair["baseline"]))

@@ -110,7 +110,7 @@ def hair_and_skin_level(
     if inside is not None:
         # Outside, darker than anything inside: a closing's dilation never takes it, so an edge
         # pixel is judged by the region's pixels alone.
-        log_lum = np.where(inside, log_lum, np.float32(log_lum.min() - 10.0)).astype(np.float32)
+        log_lum = np.where(inside, log_lum, np.float32(log_lum.min() - 10.0))
     radius = max(1, round(DISC_RADIUS_MM * px_per_mm))
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
     closed = cv2.morphologyEx(log_lum, cv2.MORPH_CLOSE, disc, borderType=cv2.BORDER_REPLICATE)

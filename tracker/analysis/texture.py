@@ -107,9 +107,9 @@ class TextureMeasure:
         Pore density over the region, per cm^2; None with ``pore_count``.
     px_per_mm_used : float
         Scale the sizes were derived from (15 when ``px_per_mm`` was None).
-    hair_mask : ndarray, shape (H, W), bool
+    hair_mask : ndarray, shape (H, W), bool, or None
         Hair found on the skin (:mod:`tracker.analysis.hair`), filled with the skin around it
-        before roughness and lines were measured, at the input size.
+        before roughness and lines were measured, at the input size; None when not sought.
     """
 
     roughness: float
@@ -319,16 +319,17 @@ def measure_texture(
     line_ppm = min(ppm, MAX_WORK_PX_PER_MM)
     log_line, region_line = _at_scale(log_lum, region, ppm, line_ppm)
     # Hair is a thin dark line too: filled with the skin around it, it reads as neither lines nor roughness.
+    hair = None
     if fill_hair:
         log_line, hair = without_hair(log_line, line_ppm, inside=region_line)
-    else:
-        hair = np.zeros(region_line.shape, bool)
     highpass = log_highpass(log_line, region_line, HIGHPASS_SIGMA_MM * line_ppm)
     # The skin under a hair is unseen: its filled pixels are left out of the figures (counted in,
     # they would dilute lines and roughness by the hair's share), unless hair hides most of the skin.
-    measured = region_line & ~hair
-    if np.count_nonzero(measured) < MIN_HAIRLESS_SHARE * np.count_nonzero(region_line):
-        measured = region_line
+    measured = region_line
+    if hair is not None and hair.any():
+        hairless = region_line & ~hair
+        if np.count_nonzero(hairless) >= MIN_HAIRLESS_SHARE * np.count_nonzero(region_line):
+            measured = hairless
     _, std = cv2.meanStdDev(highpass, mask=measured.view(np.uint8))
     roughness = float(std[0, 0])
     lines = line_strength(highpass, line_ppm)
@@ -356,10 +357,12 @@ def measure_texture(
     else:
         line_map = np.zeros(full_region.shape, np.float32)
         line_map[box] = lines
-    if hair.shape != (h, w):
-        hair = cv2.resize(hair.view(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST).view(bool)
-    hair_mask = np.zeros(full_region.shape, bool)
-    hair_mask[box] = hair & region  # (hair is already inside the region at the line scale)
+    hair_mask = None
+    if hair is not None:  # sought (close-ups): the mask at the input size
+        if hair.shape != (h, w):
+            hair = cv2.resize(hair.view(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST).view(bool)
+        hair_mask = np.zeros(full_region.shape, bool)
+        hair_mask[box] = hair & region  # (hair is already inside the region at the line scale)
     return TextureMeasure(
         roughness=roughness,
         line_density=line_density,

@@ -1,11 +1,13 @@
-"""Record the version guard's figures for the current ANALYSIS_VERSION.
+"""Record the version guard's figures for the current ANALYSIS_VERSION on this machine's instruction set.
 
     python -m tests.analysis.update_golden
 
-Writes ``tests/analysis/golden/<ANALYSIS_VERSION>.json``. When that version already has
-figures and they differ, nothing is written: bump ``ANALYSIS_VERSION``
-(tracker/analysis/version.py) and re-estimate the MDC table first, so stored results
-of the old version are never mixed with new ones.
+Writes ``tests/analysis/golden/<ANALYSIS_VERSION>.<instruction set>.json``. When this
+instruction set already has figures and they differ, nothing is written: bump
+``ANALYSIS_VERSION`` (tracker/analysis/version.py) and re-estimate the MDC table first, so
+stored results of the old version are never mixed with new ones. Figures recorded for the
+same version on another instruction set must agree within the hardware tolerance, so a
+real change cannot be recorded as another CPU's figures.
 """
 
 from __future__ import annotations
@@ -14,7 +16,18 @@ import sys
 
 from tracker.analysis import ANALYSIS_VERSION
 
-from .version_guard import differences, figures, golden_path, read_golden, write_golden
+from .version_guard import (
+    differences,
+    figures,
+    golden_path,
+    hardware_differences,
+    read_golden,
+    recorded_sets,
+    write_golden,
+)
+
+_BUMP = ("Bump ANALYSIS_VERSION in tracker/analysis/version.py, re-estimate the MDC table "
+         "(`tracker mdc-estimate`), then run this again.")
 
 
 def main() -> int:
@@ -26,9 +39,15 @@ def main() -> int:
             print(f"{golden_path()} is up to date.")
             return 0
         print(f"The figures of analysis version {ANALYSIS_VERSION} would change ({len(changed)} differences, e.g. "
-              f"{changed[0]}).\nBump ANALYSIS_VERSION in tracker/analysis/version.py, re-estimate the MDC table "
-              "(`tracker mdc-estimate`), then run this again.", file=sys.stderr)
+              f"{changed[0]}).\n{_BUMP}", file=sys.stderr)
         return 1
+    if recorded_sets():
+        changed = hardware_differences(current)
+        if changed:
+            print(f"The figures of analysis version {ANALYSIS_VERSION} differ from those recorded on other CPUs "
+                  f"beyond what the CPU explains ({len(changed)} differences, e.g. {changed[0]}).\n{_BUMP}",
+                  file=sys.stderr)
+            return 1
     print(f"Wrote {write_golden(current)}.")
     return 0
 

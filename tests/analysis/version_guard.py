@@ -2,8 +2,14 @@
 
 A figure may change only together with ``ANALYSIS_VERSION``: stored results carry the
 version they were measured with, and a chart never mixes two versions. The figures of
-each version are kept in ``tests/analysis/golden/<version>.json``;
+each version are kept in ``tests/analysis/golden/<version>.<instruction set>.json``;
 ``python -m tests.analysis.update_golden`` records them for the current version.
+
+One file per instruction set, because OpenCV and numpy pick their kernels by the CPU: on
+an AVX2 machine the same code and packages as on an AVX-512 one moved chart fits in the
+5th digit and SIFT's inlier counts by 1-2 % (session 8). On a machine whose instruction set
+has a file, figures must match to 6 digits; on another, they must match within
+:data:`HARDWARE_REL_TOL` of a recorded set (a real change of the analysis still shows).
 """
 
 from __future__ import annotations
@@ -28,13 +34,35 @@ OUT_SHAPE = (450, 600)
 #: Stored figures keep 6 significant digits: a last-digit rounding flip is not a change.
 REL_TOL = 2e-5
 ABS_TOL = 1e-7
+#: Across instruction sets: what differing float kernels moved on the guard's pairs (up to 1.4 %
+#: on an inlier count, 0.2 % on a red area's change, 3e-4 MI on a melanin change), with room.
+HARDWARE_REL_TOL = 0.02
+HARDWARE_ABS_TOL = 1e-3
 #: Keys whose values are the machine's, not the analysis' (run times).
 VOLATILE = ("timings_s",)
 UPDATE = "python -m tests.analysis.update_golden"
 
 
-def golden_path(version: str = ANALYSIS_VERSION) -> Path:
-    return GOLDEN_DIR / f"{version}.json"
+def instruction_set() -> str:
+    """The widest instruction set OpenCV dispatches to on this CPU, e.g. ``avx2`` or ``avx512_skx``.
+
+    ``cv2.getCPUFeaturesLine()`` marks the dispatched sets with ``*`` and those this CPU
+    lacks with ``?``; numpy's wide kernels follow the same CPU features.
+    """
+    import cv2
+
+    available = [t.strip("*").lower().replace("-", "_").replace(".", "_")
+                 for t in cv2.getCPUFeaturesLine().split() if t.startswith("*") and not t.endswith("?")]
+    return available[-1] if available else "baseline"
+
+
+def golden_path(version: str = ANALYSIS_VERSION, isa: str | None = None) -> Path:
+    return GOLDEN_DIR / f"{version}.{isa or instruction_set()}.json"
+
+
+def recorded_sets(version: str = ANALYSIS_VERSION) -> list[Path]:
+    """Every instruction set's figures of ``version`` (older versions kept one plain ``<version>.json``)."""
+    return sorted(GOLDEN_DIR.glob(f"{version}.*json"))
 
 
 def _pair(seed: int, *, chart: bool, **later: float) -> tuple[bytes, bytes]:
@@ -83,8 +111,11 @@ def figures_in_a_fresh_process() -> dict[str, Any]:
     return dict(json.loads(run.stdout.strip().splitlines()[-1]))
 
 
-def differences(expected: Any, actual: Any, path: str = "") -> Iterator[str]:
+def differences(
+    expected: Any, actual: Any, path: str = "", *, rel_tol: float = REL_TOL, abs_tol: float = ABS_TOL
+) -> Iterator[str]:
     """Where two figure trees differ beyond the float tolerance, one line per difference."""
+    tol = {"rel_tol": rel_tol, "abs_tol": abs_tol}
     if isinstance(expected, dict) and isinstance(actual, dict):
         for key in sorted(set(expected) | set(actual)):
             if key not in actual:
@@ -92,18 +123,30 @@ def differences(expected: Any, actual: Any, path: str = "") -> Iterator[str]:
             elif key not in expected:
                 yield f"{path}/{key}: new ({actual[key]!r})"
             else:
-                yield from differences(expected[key], actual[key], f"{path}/{key}")
+                yield from differences(expected[key], actual[key], f"{path}/{key}", **tol)
     elif isinstance(expected, list) and isinstance(actual, list) and len(expected) == len(actual):
         for i, (e, a) in enumerate(zip(expected, actual)):
-            yield from differences(e, a, f"{path}[{i}]")
+            yield from differences(e, a, f"{path}[{i}]", **tol)
     elif isinstance(expected, float | int) and isinstance(actual, float | int) \
             and not isinstance(expected, bool) and not isinstance(actual, bool):
         both_nan = isinstance(expected, float) and isinstance(actual, float) and math.isnan(expected) \
             and math.isnan(actual)
-        if not both_nan and not math.isclose(expected, actual, rel_tol=REL_TOL, abs_tol=ABS_TOL):
+        if not both_nan and not math.isclose(expected, actual, rel_tol=rel_tol, abs_tol=abs_tol):
             yield f"{path}: {expected!r} -> {actual!r}"
     elif expected != actual:
         yield f"{path}: {expected!r} -> {actual!r}"
+
+
+def hardware_differences(actual: dict[str, Any], version: str = ANALYSIS_VERSION) -> list[str]:
+    """How ``actual`` differs from the nearest recorded set of ``version`` within the hardware tolerance
+    (an empty list: it matches one of them); every figure, when the version has no recorded set."""
+    best: list[str] | None = None
+    for path in recorded_sets(version):
+        changed = list(differences(json.loads(path.read_text(encoding="utf-8")), actual,
+                                   rel_tol=HARDWARE_REL_TOL, abs_tol=HARDWARE_ABS_TOL))
+        if best is None or len(changed) < len(best):
+            best = [f"(against {path.name}) {line}" for line in changed]
+    return best if best is not None else [f"no figures recorded for {version}"]
 
 
 def write_golden(data: dict[str, Any], version: str = ANALYSIS_VERSION) -> Path:
@@ -114,5 +157,6 @@ def write_golden(data: dict[str, Any], version: str = ANALYSIS_VERSION) -> Path:
 
 
 def read_golden(version: str = ANALYSIS_VERSION) -> dict[str, Any] | None:
+    """This instruction set's recorded figures of ``version``, if any."""
     path = golden_path(version)
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None

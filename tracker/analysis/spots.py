@@ -418,12 +418,13 @@ def _find(
             done[r0:r1, c0:c1] |= seed
             if grown is None or cut_by_window(grown.mask, (r0, r1, c0, c1), (h, w)):
                 continue  # nothing, or wider than the largest spot: a patch or a lesion
+            # The body is a part of the outline: an outline below the smallest spot has none
+            # (most peaks on a face are pixel-sized mottling; drop_arms and the ring's
+            # percentile would only say so slower).
+            if np.count_nonzero(grown.mask) < min_area:
+                continue
             spot_contrast = grown.plateau - grown.background
             if grown.plateau - grown.ring_high < MIN_RING_PROMINENCE * spot_contrast:
-                continue
-            # The body is a part of the outline: an outline below the smallest spot has none
-            # (most peaks on a face are pixel-sized mottling; drop_arms would only say so slower).
-            if np.count_nonzero(grown.mask) < min_area:
                 continue
             body = drop_arms(grown.mask, seed, min_area, max_area)
             if body is None or spot_contrast < _min_contrast(body.sum(), mottling, ppm):

@@ -25,8 +25,9 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from scipy import ndimage as ndi
 from skimage.filters import threshold_otsu
+
+from tracker.analysis.holes import fill_holes
 
 __all__ = ["LesionAlignment", "LesionView", "align_by_lesion", "band", "confirm", "lesion_view"]
 
@@ -108,7 +109,7 @@ def _lesion(contrast: np.ndarray) -> np.ndarray | None:
     best = 1 + int(np.argmax(score))
     if stats[best, cv2.CC_STAT_AREA] < 0.002 * mask.size:
         return None
-    return ndi.binary_fill_holes(labels == best)
+    return fill_holes(labels == best)
 
 
 def _moments(mask: np.ndarray) -> tuple[np.ndarray, float, float, float]:

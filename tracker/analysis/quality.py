@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from scipy import ndimage as ndi
 
 from tracker.analysis.decode import DecodedImage
+from tracker.analysis.holes import fill_holes
 from tracker.analysis.roi import channel_max_min
 
 __all__ = ["QualityReport", "assess_quality", "sharpness_ratio", "MIN_SHARPNESS", "MAX_CLIPPED_PCT"]
@@ -237,7 +237,7 @@ def _exposure(srgb: np.ndarray, mask: np.ndarray, is_region: bool) -> tuple[floa
         # encloses and, for highlights, those along its rim, or overexposure would be
         # invisible. Crushed pixels along the rim are not counted: next to a face they
         # are dark hair, eyebrows or clothing, not skin.
-        filled = ndi.binary_fill_holes(mask)
+        filled = fill_holes(mask)
         r = max(2, round(0.01 * np.hypot(h, w)))
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
         near = cv2.dilate(filled.astype(np.uint8), kernel).astype(bool)

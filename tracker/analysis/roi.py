@@ -16,6 +16,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from tracker.analysis.colour import srgb_to_linear
+from tracker.analysis.holes import fill_holes
 
 __all__ = ["channel_max_min", "clipped_mask", "skin_region"]
 
@@ -284,8 +285,8 @@ def _fill_holes(mask: np.ndarray, *, close_up: bool) -> np.ndarray:
     edge) and kept, which is what a close-up of a treated spot needs.
     """
     if close_up:
-        return ndi.binary_fill_holes(np.pad(mask, 1, constant_values=True))[1:-1, 1:-1]
-    return ndi.binary_fill_holes(mask)
+        return fill_holes(np.pad(mask, 1, constant_values=True))[1:-1, 1:-1]
+    return fill_holes(mask)
 
 
 def _robust_centre_spread(values: np.ndarray) -> tuple[float, float]:

@@ -54,6 +54,22 @@ def _make_pair(folder: str, view: str = "closeup") -> None:
     Path(folder, "photo.jpg").write_bytes(encode_jpeg(photo.srgb, quality=92))
 
 
+def machine() -> str:
+    """The CPU the figures were measured on, e.g. "AMD EPYC, 2 CPUs, AVX2": ratios to the decode
+    depend on it (the same code read 13.9-17.2x cold on the machine of sessions 5-7, 19x on an AMD
+    EPYC without AVX-512 in session 8)."""
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    widest = [t.strip("*") for t in cv2.getCPUFeaturesLine().split() if t.startswith("*") and not t.endswith("?")]
+    return f"{model}, {os.cpu_count()} CPUs, {widest[-1] if widest else 'baseline'}"
+
+
 def _median_time(fn: Callable[[], object], repeats: int, cpu: list[float] | None = None) -> float:
     """Median wall seconds of ``fn``; its median CPU seconds (all threads) appended to ``cpu``."""
     times, cpu_times = [], []
@@ -106,13 +122,14 @@ class BenchReport:
     #: CPU seconds (all threads) of decode, cold, cached and overlays: on a shared machine
     #: their ratios move less with the load than wall-clock ratios do.
     cpu_s: tuple[float, ...] = ()
+    machine: str = ""
 
     def as_text(self) -> str:
         ratio = lambda t: t / self.decode_s  # noqa: E731 - a one-line local helper reads best here
         lines = [
             f"12 MP {self.view} pair: photo {self.megapixels:.1f} MP, working scale {self.working_scale:g}"
             + (f" ({self.px_per_mm:.1f} px/mm)" if self.px_per_mm else "")
-            + f"; machine load {self.load[0]:.1f} before, {self.load[1]:.1f} after (2 CPUs shared)",
+            + f"; machine load {self.load[0]:.1f} before, {self.load[1]:.1f} after ({self.machine}, shared)",
             f"cv2.imdecode (plain)          {self.decode_s * 1000:8.0f} ms   1.0x",
             f"  (the same under the worker's heap settings {self.decode_worker_s * 1000:.0f} ms:"
             f" {self.decode_worker_s / self.decode_s:.2f}x)",
@@ -210,6 +227,7 @@ def run_benchmark(
             worker_peak_mb=worker_peaks,
             load=(load_before, os.getloadavg()[0]),
             cpu_s=tuple(cpu),
+            machine=machine(),
         )
 
 

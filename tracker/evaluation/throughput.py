@@ -31,7 +31,7 @@ from pathlib import Path
 
 from tracker.services.analysis.states import TERMINAL
 
-from .benchmark import BENCH_MM_PER_PX, BENCH_SHAPE
+from .benchmark import BENCH_MM_PER_PX, BENCH_SHAPE, machine
 
 #: Distinct encodings available: 4:4:4 qualities 75..99 (the gate refuses below 70).
 MAX_PHOTOS = 24
@@ -214,7 +214,7 @@ def run_benchmark(*, photos: int, worker_counts: list[int], out: Path | None, ni
     db = os.environ.get("TRACKER_DATABASE_URL", "SQLite (embedded)").split("@")[-1]
     broker = os.environ.get("TRACKER_BROKER_URL", "SqliteHuey (embedded)").split("@")[-1]
     yield (f"bench-queue: {photos} x 12 MP JPEG ({len(uploads[0]) / 1e6:.1f}-{len(uploads[-1]) / 1e6:.1f} MB), "
-           f"database {db}, broker {broker}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
+           f"database {db}, broker {broker}, {machine()}, load {os.getloadavg()[0]:.1f}")
     try:
         for n in worker_counts:
             echo(f"Run with {n} worker process(es)...")

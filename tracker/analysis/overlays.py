@@ -49,7 +49,7 @@ def _check_srgb(srgb: np.ndarray) -> np.ndarray:
         return srgb.astype(np.float32) / 255.0
     if not np.issubdtype(srgb.dtype, np.floating):
         raise TypeError(f"srgb must be float in [0, 1] or uint8, got dtype {srgb.dtype}")
-    return np.clip(srgb, 0.0, 1.0).astype(np.float32)
+    return np.clip(srgb, 0.0, 1.0).astype(np.float32, copy=False)
 
 
 def _check_plane(array: np.ndarray, shape: tuple[int, int], name: str, *, boolean: bool) -> np.ndarray:
@@ -64,14 +64,16 @@ def _check_plane(array: np.ndarray, shape: tuple[int, int], name: str, *, boolea
     return array
 
 
-def _grey(srgb: np.ndarray) -> np.ndarray:
-    """Grey, slightly compressed version of the photo (keeps colour for the overlay), (H, W, 3) float."""
-    grey = cv2.transform(srgb, np.array([[0.299 * 0.7, 0.587 * 0.7, 0.114 * 0.7, 0.15]], np.float32))
-    return cv2.merge([grey, grey, grey])
+#: Grey of the photo for the overlays: compressed luma, lifted (keeps colour for the overlay).
+_GREY_ROW = np.array([[0.299 * 0.7, 0.587 * 0.7, 0.114 * 0.7, 0.15]], np.float32)
 
 
 def _to_uint8(rgb: np.ndarray) -> np.ndarray:
-    return np.clip(np.rint(rgb * 255.0), 0, 255).astype(np.uint8)
+    # The steps of np.clip(np.rint(rgb * 255.0), 0, 255) in one buffer.
+    scaled = np.multiply(rgb, 255.0)
+    np.rint(scaled, out=scaled)
+    np.clip(scaled, 0, 255, out=scaled)
+    return scaled.astype(np.uint8)
 
 
 def ei_colours(ei: np.ndarray) -> np.ndarray:
@@ -110,15 +112,20 @@ def redness_overlay(srgb: np.ndarray, erythema_map: np.ndarray, region: np.ndarr
     shape = srgb.shape[:2]
     erythema_map = _check_plane(erythema_map, shape, "erythema_map", boolean=False)
     region = _check_plane(region, shape, "region", boolean=True)
-    grey = _to_uint8(_grey(srgb))
+    # The grey's three channels are equal: rounded once, then copied.
+    level_grey = _to_uint8(cv2.transform(srgb, _GREY_ROW))
+    grey = cv2.merge([level_grey, level_grey, level_grey])
     # The opacity is HEAT_ALPHA or 0: blend everywhere in 8 bits, keep the blend inside.
     lo, hi = EI_COLOUR_SCALE
-    clamped = np.clip(np.nan_to_num(erythema_map, nan=lo), lo, hi)
+    clamped = np.nan_to_num(erythema_map, nan=lo)
+    np.clip(clamped, lo, hi, out=clamped)
     level = cv2.convertScaleAbs(clamped, alpha=255.0 / (hi - lo), beta=-255.0 * lo / (hi - lo))
     heat = cv2.LUT(cv2.merge([level, level, level]), _INFERNO_U8)
     out = grey.copy()
     blend = cv2.addWeighted(grey, 1.0 - HEAT_ALPHA, heat, HEAT_ALPHA, 0.0)
-    np.copyto(out, blend, where=(region & np.isfinite(erythema_map))[..., None])
+    # cv2.copyTo is np.copyto(out, blend, where=inside[..., None]) without numpy's broadcast of the mask.
+    inside = (region & np.isfinite(erythema_map)).view(np.uint8)
+    out = cv2.copyTo(blend, inside, out)
     return out
 
 
@@ -175,10 +182,20 @@ def line_overlay(srgb: np.ndarray, line_map: np.ndarray, region: np.ndarray) -> 
     line_map = _check_plane(line_map, shape, "line_map", boolean=False)
     region = _check_plane(region, shape, "region", boolean=True)
     lo, hi = LINE_COLOUR_SCALE
-    alpha = np.clip((np.nan_to_num(line_map, nan=0.0) - lo) / (hi - lo), 0.0, 1.0)
-    alpha = np.where(region, alpha, 0.0)[..., None].astype(np.float32)
+    # np.clip((line_map - lo) / (hi - lo), 0, 1) with NaN as 0 and nothing outside the region, in one buffer.
+    alpha = np.nan_to_num(line_map, nan=0.0)
+    alpha -= lo
+    alpha /= hi - lo
+    np.clip(alpha, 0.0, 1.0, out=alpha)
+    alpha[~region] = 0.0
+    alpha = alpha.astype(np.float32, copy=False)
     colour = np.array(LINE_COLOUR, np.float32) / 255.0
-    out = (1.0 - alpha) * _grey(srgb) + alpha * colour
+    # (1 - alpha) * grey + alpha * colour, channel by channel: the same float32 products and
+    # sums as numpy's broadcast over the channel axis, without it.
+    grey = cv2.transform(srgb, _GREY_ROW)
+    keep = np.subtract(np.float32(1.0), alpha)
+    base = cv2.multiply(keep, grey)
+    out = cv2.merge([cv2.add(base, np.multiply(alpha, c)) for c in colour])
     return _to_uint8(out)
 
 

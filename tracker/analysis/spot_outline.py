@@ -122,15 +122,18 @@ def grow_fwhm(crop: np.ndarray, inside: np.ndarray, seed: np.ndarray, start_thre
     The peak is the median of the spot's core (robust to pores and lines
     crossing it) and the surroundings the median of a ring just outside it
     (robust to neighbours and mottling), re-estimated until the outline settles.
+    ``seed`` is the filled component of ``(crop >= start_threshold) & inside`` at the
+    peak (as :func:`outline_peak` makes it): the outline at the starting threshold.
     """
     anchor = seed
     threshold = start_threshold
-    mask = np.zeros_like(seed)
     plateau = background = float("nan")
     ring_values = np.zeros(0, crop.dtype)
     gap = max(2.0, RING_GAP_MM * px_per_mm)
-    for _ in range(4):
-        mask = component_touching((crop >= threshold) & inside, anchor)
+    for step in range(4):
+        # At the starting threshold the parts touching the seed are the seed itself (what lies
+        # in its holes is inside its outer contour): no need to find them again.
+        mask = seed if step == 0 else component_touching((crop >= threshold) & inside, anchor)
         if not mask.any():
             return None
         radius = np.sqrt(np.count_nonzero(mask) / np.pi)

@@ -25,6 +25,7 @@ from typing import Any
 
 from tracker.analysis import ANALYSIS_VERSION, analyze_photo
 from tracker.analysis.mdc import mdc_table
+from tracker.evaluation.benchmark import widest_instruction_set
 from tracker.simulate import capture, encode_jpeg, make_skin_scene
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
@@ -44,20 +45,12 @@ UPDATE = "python -m tests.analysis.update_golden"
 
 
 def instruction_set() -> str:
-    """The widest instruction set OpenCV dispatches to on this CPU, e.g. ``avx2`` or ``avx512_skx``.
-
-    ``cv2.getCPUFeaturesLine()`` marks the dispatched sets with ``*`` and those this CPU
-    lacks with ``?``; numpy's wide kernels follow the same CPU features.
-    """
-    import cv2
-
-    available = [t.strip("*").lower().replace("-", "_").replace(".", "_")
-                 for t in cv2.getCPUFeaturesLine().split() if t.startswith("*") and not t.endswith("?")]
-    return available[-1] if available else "baseline"
+    """This CPU's widest dispatched instruction set as a file-name part, e.g. ``avx2`` or ``avx512_skx``."""
+    return widest_instruction_set().lower().replace("-", "_").replace(".", "_")
 
 
-def golden_path(version: str = ANALYSIS_VERSION, isa: str | None = None) -> Path:
-    return GOLDEN_DIR / f"{version}.{isa or instruction_set()}.json"
+def golden_path(version: str = ANALYSIS_VERSION) -> Path:
+    return GOLDEN_DIR / f"{version}.{instruction_set()}.json"
 
 
 def recorded_sets(version: str = ANALYSIS_VERSION) -> list[Path]:

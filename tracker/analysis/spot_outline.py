@@ -125,7 +125,6 @@ def grow_fwhm(crop: np.ndarray, inside: np.ndarray, seed: np.ndarray, start_thre
     ``seed`` is the filled component of ``(crop >= start_threshold) & inside`` at the
     peak (as :func:`outline_peak` makes it): the outline at the starting threshold.
     """
-    anchor = seed
     threshold = start_threshold
     plateau = background = float("nan")
     ring_values = np.zeros(0, crop.dtype)
@@ -133,7 +132,7 @@ def grow_fwhm(crop: np.ndarray, inside: np.ndarray, seed: np.ndarray, start_thre
     for step in range(4):
         # At the starting threshold the parts touching the seed are the seed itself (what lies
         # in its holes is inside its outer contour): no need to find them again.
-        mask = seed if step == 0 else component_touching((crop >= threshold) & inside, anchor)
+        mask = seed if step == 0 else component_touching((crop >= threshold) & inside, seed)
         if not mask.any():
             return None
         radius = np.sqrt(np.count_nonzero(mask) / np.pi)
@@ -154,7 +153,7 @@ def grow_fwhm(crop: np.ndarray, inside: np.ndarray, seed: np.ndarray, start_thre
         if settled:
             break
     # Holes are filled (pores inside a spot), but never over another spot.
-    mask = component_touching((crop >= threshold) & inside, anchor) & inside
+    mask = component_touching((crop >= threshold) & inside, seed) & inside
     return Grown(mask=mask, plateau=plateau, background=background, ring_values=ring_values)
 
 

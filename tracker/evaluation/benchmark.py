@@ -54,6 +54,16 @@ def _make_pair(folder: str, view: str = "closeup") -> None:
     Path(folder, "photo.jpg").write_bytes(encode_jpeg(photo.srgb, quality=92))
 
 
+def widest_instruction_set() -> str:
+    """The widest instruction set OpenCV dispatches to on this CPU, e.g. ``AVX2`` or ``AVX512-SKX``.
+
+    ``cv2.getCPUFeaturesLine()`` marks the dispatched sets with ``*`` and those this CPU lacks
+    with ``?``; numpy's wide kernels follow the same CPU features.
+    """
+    available = [t.strip("*") for t in cv2.getCPUFeaturesLine().split() if t.startswith("*") and not t.endswith("?")]
+    return available[-1] if available else "baseline"
+
+
 def machine() -> str:
     """The CPU the figures were measured on, e.g. "AMD EPYC, 2 CPUs, AVX2": ratios to the decode
     depend on it (the same code read 13.9-17.2x cold on the machine of sessions 5-7, 19x on an AMD
@@ -66,8 +76,7 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    widest = [t.strip("*") for t in cv2.getCPUFeaturesLine().split() if t.startswith("*") and not t.endswith("?")]
-    return f"{model}, {os.cpu_count()} CPUs, {widest[-1] if widest else 'baseline'}"
+    return f"{model}, {os.cpu_count()} CPUs, {widest_instruction_set()}"
 
 
 def _median_time(fn: Callable[[], object], repeats: int, cpu: list[float] | None = None) -> float:

@@ -91,6 +91,21 @@ def test_reduced_jpeg_decode_is_upright_and_downscaled(orientation: int, reduce:
     assert np.abs(img.srgb - expected).mean() < 0.02
 
 
+@pytest.mark.parametrize("orientation", [1, 3, 6, 8])
+def test_a_jpeg_preview_shows_the_analysed_pixels_upright(orientation: int) -> None:
+    """The display decode skips the float image but must show the very codes the analysis reads."""
+    from tracker.analysis.decode import decode_for_display, display_reduce
+
+    display = np.kron(_pattern(48, 72), np.ones((8, 8, 1), np.uint8))  # 384 x 576 upright
+    data = _encode(_stored_for(display, orientation), "JPEG", exif=_exif_orientation(orientation), quality=95)
+    shown = decode_for_display(data, long_side_px=200)
+    analysed = decode_image(data, reduce=display_reduce(*Image.open(io.BytesIO(data)).size, 200))
+    assert shown.shape == (192, 288, 3) and shown.dtype == np.uint8
+    assert analysed.codes is not None and np.array_equal(shown, analysed.codes)
+    expected = cv2.resize(display, (288, 192), interpolation=cv2.INTER_AREA)
+    assert np.abs(shown.astype(int) - expected).mean() < 5  # upright: red top-left, as taken
+
+
 def test_decoded_image_follows_the_analysis_convention() -> None:
     img = decode_image(_encode(_pattern(), "PNG"))
     assert isinstance(img, DecodedImage)

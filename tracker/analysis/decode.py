@@ -33,10 +33,11 @@ from datetime import datetime
 
 import cv2
 import numpy as np
-from PIL import Image, ImageCms, JpegImagePlugin, UnidentifiedImageError
+from PIL import Image, JpegImagePlugin, UnidentifiedImageError
 
 from tracker.analysis import heif as _heif  # noqa: F401 - HEIC support for Pillow
 from tracker.analysis import image_metadata as _meta
+from tracker.analysis.icc import convert_icc_to_srgb
 from tracker.analysis.image_metadata import ImageDecodeError, estimate_jpeg_quality
 
 __all__ = [
@@ -271,7 +272,7 @@ def decode_image(
 
     icc_name = None
     if icc_bytes:
-        rgb, icc_name, converted = _convert_icc_to_srgb(rgb, icc_bytes, bit_depth)
+        rgb, icc_name, converted = convert_icc_to_srgb(rgb, icc_bytes, bit_depth)
         if converted:
             codes = _codes_of(rgb) if bit_depth == 8 else None
 
@@ -334,7 +335,13 @@ def decode_for_display(data: bytes, *, long_side_px: int, max_pixels: int = 120_
     """
     pil = _open_header(data)
     width, height = pil.size
-    decoded = decode_image(data, reduce=display_reduce(width, height, long_side_px), max_pixels=max_pixels)
+    reduce = display_reduce(width, height, long_side_px)
+    if pil.format == "JPEG" and not pil.info.get("icc_profile") and width * height <= max_pixels:
+        # Codes only: the float image the analysis needs costs as much again as the reduced decode.
+        with _BUDGET.hold(_decode_bytes(data, "JPEG", width * height, reduce, by_opencv=True)):
+            codes = _jpeg_codes(data, reduce)
+        return np.ascontiguousarray(_meta.apply_orientation(codes, _meta.orientation_tag(_meta.read_exif(pil, data))))
+    decoded = decode_image(data, reduce=reduce, max_pixels=max_pixels)
     rgb = decoded.codes if decoded.codes is not None and decoded.codes.dtype == np.uint8 else _codes_of(decoded.srgb)
     if decoded.transparent_mask is not None:
         rgb = rgb.copy()
@@ -420,21 +427,26 @@ def _jpeg_is_complete(data: bytes) -> bool:
 
 
 def _decode_jpeg(data: bytes, reduce: int) -> tuple[np.ndarray, np.ndarray | None, int, np.ndarray | None]:
-    if not _jpeg_is_complete(data):
-        raise ImageDecodeError("the JPEG file is truncated or corrupt (no end-of-image marker)")
     # libjpeg scales by the power of two in ``reduce``; block means do the rest (ceil(ceil(w/a)/b) = ceil(w/ab)).
     in_dct = max(f for f in _REDUCE_FLAGS if reduce % f == 0)
-    # Orientation is applied by us from the EXIF tag, so OpenCV must not apply it too.
-    flags = _REDUCE_FLAGS[in_dct] | cv2.IMREAD_IGNORE_ORIENTATION
-    bgr = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), flags)
-    if bgr is None:
-        raise ImageDecodeError("the JPEG data could not be decoded (corrupt or unsupported)")
-    codes = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    codes = _jpeg_codes(data, in_dct)
     if in_dct != reduce:
         return _reduce_to_float(codes, 255.0, reduce // in_dct), None, 8, None
     rgb = codes.astype(np.float32)
     rgb *= np.float32(1.0 / 255.0)
     return rgb, None, 8, codes
+
+
+def _jpeg_codes(data: bytes, in_dct: int) -> np.ndarray:
+    """RGB uint8 codes as stored (no orientation), reduced by libjpeg by ``in_dct`` (1, 2, 4 or 8)."""
+    if not _jpeg_is_complete(data):
+        raise ImageDecodeError("the JPEG file is truncated or corrupt (no end-of-image marker)")
+    # Orientation is applied by us from the EXIF tag, so OpenCV must not apply it too.
+    flags = _REDUCE_FLAGS[in_dct] | cv2.IMREAD_IGNORE_ORIENTATION
+    bgr = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), flags)
+    if bgr is None:
+        raise ImageDecodeError("the JPEG data could not be decoded (corrupt or unsupported)")
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
 def _decode_png(data: bytes, reduce: int) -> tuple[np.ndarray, np.ndarray | None, int, np.ndarray | None]:
@@ -553,47 +565,3 @@ def _reduce_pil(image: Image.Image, reduce: int, *, high_byte: bool = False) -> 
         out *= np.float32(255.0 * 256.0 / 65535.0)
         out += np.float32(127.5 / 65535.0)
     return out
-
-
-def _is_srgb_description(description: str) -> bool:
-    return "srgb" in description.lower().replace(" ", "")
-
-
-def _convert_icc_to_srgb(rgb: np.ndarray, icc_bytes: bytes, bit_depth: int) -> tuple[np.ndarray, str | None, bool]:
-    """Convert from an embedded RGB ICC profile to sRGB; sRGB and non-RGB profiles pass through.
-
-    Returns the pixels, the profile's description and whether they were converted.
-    """
-    try:
-        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc_bytes))
-    except (OSError, TypeError, ValueError) as exc:
-        raise ImageDecodeError(f"the embedded ICC colour profile is corrupt: {exc}") from exc
-    description = (ImageCms.getProfileDescription(profile) or "").strip()
-    if profile.profile.xcolor_space.strip() != "RGB" or _is_srgb_description(description):
-        return rgb, description or None, False
-    transform = ImageCms.buildTransform(
-        profile, ImageCms.createProfile("sRGB"), "RGB", "RGB",
-        renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC,
-    )
-    if bit_depth == 8:
-        as_u8 = Image.fromarray(np.clip(np.rint(rgb * 255.0), 0, 255).astype(np.uint8), "RGB")
-        out = ImageCms.applyTransform(as_u8, transform)
-        return np.asarray(out, dtype=np.float32) * np.float32(1.0 / 255.0), description, True
-    # littleCMS through Pillow has no 16-bit RGB mode: sample the transform on a
-    # 33^3 lattice and interpolate trilinearly, which keeps the 16-bit input smooth.
-    return _apply_lattice(rgb, transform), description, True
-
-
-def _apply_lattice(rgb: np.ndarray, transform: ImageCms.ImageCmsTransform) -> np.ndarray:
-    from scipy.ndimage import map_coordinates
-
-    n = 33
-    axis = np.linspace(0.0, 255.0, n)
-    grid = np.stack(np.meshgrid(axis, axis, axis, indexing="ij"), axis=-1).reshape(1, -1, 3)
-    lattice_in = Image.fromarray(np.rint(grid).astype(np.uint8), "RGB")
-    lattice = np.asarray(ImageCms.applyTransform(lattice_in, transform), dtype=np.float32).reshape(n, n, n, 3) / 255.0
-    coords = (rgb.reshape(-1, 3).T * (n - 1)).astype(np.float32)
-    out = np.stack([map_coordinates(lattice[..., c], coords, order=1, mode="nearest") for c in range(3)], axis=-1)
-    return out.reshape(rgb.shape).astype(np.float32)
-
-

@@ -12,11 +12,16 @@ import struct
 import warnings
 from dataclasses import dataclass
 
+from typing import TYPE_CHECKING
+
 from PIL import Image, ImageFile, UnidentifiedImageError
 
 from tracker.analysis import heif as _heif  # noqa: F401 - HEIC support for Pillow
 
 from .errors import UnsupportedFile, UploadRefused
+
+if TYPE_CHECKING:  # numpy and OpenCV load only where pixels are made: not in the upload's decoder child
+    import numpy as np
 
 ImageFile.LOAD_TRUNCATED_IMAGES = False  # a truncated file is refused, never half-decoded
 
@@ -274,10 +279,27 @@ def exif_capture_time(exif: Image.Exif) -> dt.datetime | None:
     return None
 
 
-def _jpeg(im: Image.Image, quality: int) -> bytes:
+def _jpeg(pixels: np.ndarray, quality: int) -> bytes:
+    # Baseline with optimised Huffman tables: progressive coding made the display image 2 %
+    # smaller but cost three times as long (56 instead of 18 ms a 12 MP upload, on the worker).
     buf = io.BytesIO()
-    im.save(buf, format="JPEG", quality=quality, optimize=True, progressive=True)
+    Image.fromarray(pixels).save(buf, format="JPEG", quality=quality, optimize=True)
     return buf.getvalue()
+
+
+def _fit(pixels: np.ndarray, long_side_px: int) -> np.ndarray:
+    """``pixels`` reduced to ``long_side_px`` on the long side (never enlarged), aspect kept."""
+    import cv2
+
+    h, w = pixels.shape[:2]
+    scale = long_side_px / max(h, w)
+    if scale >= 1.0:
+        return pixels
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    # Less than halving (the decoder has already reduced by powers of two): bilinear weights
+    # reach every source pixel, so it does not alias, at a sixth of area averaging's cost.
+    interpolation = cv2.INTER_LINEAR if scale > 0.5 else cv2.INTER_AREA
+    return cv2.resize(pixels, size, interpolation=interpolation)
 
 
 @dataclass(frozen=True)
@@ -299,10 +321,6 @@ def make_derivatives(data: bytes, content_type: str) -> Derivatives:
 
     if content_type not in _PIL_FORMAT:
         raise ValueError(f"content type {content_type!r} is not an accepted photo type")
-    display = Image.fromarray(decode_for_display(data, long_side_px=DISPLAY_SIZE))
-    # Area averaging (BOX): a reduction's classic filter, without Lanczos' ringing, and 2.5x
-    # quicker (15 ms instead of 37 ms for a 12 MP photo's display size; the worker makes one per upload).
-    display.thumbnail((DISPLAY_SIZE, DISPLAY_SIZE), Image.Resampling.BOX)
-    thumb = display.copy()
-    thumb.thumbnail((THUMB_SIZE, THUMB_SIZE), Image.Resampling.BOX)
+    display = _fit(decode_for_display(data, long_side_px=DISPLAY_SIZE), DISPLAY_SIZE)
+    thumb = _fit(display, THUMB_SIZE)
     return Derivatives(thumb_jpeg=_jpeg(thumb, 82), display_jpeg=_jpeg(display, 88))

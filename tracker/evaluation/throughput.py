@@ -9,6 +9,8 @@ every worker measures against a prepared baseline, as in a visit), then the
 photos uploaded at once through the intake service. The database's
 ``finished_at`` of each analysis, minus the moment its upload returned, is its
 latency; photos per minute is the batch divided by first upload to last done.
+The workers' CPU over the same span (their process trees, from /proc) is reported
+a photo: on a shared machine it moves less than the rate does.
 The database and broker are the configured ones (TRACKER_DATABASE_URL,
 TRACKER_BROKER_URL); by default each run gets a fresh embedded instance.
 """
@@ -59,6 +61,9 @@ class RunResult:
     states: dict[str, int]
     #: Median seconds per stage: the upload (intake), and the analysis's own timings.
     stage_medians_s: dict[str, float] | None = None
+    #: CPU seconds (user + system) of the workers' process trees from the first upload to the
+    #: last analysis done: previews, analyses and the workers' idle polling.
+    worker_cpu_s: float | None = None
 
     @property
     def per_minute(self) -> float:
@@ -76,6 +81,15 @@ class RunResult:
     def stages_line(self) -> str:
         stages = self.stage_medians_s or {}
         return "  per photo (median): " + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in stages.items())
+
+    def cpu_line(self) -> str:
+        """The workers' CPU a photo: steadier than the rate on a shared, noisy machine."""
+        if self.worker_cpu_s is None:
+            return "  worker CPU: not measured (no /proc)"
+        per_photo = self.worker_cpu_s / self.photos
+        cpus = os.cpu_count() or 1
+        return (f"  worker CPU {per_photo:.2f} s a photo (process tree, user + system); at that cost {cpus} CPUs "
+                f"fully used would analyse {60.0 * cpus / per_photo:.0f} photos/min")
 
 
 def _bench_env(instance: Path) -> dict[str, str]:
@@ -104,6 +118,29 @@ def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
         except subprocess.TimeoutExpired:
             p.kill()
             p.wait()
+
+
+def _tree_cpu_s(pids: list[int]) -> float | None:
+    """CPU seconds (user + system, with reaped children) of ``pids`` and their live descendants."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return None
+    stats: dict[int, list[str]] = {}
+    for entry in proc.iterdir():
+        if entry.name.isdigit():
+            try:
+                # Fields after the command name, which may hold spaces: ")" ends it.
+                stats[int(entry.name)] = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue  # the process ended meanwhile
+    tree, frontier = set(), [p for p in pids if p in stats]
+    while frontier:
+        pid = frontier.pop()
+        tree.add(pid)
+        frontier += [c for c, fields in stats.items() if int(fields[1]) == pid and c not in tree]
+    ticks = os.sysconf("SC_CLK_TCK")
+    # fields[11:15] are utime, stime, cutime, cstime (proc(5) fields 14-17).
+    return sum(sum(int(v) for v in stats[pid][11:15]) for pid in tree) / ticks
 
 
 def _wait(predicate: Callable[[], bool], timeout: float, what: str) -> None:
@@ -169,6 +206,7 @@ def run_once(workers: int, baseline: bytes, photos: list[bytes], folder: Path, *
             _wait(lambda: finished([base.id]), 900, "the baseline's analysis")
             uploaded: dict[str, float] = {}
             upload_s: list[float] = []
+            cpu0 = _tree_cpu_s([p.pid for p in procs])
             t0 = time.time()
             for i, data in enumerate(photos):
                 t_up = time.perf_counter()
@@ -177,6 +215,7 @@ def run_once(workers: int, baseline: bytes, photos: list[bytes], folder: Path, *
                 upload_s.append(time.perf_counter() - t_up)
                 uploaded[photo.id] = time.time()  # the moment the upload's response would go out
         _wait(lambda: finished(list(uploaded)), 3600, "the photos' analyses")
+        cpu1 = _tree_cpu_s([p.pid for p in procs])
         with factory() as s:
             rows = list(s.scalars(select(Analysis).where(Analysis.photo_id.in_(list(uploaded)))))
         last: dict[str, Analysis] = {}
@@ -188,7 +227,8 @@ def run_once(workers: int, baseline: bytes, photos: list[bytes], folder: Path, *
         states: dict[str, int] = {}
         for row in last.values():
             states[row.state] = states.get(row.state, 0) + 1
-        return RunResult(workers, len(photos), wall, latencies, states, _stage_medians(upload_s, last.values()))
+        cpu = None if cpu0 is None or cpu1 is None else cpu1 - cpu0
+        return RunResult(workers, len(photos), wall, latencies, states, _stage_medians(upload_s, last.values()), cpu)
     finally:
         _stop(procs)
         engine.dispose()
@@ -221,6 +261,7 @@ def run_benchmark(*, photos: int, worker_counts: list[int], out: Path | None, ni
             result = run_once(n, baseline, uploads, root / f"workers-{n}", nice=nice)
             yield result.line()
             yield result.stages_line()
+            yield result.cpu_line()
     finally:
         for key, value in saved.items():
             if value is None:

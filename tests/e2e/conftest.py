@@ -201,9 +201,16 @@ def page(browser, request) -> Iterator[object]:
 
 
 def screenshot(page, name: str) -> Path:
+    """Save a full-page screenshot, after checking the page fits its window's width.
+
+    A page that scrolls sideways hides figures past the edge of a tablet or phone.
+    """
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOT_DIR / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
+    width = page.viewport_size["width"] if page.viewport_size else None
+    scrolled = page.evaluate("document.scrollingElement.scrollWidth")
+    assert width is None or scrolled <= width, f"{name}: the page is {scrolled} px wide in a {width} px window"
     return path
 
 

@@ -11,7 +11,6 @@ import io
 import struct
 import warnings
 from dataclasses import dataclass
-
 from typing import TYPE_CHECKING
 
 from PIL import Image, ImageFile, UnidentifiedImageError

@@ -1,6 +1,7 @@
 """Find a 24-patch ColorChecker in a photo and fit a colour correction to it.
 
-Detection uses OpenCV 5's ``cv2.mcc`` detector on a reduced copy of the photo
+A photo whose colours could not make a chart (a close-up of skin) is not searched
+(:mod:`.presence`). Detection uses OpenCV 5's ``cv2.mcc`` detector on a reduced copy of the photo
 (it is slow and sometimes wrong at full resolution), then refines the patch
 grid on the full-resolution image, works out the chart's orientation from the
 patch colours, and samples each patch's inner area in linear light. A chart is

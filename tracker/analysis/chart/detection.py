@@ -16,6 +16,7 @@ from tracker.analysis.colour import srgb_to_linear
 
 from .correction import fit_patches
 from .patches import DEFAULT_PATCH_FRACTION, N_PATCHES, ChartDetection, check_image
+from .presence import might_hold_chart
 
 #: A detection whose mean CIEDE2000 after correction exceeds this is not a chart.
 MAX_ACCEPTED_DELTA_E = 6.0
@@ -340,9 +341,10 @@ def _chart_mask(shape: tuple[int, int], hom: np.ndarray, s: tuple[float, float])
 def _mcc_candidates(srgb: np.ndarray, codes: np.ndarray | None = None) -> Iterator[np.ndarray]:
     """Initial grid homographies (canonical -> image px) from cv2.mcc at a few working scales.
 
-    The first scale finds most charts. When it finds none (most often: there is no chart), the
-    other scales run two at a time on a small pool, and their candidates still come out in
-    the scales' order, so the detection is the same as one scale after another.
+    A photo whose colours could not make a chart (:mod:`.presence`: most close-ups of skin)
+    is not searched. The first scale finds most charts. When it finds none (most often: there
+    is no chart), the other scales run two at a time on a small pool, and their candidates
+    still come out in the scales' order, so the detection is the same as one scale after another.
     """
     h, w = srgb.shape[:2]
     long_side = max(h, w)
@@ -353,8 +355,8 @@ def _mcc_candidates(srgb: np.ndarray, codes: np.ndarray | None = None) -> Iterat
     # reduced copy is converted to BGR after resizing, not the whole image before.
     rgb = codes if codes is not None and codes.dtype == np.uint8 and codes.shape == srgb.shape else (
         np.clip(srgb, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
-    if not sides:
-        return
+    if not sides or not might_hold_chart(rgb):
+        return  # no hue spread a chart would make: the search would find nothing
     yield from _mcc_at(rgb, sides[0])
     if len(sides) == 1:
         return

@@ -160,6 +160,20 @@ def test_patient_drags_the_slider_and_reads_the_chart(browser, server, progress_
             assert [v is not None for v in chart["healing"]] == [k == "healing" and v is not None
                                                                   for k, v in zip(kinds, json_values)]
         assert data["flags"] == []  # flags are for the technician only
+        # The session labels ("S1") sit above the plotting area: no point is drawn under one (this
+        # series' healing photo has a red area of 100 %, at the very top of its scale).
+        covered, labels = page.evaluate("""() => { const out = []; let labels = 0;
+            for (const charts of Object.values(window.trackerCharts)) for (const [m, c] of Object.entries(charts)) {
+              const u = c.plot, top = u.bbox.top / devicePixelRatio, left = u.bbox.left / devicePixelRatio;
+              labels += (u.sessionLabels || []).length;
+              for (const s of [1, 2]) u.data[s].forEach((v, i) => {
+                if (v === null || v === undefined) return;
+                const x = left + u.valToPos(u.data[0][i], 'x'), y = top + u.valToPos(v, 'y'), r = 5;
+                for (const l of u.sessionLabels || [])
+                  if (x + r > l.left && x - r < l.right && y + r > l.top && y - r < l.bottom) out.push(m);
+              }); }
+            return [out, labels]; }""")
+        assert labels >= 2 * len(drawn) and covered == [], covered
         screenshot(page, "progress-charts")
 
         # Another patient's comparison and chart stay out of reach.

@@ -4,6 +4,8 @@
   "use strict";
   window.trackerCharts = window.trackerCharts || {};
   var DAY = 86400;
+  // Height (CSS px) of the band above each plotting area that holds the session labels.
+  var LABEL_BAND = 20;
   // One colour per area of the face (FACE_REGIONS order), apart from the whole face's teal.
   var AREA_COLOURS = ["#7c3aed", "#c2410c", "#b91c1c", "#1d4ed8", "#4d7c0f", "#be185d", "#0e7490", "#a16207"];
 
@@ -80,13 +82,20 @@
         });
         ctx.strokeStyle = "#7a8796";
         ctx.setLineDash([4, 4]);
+        // Session labels sit in the band above the plotting area (LABEL_BAND), never over a point:
+        // a figure at the top of its scale (a red area of 100 %) would otherwise hide under "S1".
+        var labels = [];
+        ctx.font = (11 * devicePixelRatio) + "px system-ui";
         sessionXs.forEach(function (x, i) {
-          var px = u.valToPos(x, "x", true);
+          var px = u.valToPos(x, "x", true), text = "S" + (i + 1), baseline = u.bbox.top - 5 * devicePixelRatio;
           ctx.beginPath(); ctx.moveTo(px, u.bbox.top); ctx.lineTo(px, u.bbox.top + u.bbox.height); ctx.stroke();
           ctx.fillStyle = "#5b6878";
-          ctx.font = (11 * devicePixelRatio) + "px system-ui";
-          ctx.fillText("S" + (i + 1), px + 3, u.bbox.top + 12 * devicePixelRatio);
+          ctx.fillText(text, px + 3, baseline);
+          var w = ctx.measureText(text).width;
+          labels.push({ left: (px + 3) / devicePixelRatio, right: (px + 3 + w) / devicePixelRatio,
+                        top: baseline / devicePixelRatio - 11, bottom: baseline / devicePixelRatio });
         });
+        u.sessionLabels = labels;  // CSS px from the canvas's top left, for the page's own checks
         ctx.restore();
       };
       var vals = progress.concat(healing).filter(function (v) { return v !== null && v !== undefined; });
@@ -102,7 +111,7 @@
       var xmin = Math.min.apply(null, xs.concat(sessionXs)) - 5 * DAY, xmax = Math.max.apply(null, xs.concat(sessionXs)) + 5 * DAY;
       var width = Math.max(260, wrap.clientWidth || 480);
       var plot = new uPlot({
-        width: width, height: 220,
+        width: width, height: 220, padding: [LABEL_BAND, null, null, null],
         scales: { x: { time: true, range: [xmin, xmax] }, y: { range: [ylo, yhi] } },
         legend: { show: false },
         series: [

@@ -10,9 +10,10 @@ directions; a frame of skin puts them in one or two (highlights, a vein, a red l
 
 The gate errs towards searching: anything colourful (clothing, a background, pen marks) lets
 the search run as before, and a photo it turns away gets exactly the result the search would
-have given (no chart), as checked on every chart in the real photos and the simulator's
-charts, in three rotations, under three lights and down to below the smallest chart the
-search finds (``tests/analysis/test_chart_presence.py``).
+have given (no chart). Checked on every chart in the real photos (as taken, turned and
+re-encoded as a phone JPEG), on the simulator's charts under lights from 2000 to 10000 K, and on
+a real chart pasted into a 12 MP close-up at 2.5x below the smallest size the search finds
+(``tests/analysis/test_chart_presence.py``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import numpy as np
 from tracker.analysis.colour import srgb_to_linear
 
 #: The look is taken on a copy of this long side, px (a third of the search's finest scale,
-#: 1600 px: a chart the search can find has patches of at least ~3 px here).
+#: 1600 px: the smallest chart the search finds in a 12 MP photo has patches of ~9 px here).
 GATE_LONG_SIDE = 512
 
 #: Distance from the median colour in log chromaticity beyond which a pixel counts as "another
@@ -34,9 +35,9 @@ FAR_FROM_MEDIAN = 0.5
 N_SECTORS = 8
 MIN_SECTORS = 3
 
-#: Far pixels a direction needs at the gate's size (a 12 MP photo's smallest findable chart,
-#: a Classic Mini 400 px high, puts >= 48 in each of seven directions; one 300 px high, which
-#: the search no longer finds, still >= 21 in six).
+#: Far pixels a direction needs at the gate's size (the smallest chart the search finds in a
+#: 12 MP close-up, a Classic Mini 400 px high, puts >= 30 in each of seven directions; one half
+#: that size, which the search does not find, still >= 12 in five).
 MIN_PIXELS_PER_SECTOR = 12
 
 #: Pixels darker than this share of the photo's bright level (the 99th percentile of each

@@ -44,7 +44,7 @@ MIN_PIXELS_PER_SECTOR = 12
 #: pixel's darkest channel, in linear light) carry too little signal for a chromaticity.
 _DARK_SHARE = 0.02
 
-_LINEAR_OF_CODE = srgb_to_linear(np.arange(256, dtype=np.float64) / 255.0)
+_LINEAR_OF_CODE = srgb_to_linear(np.arange(256, dtype=np.uint8))  # the project's 8-bit decoding table
 # ln of each code's linear value (code 0 held at code 1's: it is never used, being dark).
 _LOG_OF_CODE = np.log(np.maximum(_LINEAR_OF_CODE, _LINEAR_OF_CODE[1])).astype(np.float32)
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import time
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
+from tests.analysis._chart_helpers import record_chart_searches
 from tracker.analysis.chart import (
     FIT_MODELS,
     REFERENCE_LAB,
@@ -261,17 +261,18 @@ def test_every_model_fits_a_simulated_chart(sim_scene, model: str) -> None:
 
 
 @pytest.mark.slow
-def test_detection_on_12_megapixels_runs_on_a_reduced_image() -> None:
+def test_detection_on_12_megapixels_runs_on_a_reduced_image(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Which copies the chart search reads, not how long it takes (a timed test on a shared host
+    # checks the host): cv2.mcc on the 4000 px photo itself would cost seconds a photo.
+    searched = record_chart_searches(monkeypatch)
     scene = make_skin_scene(seed=4, shape_px=(750, 1000), mm_per_px=0.2)
     shot = capture(scene, seed=1, scale=4.0, out_shape=(3000, 4000), chart=True, chart_model="mini", chart_position="bottom-right",
                    cct_k=4000.0, chart_angle_deg=4.0, noise=0.0)
-    start = time.perf_counter()
     det = detect_chart(shot.srgb)
-    elapsed = time.perf_counter() - start
     assert det is not None
     grid_px = np.linalg.norm(shot.chart_corners[1] - shot.chart_corners[0])
-    assert np.abs(det.corners - shot.chart_corners).max() <= 0.003 * grid_px
-    assert elapsed < 6.0, f"detection took {elapsed:.1f} s on 12 MP"
+    assert np.abs(det.corners - shot.chart_corners).max() <= 0.003 * grid_px  # refined at full scale
+    assert searched and max(searched) <= 1600, f"the chart search read copies of {searched} px on a 4000 px photo"
 
 
 # ----------------------------------------------------------------------------- small pieces

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.analysis._chart_helpers import record_chart_searches
 from tracker.analysis.chart import detect_chart
 from tracker.analysis.chart import detection as detection_module
 from tracker.analysis.chart.presence import might_hold_chart
@@ -102,14 +103,7 @@ def test_a_small_real_chart_in_a_12mp_close_up_passes_well_below_the_smallest_on
 
 
 def test_a_simulated_skin_close_up_is_not_searched(monkeypatch: pytest.MonkeyPatch, close_up_12mp: np.ndarray) -> None:
-    searched: list[int] = []
-    real_search = detection_module._mcc_at
-
-    def counting_search(rgb: np.ndarray, side: int) -> list[np.ndarray]:
-        searched.append(side)
-        return real_search(rgb, side)
-
-    monkeypatch.setattr(detection_module, "_mcc_at", counting_search)
+    searched = record_chart_searches(monkeypatch)
     for light in (2700.0, 5000.0, 6500.0):
         scene = make_skin_scene(seed=int(light), shape_px=(600, 800), mm_per_px=0.05)
         codes = _codes_of(capture(scene, seed=1, cct_k=light, exposure=0.8, gradient=0.2).srgb)

@@ -38,3 +38,15 @@ def test_tree_cpu_counts_the_worker_and_its_children() -> None:
             assert _tree_cpu_s([]) == 0.0
         finally:
             os.killpg(proc.pid, signal.SIGKILL)  # the child too
+
+
+def test_the_report_line_names_the_job_threads_only_when_more_than_the_aim_states() -> None:
+    from tracker.evaluation.throughput import RunResult
+
+    latencies = [10.0 + i for i in range(20)]
+    one = RunResult(1, 20, 30.0, latencies, {"done": 20})
+    two = RunResult(1, 20, 30.0, latencies, {"done": 20}, job_threads=2)
+    # The line, "1 worker ... photos/min ... p95 ... s", unchanged for one job thread.
+    assert one.line().startswith("1 worker   20 photos    40.0 photos/min") and "p95   28.0 s" in one.line()
+    assert "job thread" not in one.line()
+    assert two.line().startswith("1 worker ") and two.line().endswith("2 job threads a worker")

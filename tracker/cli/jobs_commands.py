@@ -46,7 +46,9 @@ def reanalyze(cli: CliContext) -> None:
               help="Folder for the runs' instances (default: a temporary folder).")
 @click.option("--worker-nice", default=10, show_default=True, type=click.IntRange(0, 19),
               help="The workers' --nice (10 as `tracker serve` runs them; 0 to compare on a machine others load).")
-def bench_queue(photos: int, worker_counts: str, out: Path | None, worker_nice: int) -> None:
+@click.option("--job-threads", default=1, show_default=True, type=click.IntRange(1, 8),
+              help="Job threads a worker process (1 as the speed aim is stated; `tracker serve` runs 2).")
+def bench_queue(photos: int, worker_counts: str, out: Path | None, worker_nice: int, job_threads: int) -> None:
     """Photos analysed per minute with N workers on 12 MP JPEGs, and upload-to-done latency.
 
     Uses the configured database and broker (TRACKER_DATABASE_URL / TRACKER_BROKER_URL);
@@ -55,7 +57,8 @@ def bench_queue(photos: int, worker_counts: str, out: Path | None, worker_nice: 
     from tracker.evaluation.throughput import run_benchmark
 
     counts = [int(x) for x in worker_counts.split(",") if x.strip()]
-    for line in run_benchmark(photos=photos, worker_counts=counts, out=out, nice=worker_nice, echo=click.echo):
+    for line in run_benchmark(photos=photos, worker_counts=counts, out=out, nice=worker_nice,
+                              job_threads=job_threads, echo=click.echo):
         click.echo(line)
 
 

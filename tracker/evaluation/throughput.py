@@ -4,7 +4,7 @@ and the time from an upload's response to its analysis being "done".
 One 12-megapixel close-up is simulated once and re-encoded at different JPEG
 qualities (4:4:4, all above the quality gate), so every upload has its own hash
 but shows the same skin. Per run: a fresh clinic, N real ``tracker worker``
-processes (one job thread each), the baseline uploaded and analysed first (so
+processes (one job thread each, or ``job_threads``: ``tracker serve`` runs two), the baseline uploaded and analysed first (so
 every worker measures against a prepared baseline, as in a visit), then the
 photos uploaded at once through the intake service. The database's
 ``finished_at`` of each analysis, minus the moment its upload returned, is its
@@ -64,6 +64,8 @@ class RunResult:
     #: CPU seconds (user + system) of the workers' process trees from the first upload to the
     #: last analysis done: previews, analyses and the workers' idle polling.
     worker_cpu_s: float | None = None
+    #: Job threads in each worker process (``tracker worker --workers``).
+    job_threads: int = 1
 
     @property
     def per_minute(self) -> float:
@@ -76,7 +78,8 @@ class RunResult:
     def line(self) -> str:
         return (f"{self.workers} worker{'s' if self.workers > 1 else ' '}  {self.photos} photos  "
                 f"{self.per_minute:6.1f} photos/min  upload->done median {statistics.median(self.latencies_s):6.1f} s"
-                f"  p95 {self.percentile(0.95):6.1f} s  ({', '.join(f'{k} {v}' for k, v in sorted(self.states.items()))})")
+                f"  p95 {self.percentile(0.95):6.1f} s  ({', '.join(f'{k} {v}' for k, v in sorted(self.states.items()))})"
+                + (f"  {self.job_threads} job threads a worker" if self.job_threads > 1 else ""))
 
     def stages_line(self) -> str:
         stages = self.stage_medians_s or {}
@@ -98,12 +101,13 @@ def _bench_env(instance: Path) -> dict[str, str]:
     return env
 
 
-def _start_workers(n: int, env: dict[str, str], logs: Path, nice: int = 10) -> list[subprocess.Popen[bytes]]:
+def _start_workers(n: int, env: dict[str, str], logs: Path, nice: int = 10,
+                   job_threads: int = 1) -> list[subprocess.Popen[bytes]]:
     procs = []
     for i in range(n):
         with open(logs / f"worker-{i}.log", "wb") as out:
             procs.append(subprocess.Popen(
-                [sys.executable, "-m", "tracker.cli", "worker", "--workers", "1", "--nice", str(nice)],
+                [sys.executable, "-m", "tracker.cli", "worker", "--workers", str(job_threads), "--nice", str(nice)],
                 env=env, stdout=out, stderr=subprocess.STDOUT))
     return procs
 
@@ -152,7 +156,8 @@ def _wait(predicate: Callable[[], bool], timeout: float, what: str) -> None:
     raise TimeoutError(f"bench-queue: timed out waiting for {what}")
 
 
-def run_once(workers: int, baseline: bytes, photos: list[bytes], folder: Path, *, nice: int = 10) -> RunResult:
+def run_once(workers: int, baseline: bytes, photos: list[bytes], folder: Path, *, nice: int = 10,
+             job_threads: int = 1) -> RunResult:
     """One measured run in ``folder`` (its instance and worker logs)."""
     from sqlalchemy import select
 
@@ -180,7 +185,7 @@ def run_once(workers: int, baseline: bytes, photos: list[bytes], folder: Path, *
     limits = IntakeLimits.from_config(config)
     tag = uuid.uuid4().hex[:8]
     tags = PhotoTags(view="closeup", region="left cheek", time_point="before")
-    procs = _start_workers(workers, env, folder, nice)
+    procs = _start_workers(workers, env, folder, nice, job_threads)
     try:
         with bind_sink(factory(), queue) as db:
             _, admin = accounts.create_clinic(db, name=f"Bench {tag}", admin_email=f"bench-{tag}@example.test",
@@ -228,7 +233,8 @@ def run_once(workers: int, baseline: bytes, photos: list[bytes], folder: Path, *
         for row in last.values():
             states[row.state] = states.get(row.state, 0) + 1
         cpu = None if cpu0 is None or cpu1 is None else cpu1 - cpu0
-        return RunResult(workers, len(photos), wall, latencies, states, _stage_medians(upload_s, last.values()), cpu)
+        return RunResult(workers, len(photos), wall, latencies, states, _stage_medians(upload_s, last.values()), cpu,
+                         job_threads)
     finally:
         _stop(procs)
         engine.dispose()
@@ -245,7 +251,7 @@ def _stage_medians(upload_s: list[float], rows: object) -> dict[str, float]:
 
 
 def run_benchmark(*, photos: int, worker_counts: list[int], out: Path | None, nice: int = 10,
-                  echo: Callable[[str], None]) -> Iterator[str]:
+                  job_threads: int = 1, echo: Callable[[str], None]) -> Iterator[str]:
     """Yield one report line per worker count (and a header)."""
     echo(f"Simulating one 12 MP close-up ({BENCH_SHAPE[1]}x{BENCH_SHAPE[0]}) and {photos} re-encodings...")
     baseline, uploads = simulated_uploads(photos)
@@ -258,7 +264,7 @@ def run_benchmark(*, photos: int, worker_counts: list[int], out: Path | None, ni
     try:
         for n in worker_counts:
             echo(f"Run with {n} worker process(es)...")
-            result = run_once(n, baseline, uploads, root / f"workers-{n}", nice=nice)
+            result = run_once(n, baseline, uploads, root / f"workers-{n}", nice=nice, job_threads=job_threads)
             yield result.line()
             yield result.stages_line()
             yield result.cpu_line()

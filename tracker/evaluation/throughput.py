@@ -4,7 +4,8 @@ and the time from an upload's response to its analysis being "done".
 One 12-megapixel close-up is simulated once and re-encoded at different JPEG
 qualities (4:4:4, all above the quality gate), so every upload has its own hash
 but shows the same skin. Per run: a fresh clinic, N real ``tracker worker``
-processes (one job thread each, or ``job_threads``: ``tracker serve`` runs two), the baseline uploaded and analysed first (so
+processes (one job thread each as the aim is stated, or ``job_threads``:
+``tracker serve`` runs two), the baseline uploaded and analysed first (so
 every worker measures against a prepared baseline, as in a visit), then the
 photos uploaded at once through the intake service. The database's
 ``finished_at`` of each analysis, minus the moment its upload returned, is its

@@ -6,6 +6,8 @@
   var DAY = 86400;
   // Height (CSS px) of the band above each plotting area that holds the session labels.
   var LABEL_BAND = 20;
+  // Their font size (CSS px): also the height of each label's box in u.sessionLabels.
+  var LABEL_FONT_PX = 11;
   // One colour per area of the face (FACE_REGIONS order), apart from the whole face's teal.
   var AREA_COLOURS = ["#7c3aed", "#c2410c", "#b91c1c", "#1d4ed8", "#4d7c0f", "#be185d", "#0e7490", "#a16207"];
 
@@ -85,7 +87,7 @@
         // Session labels sit in the band above the plotting area (LABEL_BAND), never over a point:
         // a figure at the top of its scale (a red area of 100 %) would otherwise hide under "S1".
         var labels = [];
-        ctx.font = (11 * devicePixelRatio) + "px system-ui";
+        ctx.font = (LABEL_FONT_PX * devicePixelRatio) + "px system-ui";
         sessionXs.forEach(function (x, i) {
           var px = u.valToPos(x, "x", true), text = "S" + (i + 1), baseline = u.bbox.top - 5 * devicePixelRatio;
           ctx.beginPath(); ctx.moveTo(px, u.bbox.top); ctx.lineTo(px, u.bbox.top + u.bbox.height); ctx.stroke();
@@ -93,7 +95,7 @@
           ctx.fillText(text, px + 3, baseline);
           var w = ctx.measureText(text).width;
           labels.push({ left: (px + 3) / devicePixelRatio, right: (px + 3 + w) / devicePixelRatio,
-                        top: baseline / devicePixelRatio - 11, bottom: baseline / devicePixelRatio });
+                        top: baseline / devicePixelRatio - LABEL_FONT_PX, bottom: baseline / devicePixelRatio });
         });
         u.sessionLabels = labels;  // CSS px from the canvas's top left, for the page's own checks
         ctx.restore();
